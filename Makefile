@@ -1,0 +1,120 @@
+# Makefile: build, test and install bpcheck (plain GNU make; `make help` lists the targets).
+
+VERSION := 0.1.0
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+BIN     ?= bin
+
+CFLAGS  ?= -std=c11 -O2 -g -Wall -Wextra -Wpedantic
+# Warnings are errors in CI (CI is set there), so nothing lands with a warning.
+ifneq ($(CI),)
+WERROR := -Werror
+endif
+# make check-sanitize sets SANITIZE=1 and builds into build/sanitize.
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+# Libraries, found through pkg-config; Debian packages that provide everything, for make deps.
+PKGS := gsl
+DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev
+
+NEED_LIBS := $(filter-out deps help clean uninstall,$(or $(MAKECMDGOALS),all))
+ifneq ($(NEED_LIBS),)
+ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes),yes)
+$(error pkg-config cannot find $(PKGS): run 'make deps' (as root, or with sudo) first)
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+endif
+
+ALL_CFLAGS = $(CFLAGS) $(WERROR) $(SAN_FLAGS) -Ireference -Itestsuite $(PKG_CFLAGS) \
+             -DBPCHECK_VERSION='"$(VERSION)"' -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+LDLIBS = $(PKG_LIBS) -lm
+
+# The library: every reference implementation and the test support code.
+LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB     := $(BUILD)/libbpcheck.a
+
+# One test program per area (testsuite/t/NAME.c -> $(BUILD)/t/NAME), run by prove;
+# helpers (testsuite/helpers/NAME.c) are programs the tests drive, not tests themselves.
+TEST_SRC   := $(wildcard testsuite/t/*.c)
+TESTS      := $(TEST_SRC:testsuite/t/%.c=$(BUILD)/t/%)
+HELPER_SRC := $(wildcard testsuite/helpers/*.c)
+HELPERS    := $(HELPER_SRC:testsuite/helpers/%.c=$(BUILD)/helpers/%)
+
+PROGRAM := $(BIN)/bpcheck
+
+# What the tests need to find: the program and the helpers.
+TEST_ENV = BPCHECK=$(PROGRAM) BPCHECK_HELPERS=$(BUILD)/helpers
+VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
+
+.PHONY: all check check-valgrind check-sanitize tests clean install uninstall deps help
+
+all: $(PROGRAM)
+
+tests: $(PROGRAM) $(TESTS) $(HELPERS)
+
+check: tests
+	$(TEST_ENV) prove -j2 $(TESTS)
+
+check-valgrind: tests
+	$(TEST_ENV) prove -j2 --exec '$(VALGRIND)' $(TESTS)
+
+check-sanitize:
+	$(MAKE) BUILD=build/sanitize BIN=build/sanitize/bin SANITIZE=1 check
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(PROGRAM): $(BUILD)/testsuite/bpcheck.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/t/%: $(BUILD)/testsuite/t/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/helpers/%: $(BUILD)/testsuite/helpers/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+
+install: $(PROGRAM)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/bpcheck
+	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/bpcheck
+	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/bpcheck/README.md
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/bpcheck $(DESTDIR)$(PREFIX)/share/doc/bpcheck/README.md
+	-rmdir $(DESTDIR)$(PREFIX)/share/doc/bpcheck 2>/dev/null
+
+# Installs what building and testing need, printing each command before it runs.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES)
+
+clean:
+	rm -rf build bin
+
+help:
+	@echo 'Targets:'
+	@echo '  all             build bin/bpcheck (the default)'
+	@echo '  check           build and run every test program under prove -j2'
+	@echo '  check-valgrind  the same tests under valgrind (leaks and errors fail)'
+	@echo '  check-sanitize  the same tests built with -fsanitize=address,undefined'
+	@echo '  install         install bin/bpcheck under $$(DESTDIR)$$(PREFIX) (now $(PREFIX))'
+	@echo '  uninstall       remove what install installed'
+	@echo '  deps            apt-get install the Debian packages the project needs'
+	@echo '  clean           remove build/ and bin/'
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(TEST_SRC:%.c=$(BUILD)/%.d) \
+         $(HELPER_SRC:%.c=$(BUILD)/%.d)

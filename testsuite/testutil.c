@@ -1,0 +1,65 @@
+/* testsuite/testutil.c: shared test support (testutil.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "tap.h"
+
+int tu_run(const char *cmd, char **out)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        tap_bail_out("cannot run '%s'", cmd);
+    size_t cap = 4096, len = 0, got;
+    char *buf = malloc(cap);
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += got;
+        if (cap - len < 2) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger)
+                free(buf);
+            buf = bigger;
+        }
+    }
+    if (!buf)
+        tap_bail_out("out of memory reading the output of '%s'", cmd);
+    buf[len] = '\0';
+    *out = buf;
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+const char *tu_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        tap_bail_out("%s is not set: run this test through 'make check'", name);
+    return v;
+}
+
+bp_model *tu_model(const char *sizes, unsigned long seed)
+{
+    size_t L, n[BP_MAX_LAYERS + 1];
+    bp_error err;
+    bp_model *m;
+    if (bp_sizes_parse(sizes, &L, n, &err) || !(m = bp_model_alloc(L, n, &err)) ||
+        bp_model_init_seed(m, seed, &err))
+        tap_bail_out("%s", err.msg);
+    return m;
+}
+
+bp_batch *tu_batch(const bp_model *model, size_t m, unsigned long seed)
+{
+    bp_error err;
+    bp_batch *b = bp_batch_alloc(m, model->n[0], model->n[model->L], &err);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!b || !rng)
+        tap_bail_out("%s", b ? "cannot allocate a random number generator" : err.msg);
+    gsl_rng_set(rng, seed + 1);
+    bp_batch_fill(b, rng);
+    gsl_rng_free(rng);
+    return b;
+}

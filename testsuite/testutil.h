@@ -1,0 +1,22 @@
+/* testsuite/testutil.h: what several test programs share: running a program and reading
+ * its output, and seeded random models and batches. */
+#ifndef BPCHECK_TESTUTIL_H
+#define BPCHECK_TESTUTIL_H
+
+#include "model.h"
+
+/* Run `cmd` with /bin/sh; its stdout into *out (caller frees). Returns its exit status, or -1
+ * if it did not exit normally. The caller's redirections (2>&1 >/dev/null etc.) apply. Bails
+ * out of the TAP stream if the command cannot be started. */
+int tu_run(const char *cmd, char **out);
+
+/* A directory or program the test needs from the environment (set by make check); bails out
+ * with a message naming the variable if it is missing. */
+const char *tu_env(const char *name);
+
+/* A model of the given sizes ("2,2,1") initialised from seed, and a batch of m samples for
+ * it (bp_batch_fill), from seed + 1. Bail out on failure. */
+bp_model *tu_model(const char *sizes, unsigned long seed);
+bp_batch *tu_batch(const bp_model *model, size_t m, unsigned long seed);
+
+#endif
