@@ -1,0 +1,157 @@
+/* testsuite/t/model.c: the canonical model (reference/model.c): layout of the one allocation,
+ * sizes and their errors, seeded initialisation, whole-parameter-set read and write. */
+#define _POSIX_C_SOURCE 200809L
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "tap.h"
+#include "testutil.h"
+
+/* bp_sizes_parse(s) fails and its message contains `text`. */
+static void sizes_rejected(const char *s, const char *text)
+{
+    size_t L, n[BP_MAX_LAYERS + 1];
+    bp_error err = {""};
+    int rc = bp_sizes_parse(s, &L, n, &err);
+    if (!tap_ok(rc != 0 && strstr(err.msg, text) != NULL,
+                "model: sizes '%s' rejected, message names '%s'", s, text))
+        tap_diag("rc %d, message: %s", rc, err.msg);
+}
+
+/* Reading `text` as a parameter file fails and the message contains `what`. */
+static void read_rejected(const char *text, const char *what, const char *label)
+{
+    FILE *f = tmpfile();
+    if (!f)
+        tap_bail_out("tmpfile failed");
+    fputs(text, f);
+    rewind(f);
+    bp_error err = {""};
+    bp_model *m = bp_model_read(f, "params.txt", &err);
+    if (!tap_ok(m == NULL && strstr(err.msg, "params.txt") && strstr(err.msg, what),
+                "model: read rejects %s, naming the file and '%s'", label, what))
+        tap_diag("message: %s", err.msg);
+    bp_model_free(m);
+    fclose(f);
+}
+
+int main(void)
+{
+    bp_error err;
+
+    /* Layout of 4-5-3-2: W^1 (5x4) at 0, b^1 at 20, W^2 (3x5) at 25, b^2 at 40,
+     * W^3 (2x3) at 43, b^3 at 49; 51 parameters in all. */
+    bp_model *m = tu_model("4,5,3,2", 1);
+    tap_is_int((long)m->nparams, 51, "model: 4-5-3-2 has 5*4+5 + 3*5+3 + 2*3+2 = 51 parameters");
+    tap_ok(m->W[1] == m->theta && m->b[1] == m->theta + 20 && m->W[2] == m->theta + 25 &&
+               m->b[2] == m->theta + 40 && m->W[3] == m->theta + 43 && m->b[3] == m->theta + 49,
+           "model: theta holds W^1, b^1, W^2, b^2, W^3, b^3 in that order");
+    tap_is_int((long)bp_model_w_index(m, 2, 1, 3), 25 + 1 * 5 + 3,
+               "model: W^2[1][3] is theta[25 + 1*n_1 + 3] (row-major, n_l x n_{l-1})");
+    tap_is_int((long)bp_model_b_index(m, 3, 1), 50, "model: b^3[1] is theta[50]");
+    char name[64];
+    tap_ok(strcmp(bp_model_param_name(m, 33, name, sizeof name), "W^2[1][3]") == 0 &&
+               strcmp(bp_model_param_name(m, 50, name, sizeof name), "b^3[1]") == 0,
+           "model: parameter names W^2[1][3] and b^3[1]");
+    char sz[64];
+    tap_ok(strcmp(bp_sizes_format(m, sz, sizeof sz), "4-5-3-2") == 0, "model: sizes format 4-5-3-2");
+
+    /* Seeded initialisation: reproducible, and seeds differ. */
+    bp_model *same = tu_model("4,5,3,2", 1), *other = tu_model("4,5,3,2", 2);
+    tap_ok(memcmp(m->theta, same->theta, m->nparams * sizeof(double)) == 0,
+           "model: the same seed gives bit-identical parameters");
+    tap_ok(memcmp(m->theta, other->theta, m->nparams * sizeof(double)) != 0,
+           "model: another seed gives other parameters");
+
+    /* W^1 of 784-100 has 78,400 draws from N(0, 1/784): the sample variance has relative
+     * standard deviation sqrt(2/78400) = 0.5%, so 5% is ten standard deviations. */
+    bp_model *wide = tu_model("784,100", 7);
+    double s2 = 0.0;
+    for (size_t i = 0; i < 78400; i++)
+        s2 += wide->W[1][i] * wide->W[1][i];
+    tap_is_double(s2 / 78400, 1.0 / 784, 0.05, 0.0, "model: Var W^1 of 784-100 is 1/n_0 (5%%)");
+    bp_model_free(wide);
+
+    /* get / set / copy / zero / step */
+    double *theta = malloc(m->nparams * sizeof *theta);
+    bp_model_get(m, theta);
+    bp_model_zero(other);
+    tap_ok(other->theta[0] == 0.0 && other->theta[50] == 0.0, "model: zero clears every entry");
+    bp_model_set(other, theta);
+    tap_ok(memcmp(other->theta, m->theta, m->nparams * sizeof(double)) == 0,
+           "model: set(get(theta)) round-trips the whole parameter set");
+    bp_model_zero(other);
+    bp_model_copy(other, m);
+    tap_ok(memcmp(other->theta, m->theta, m->nparams * sizeof(double)) == 0,
+           "model: copy copies the whole parameter set");
+    for (size_t i = 0; i < m->nparams; i++)
+        same->theta[i] = 1.5; /* the "gradient" */
+    m->theta[7] = 2.385;
+    bp_model_step(other, m, same, 0.5);
+    /* 2.385 - 0.75: both exactly representable to within one rounding of the result */
+    tap_is_double(other->theta[7], 1.635, 2 * DBL_EPSILON, 0.0,
+                  "model: step gives params - eta*grad (2.385 - 0.5*1.5)");
+    bp_model *shorter = tu_model("4,5,3", 1);
+    tap_ok(bp_model_same_shape(m, other) && !bp_model_same_shape(m, shorter),
+           "model: same_shape compares every size");
+    bp_model_free(shorter);
+
+    /* Write and read back: bit-identical (17 significant digits round-trip). */
+    m->theta[3] = 0.1;
+    m->theta[4] = -1e-300;
+    m->theta[5] = 5e-324;
+    FILE *f = tmpfile();
+    bp_model_write(f, m);
+    rewind(f);
+    bp_model *back = bp_model_read(f, "tmp", &err);
+    tap_ok(back && bp_model_same_shape(back, m) &&
+               memcmp(back->theta, m->theta, m->nparams * sizeof(double)) == 0,
+           "model: write then read is bit-identical (0.1, -1e-300, 5e-324 included)");
+    fclose(f);
+    bp_model_free(back);
+
+    read_rejected("bpcheck-params/2 1 1 1\n1 2\n", "header", "a wrong format version");
+    read_rejected("bpcheck-params/1 1 1\n", "n_1", "a missing size");
+    read_rejected("bpcheck-params/1 1 1 2\n1 2\n3\n", "b^1[1]", "a missing parameter");
+    read_rejected("bpcheck-params/1 1 1 1\nnan 2\n", "W^1[0][0]", "NaN");
+    read_rejected("bpcheck-params/1 1 1 1\n1 inf\n", "b^1[0]", "Inf");
+    read_rejected("bpcheck-params/1 1 1 1\n1 2 3\n", "trailing", "trailing data");
+    read_rejected("bpcheck-params/1 1 0 1\n", "n_0 = 0", "a zero size");
+    read_rejected("bpcheck-params/1 99 1 1\n", "L = 99", "absurd depth");
+    read_rejected("bpcheck-params/1 2 1000000 1000000 1000000\n", "parameters",
+                  "absurd width (2e12 parameters)");
+
+    /* Sizes: the CLI's --sizes parser */
+    size_t L, n[BP_MAX_LAYERS + 1];
+    tap_ok(bp_sizes_parse("784,30,10", &L, n, &err) == 0 && L == 2 && n[0] == 784 &&
+               n[1] == 30 && n[2] == 10,
+           "model: sizes '784,30,10' parse to L = 2, n = 784, 30, 10");
+    sizes_rejected("", "empty");
+    sizes_rejected("4", "at least an input and an output");
+    sizes_rejected("4,", "positive integer");
+    sizes_rejected("4,,3", "positive integer");
+    sizes_rejected("4,x", "positive integer");
+    sizes_rejected("-1,3", "positive integer");
+    sizes_rejected("0,3", "layer 0 is 0");
+    sizes_rejected("4;3", "expected ','");
+    sizes_rejected("99999999999999999999999,2", "expected 1 to");
+    sizes_rejected("1000000,1000000", "parameters");
+
+    bp_batch *bad = bp_batch_alloc(0, 1, 1, &err);
+    tap_ok(bad == NULL && strstr(err.msg, "m = 0"), "model: a batch of 0 samples is refused");
+    bp_trace *t = bp_trace_alloc(m, 3, &err);
+    tap_ok(t && t->a[0] && t->z[3] && t->delta[3] && t->z[0] == NULL &&
+               t->a[3] + 3 * 2 <= t->mem + 3 * (4 + 3 * (5 + 3 + 2)),
+           "model: a trace holds a^0..a^L and z, delta for 1..L inside one allocation");
+    bp_trace_free(t);
+
+    free(theta);
+    bp_model_free(m);
+    bp_model_free(same);
+    bp_model_free(other);
+    return tap_done();
+}
