@@ -33,7 +33,7 @@ endif
 ALL_CFLAGS = $(CFLAGS) $(WERROR) $(SAN_FLAGS) -Ireference -Itestsuite $(PKG_CFLAGS) \
              -DBPCHECK_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
-LDLIBS = $(PKG_LIBS) -lm
+LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours regardless
 
 # The library: every reference implementation and the test support code.
 LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c
@@ -50,10 +50,13 @@ HELPERS    := $(HELPER_SRC:testsuite/helpers/%.c=$(BUILD)/helpers/%)
 PROGRAM := $(BIN)/bpcheck
 
 # What the tests need to find: the program and the helpers.
-TEST_ENV = BPCHECK=$(PROGRAM) BPCHECK_HELPERS=$(BUILD)/helpers
+TEST_ENV = BPCHECK=$(PROGRAM) BPCHECK_HELPERS=$(BUILD)/helpers BPCHECK_TESTDIR=$(BUILD)/t
 VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
 
-.PHONY: all check check-valgrind check-sanitize tests clean install uninstall deps help
+# Keep objects that chained rules would delete as intermediates.
+.SECONDARY:
+
+.PHONY: all check check-valgrind check-sanitize check-mutants tests clean install uninstall deps help
 
 all: $(PROGRAM)
 
@@ -67,6 +70,10 @@ check-valgrind: tests
 
 check-sanitize:
 	$(MAKE) BUILD=build/sanitize BIN=build/sanitize/bin SANITIZE=1 check
+
+# Each listed source mutation of the reference must make `make check` fail.
+check-mutants:
+	prove --exec perl testsuite/mutate/run.pl :: $(wildcard testsuite/mutate/*.txt)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -111,6 +118,7 @@ help:
 	@echo '  check           build and run every test program under prove -j2'
 	@echo '  check-valgrind  the same tests under valgrind (leaks and errors fail)'
 	@echo '  check-sanitize  the same tests built with -fsanitize=address,undefined'
+	@echo '  check-mutants   every mutation in testsuite/mutate/*.txt must fail make check'
 	@echo '  install         install bin/bpcheck under $$(DESTDIR)$$(PREFIX) (now $(PREFIX))'
 	@echo '  uninstall       remove what install installed'
 	@echo '  deps            apt-get install the Debian packages the project needs'
