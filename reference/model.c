@@ -49,7 +49,7 @@ int bp_reduction_parse(const char *s, bp_reduction *out, bp_error *err)
 }
 
 /* Check sizes and count parameters without overflow. */
-static int check_sizes(size_t L, const size_t *n, size_t *nparams, bp_error *err)
+int bp_sizes_check(size_t L, const size_t *n, size_t *nparams, bp_error *err)
 {
     if (L < 1 || L > BP_MAX_LAYERS)
         return bp_fail(err, "sizes: %zu layers of weights; expected 1 to %d (at least two sizes)",
@@ -74,7 +74,7 @@ static int check_sizes(size_t L, const size_t *n, size_t *nparams, bp_error *err
 bp_model *bp_model_alloc(size_t L, const size_t *n, bp_error *err)
 {
     size_t nparams;
-    if (check_sizes(L, n, &nparams, err))
+    if (bp_sizes_check(L, n, &nparams, err))
         return NULL;
     bp_model *m = calloc(1, sizeof *m);
     double *theta = calloc(nparams, sizeof *theta);
@@ -142,7 +142,7 @@ int bp_sizes_parse(const char *s, size_t *L, size_t n[BP_MAX_LAYERS + 1], bp_err
         return bp_fail(err, "sizes '%s': need at least an input and an output size", s);
     *L = count - 1;
     size_t nparams;
-    return check_sizes(*L, n, &nparams, err);
+    return bp_sizes_check(*L, n, &nparams, err);
 }
 
 char *bp_sizes_format(const bp_model *m, char *buf, size_t len)

@@ -56,6 +56,10 @@ bp_model *bp_model_alloc(size_t L, const size_t *n, bp_error *err);
 bp_model *bp_model_alloc_like(const bp_model *m, bp_error *err);
 void bp_model_free(bp_model *m);
 
+/* Check sizes n[0..L] (L from 1 to BP_MAX_LAYERS, each n_l from 1 to BP_MAX_WIDTH, at most
+ * BP_MAX_PARAMS parameters) and count the parameters, sum_l n_l n_{l-1} + n_l, into *nparams. */
+int bp_sizes_check(size_t L, const size_t *n, size_t *nparams, bp_error *err);
+
 /* Parse "784,30,10" into L = 2, n = {784, 30, 10}. */
 int bp_sizes_parse(const char *s, size_t *L, size_t n[BP_MAX_LAYERS + 1], bp_error *err);
 /* "784-30-10" into buf; returns buf. */

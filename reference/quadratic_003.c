@@ -10,12 +10,9 @@
 
 q003_params *q003_alloc(size_t n0, size_t n1, size_t n2, bp_error *err)
 {
-    size_t n[3] = {n0, n1, n2};
-    bp_model *probe = bp_model_alloc(2, n, err); /* the same size checks as the canonical model */
-    if (!probe)
+    size_t n[3] = {n0, n1, n2}, total;
+    if (bp_sizes_check(2, n, &total, err)) /* the same limits as the canonical model */
         return NULL;
-    size_t total = probe->nparams;
-    bp_model_free(probe);
     q003_params *p = calloc(1, sizeof *p);
     double *mem = calloc(total, sizeof *mem);
     if (!p || !mem) {
