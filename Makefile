@@ -18,8 +18,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 endif
 
 # Libraries, found through pkg-config; Debian packages that provide everything, for make deps.
-PKGS := gsl
-DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev
+PKGS := gsl mpfr
+DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev libmpfr-dev
 
 NEED_LIBS := $(filter-out deps help clean uninstall,$(or $(MAKECMDGOALS),all))
 ifneq ($(NEED_LIBS),)
