@@ -13,14 +13,14 @@
 #include "activation.h"
 #include "gradcheck.h"
 #include "loglik.h"
+#include "mpref.h"
 #include "quadratic.h"
 #include "tap.h"
 #include "testutil.h"
 
 #define U DBL_EPSILON
-/* 2048 bits: 1 - sigma(800) = e^{-800} / (1 + e^{-800}) needs ~1155 bits below the leading 1
- * of sigma(800) to be resolved at all; the formulas are evaluated literally, as printed. */
-#define PREC 2048
+/* the scalar checks use the precision of testsuite/mpref.c (see there) */
+#define PREC MP_PREC
 
 static void mp_sigmoid(mpfr_t r, const mpfr_t z)
 {
@@ -67,104 +67,6 @@ static double mp_softplus(double x)
     return r;
 }
 
-/* The canonical loglik model evaluated literally in MPFR: C~ = -sum_x sum_j [y ln a + (1-y)
- * ln(1-a)] (sum reduction), dC~/dz^L = a^L - y, delta^l = (W^{l+1})^T delta^{l+1} ⊙ a(1-a),
- * dC~/dW^l = sum_x delta^l (a^{l-1})^T, dC~/db^l = sum_x delta^l; all at PREC bits, rounded
- * once to double. gabs gets, per entry, the sum of |terms| through a magnitude pass
- * (|delta| propagated with |W|), which scales the rounding of a double-precision evaluation. */
-static double mp_loglik(bp_model *grad, bp_model *gabs, const bp_model *m, const bp_batch *b)
-{
-    size_t L = m->L, wmax = 0;
-    for (size_t l = 0; l <= L; l++)
-        wmax = m->n[l] > wmax ? m->n[l] : wmax;
-    size_t nz = (L + 1) * wmax;
-    mpfr_t *z = malloc(nz * sizeof *z), *a = malloc(nz * sizeof *a);
-    mpfr_t *d = malloc(nz * sizeof *d), *da = malloc(nz * sizeof *da);
-    mpfr_t *g = malloc(m->nparams * sizeof *g), *ga = malloc(m->nparams * sizeof *ga);
-    mpfr_t C, t, s, sa, Y;
-    for (size_t i = 0; i < nz; i++)
-        mpfr_inits2(PREC, z[i], a[i], d[i], da[i], (mpfr_ptr)0);
-    for (size_t i = 0; i < m->nparams; i++) {
-        mpfr_inits2(PREC, g[i], ga[i], (mpfr_ptr)0);
-        mpfr_set_zero(g[i], 1), mpfr_set_zero(ga[i], 1);
-    }
-    mpfr_inits2(PREC, C, t, s, sa, Y, (mpfr_ptr)0);
-    mpfr_set_zero(C, 1);
-#define AT(v, l, j) (v)[(l) * wmax + (j)]
-    for (size_t p = 0; p < b->m; p++) {
-        for (size_t k = 0; k < m->n[0]; k++)
-            mpfr_set_d(AT(a, 0, k), b->x[p * m->n[0] + k], MPFR_RNDN);
-        for (size_t l = 1; l <= L; l++)
-            for (size_t j = 0; j < m->n[l]; j++) {
-                size_t K = m->n[l - 1];
-                mpfr_set_d(s, m->b[l][j], MPFR_RNDN);
-                for (size_t k = 0; k < K; k++) {
-                    mpfr_mul_d(t, AT(a, l - 1, k), m->W[l][j * K + k], MPFR_RNDN);
-                    mpfr_add(s, s, t, MPFR_RNDN);
-                }
-                mpfr_set(AT(z, l, j), s, MPFR_RNDN);
-                mp_sigmoid(AT(a, l, j), s);
-            }
-        for (size_t j = 0; j < m->n[L]; j++) {
-            double yv = b->y[p * m->n[L] + j];
-            mpfr_set_d(Y, yv, MPFR_RNDN);
-            mpfr_log(t, AT(a, L, j), MPFR_RNDN);
-            mpfr_mul(t, t, Y, MPFR_RNDN);
-            mpfr_sub(C, C, t, MPFR_RNDN);
-            mpfr_ui_sub(s, 1, AT(a, L, j), MPFR_RNDN);
-            mpfr_log(s, s, MPFR_RNDN);
-            mpfr_ui_sub(Y, 1, Y, MPFR_RNDN);
-            mpfr_mul(s, s, Y, MPFR_RNDN);
-            mpfr_sub(C, C, s, MPFR_RNDN);
-            mpfr_sub_d(AT(d, L, j), AT(a, L, j), yv, MPFR_RNDN);      /* a - y */
-            mpfr_add_d(AT(da, L, j), AT(a, L, j), fabs(yv), MPFR_RNDN); /* a + |y| */
-        }
-        for (size_t l = L; l >= 1; l--) {
-            size_t J = m->n[l], K = m->n[l - 1];
-            for (size_t j = 0; j < J; j++) {
-                size_t bi = bp_model_b_index(m, l, j);
-                mpfr_add(g[bi], g[bi], AT(d, l, j), MPFR_RNDN);
-                mpfr_add(ga[bi], ga[bi], AT(da, l, j), MPFR_RNDN);
-                for (size_t k = 0; k < K; k++) {
-                    size_t wi = bp_model_w_index(m, l, j, k);
-                    mpfr_mul(t, AT(d, l, j), AT(a, l - 1, k), MPFR_RNDN);
-                    mpfr_add(g[wi], g[wi], t, MPFR_RNDN);
-                    mpfr_mul(t, AT(da, l, j), AT(a, l - 1, k), MPFR_RNDN);
-                    mpfr_abs(t, t, MPFR_RNDN);
-                    mpfr_add(ga[wi], ga[wi], t, MPFR_RNDN);
-                }
-            }
-            if (l == 1)
-                break;
-            for (size_t k = 0; k < K; k++) {
-                mpfr_set_zero(s, 1), mpfr_set_zero(sa, 1);
-                for (size_t j = 0; j < J; j++) {
-                    mpfr_mul_d(t, AT(d, l, j), m->W[l][j * K + k], MPFR_RNDN);
-                    mpfr_add(s, s, t, MPFR_RNDN);
-                    mpfr_mul_d(t, AT(da, l, j), fabs(m->W[l][j * K + k]), MPFR_RNDN);
-                    mpfr_add(sa, sa, t, MPFR_RNDN);
-                }
-                mpfr_ui_sub(t, 1, AT(a, l - 1, k), MPFR_RNDN);
-                mpfr_mul(t, t, AT(a, l - 1, k), MPFR_RNDN); /* sigma' = a (1 - a) */
-                mpfr_mul(AT(d, l - 1, k), s, t, MPFR_RNDN);
-                mpfr_mul(AT(da, l - 1, k), sa, t, MPFR_RNDN);
-            }
-        }
-    }
-#undef AT
-    for (size_t i = 0; i < m->nparams; i++) {
-        grad->theta[i] = mpfr_get_d(g[i], MPFR_RNDN);
-        gabs->theta[i] = mpfr_get_d(ga[i], MPFR_RNDU);
-        mpfr_clears(g[i], ga[i], (mpfr_ptr)0);
-    }
-    double cost = mpfr_get_d(C, MPFR_RNDN);
-    for (size_t i = 0; i < nz; i++)
-        mpfr_clears(z[i], a[i], d[i], da[i], (mpfr_ptr)0);
-    mpfr_clears(C, t, s, sa, Y, (mpfr_ptr)0);
-    free(z), free(a), free(d), free(da), free(g), free(ga);
-    return cost;
-}
-
 static void harden(bp_batch *b)
 {
     for (size_t i = 0; i < b->m * b->n_out; i++)
@@ -199,7 +101,7 @@ static void check_mpfr(const char *sizes, double Z, double hidden, int hard, uns
     double cost;
     if (ll_canonical(g, &cost, NULL, m, b, BP_SUM, &err))
         tap_bail_out("loglik %s: %s", where, err.msg);
-    double mcost = mp_loglik(mg, ga, m, b);
+    double mcost = mp_model(mg, ga, m, b, BP_LOGLIK, BP_SUM);
 
     /* Every term of C~ is -ln(probability) >= 0, so the sum does not cancel: each term is
      * within ~7u (softplus 3u, the products and the sum of two same-signed logs), and summing
@@ -432,6 +334,6 @@ int main(void)
         for (size_t p = 0; p < 2; p++)
             for (int r = 0; r < 2; r++)
                 check_canonical(archs[a], Ps[p], r ? BP_MEAN : BP_SUM, p == 1 && r == 1, seed++);
-    mpfr_free_cache(); /* MPFR keeps constants (log 2, ...) and an mpz pool until told */
+    mp_done();
     return tap_done();
 }

@@ -1,0 +1,25 @@
+/* testsuite/mpref.h: the canonical models evaluated literally in MPFR, the high-precision
+ * reference the tests compare the double-precision code with (and the seed of the golden-
+ * fixture generator). Every equation is taken as printed, with no numerical simplification:
+ * sigma(z) = 1/(1 + e^{-z}); softmax a_i = e^{z_i} / sum_k e^{z_k}; the output error by the
+ * honest chain rule (dC/da times sigma' = a(1-a), or times the softmax Jacobian
+ * a_i (delta_ik - a_k)); delta^l = ((W^{l+1})^T delta^{l+1}) ⊙ a(1-a). MP_PREC bits make all
+ * of that exact to far beyond a double even at |z| = 1000 (1 - sigma(800) needs ~1155 bits). */
+#ifndef BPCHECK_MPREF_H
+#define BPCHECK_MPREF_H
+
+#include "model.h"
+
+#define MP_PREC 2048
+
+/* The cost of params on the batch, returned, and the gradient into grad, each rounded once
+ * to the nearest double. gabs (may be NULL) gets, per entry, an upper bound on the sum of the
+ * absolute values of the terms that make it up (a magnitude pass with |W| and |delta|), the
+ * scale against which a double-precision evaluation's rounding is measured. */
+double mp_model(bp_model *grad, bp_model *gabs, const bp_model *params, const bp_batch *batch,
+                bp_cost cost, bp_reduction red);
+
+/* Call once at the end of a program that used MPFR, so valgrind sees no cached memory. */
+void mp_done(void);
+
+#endif
