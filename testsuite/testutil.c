@@ -2,10 +2,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
+#include "activation.h"
 #include "tap.h"
 
 int tu_run(const char *cmd, char **out)
@@ -62,4 +65,36 @@ bp_batch *tu_batch(const bp_model *model, size_t m, unsigned long seed)
     bp_batch_fill(b, rng);
     gsl_rng_free(rng);
     return b;
+}
+
+void tu_magnitude(bp_model *g, const bp_model *m, const bp_trace *t, const double *DL)
+{
+    size_t L = m->L, wmax = 0;
+    for (size_t l = 0; l <= L; l++)
+        wmax = m->n[l] > wmax ? m->n[l] : wmax;
+    double *D = malloc(wmax * sizeof *D), *Dn = malloc(wmax * sizeof *Dn);
+    if (!D || !Dn)
+        tap_bail_out("out of memory in the magnitude pass");
+    bp_model_zero(g);
+    for (size_t p = 0; p < t->m; p++) {
+        memcpy(D, DL + p * m->n[L], m->n[L] * sizeof *D);
+        for (size_t l = L; l >= 1; l--) {
+            size_t I = m->n[l], J = m->n[l - 1];
+            for (size_t i = 0; i < I; i++) {
+                g->b[l][i] += D[i];
+                for (size_t j = 0; j < J; j++)
+                    g->W[l][i * J + j] += D[i] * fabs(t->a[l - 1][p * J + j]);
+            }
+            if (l == 1)
+                break;
+            for (size_t j = 0; j < J; j++) {
+                double s = 0.0;
+                for (size_t i = 0; i < I; i++)
+                    s += fabs(m->W[l][i * J + j]) * D[i];
+                Dn[j] = bp_sigmoid_prime(t->z[l - 1][p * J + j]) * s;
+            }
+            memcpy(D, Dn, J * sizeof *D);
+        }
+    }
+    free(D), free(Dn);
 }

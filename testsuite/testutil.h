@@ -19,4 +19,11 @@ const char *tu_env(const char *name);
 bp_model *tu_model(const char *sizes, unsigned long seed);
 bp_batch *tu_batch(const bp_model *model, size_t m, unsigned long seed);
 
+/* The magnitude pass of a canonical model over a trace: output magnitudes DL (m x n_L, one
+ * row per sample) propagated to the layers below with |W| and sigma'(z), accumulated as
+ * sum_p D^l_i |a^{l-1}_j| (W) and sum_p D^l_i (b) into g. With DL bounding |delta^L| and the
+ * scale of its rounding, g bounds every term of every gradient entry, which is what two
+ * evaluations that differ only in rounding are compared against. */
+void tu_magnitude(bp_model *g, const bp_model *m, const bp_trace *t, const double *DL);
+
 #endif

@@ -39,38 +39,6 @@ static void set_targets(bp_batch *b, targets kind)
     }
 }
 
-/* The magnitude pass over a trace: output magnitudes D^L (m x n_L) propagated with |W| and
- * sigma', accumulated as sum_p D^l_i |a^{l-1}_j| (W) and sum_p D^l_i (b) into g. */
-static void magnitude(bp_model *g, const bp_model *m, const bp_trace *t, const double *DL)
-{
-    size_t L = m->L, wmax = 0;
-    for (size_t l = 0; l <= L; l++)
-        wmax = m->n[l] > wmax ? m->n[l] : wmax;
-    double *D = malloc(wmax * sizeof *D), *Dn = malloc(wmax * sizeof *Dn);
-    bp_model_zero(g);
-    for (size_t p = 0; p < t->m; p++) {
-        memcpy(D, DL + p * m->n[L], m->n[L] * sizeof *D);
-        for (size_t l = L; l >= 1; l--) {
-            size_t I = m->n[l], J = m->n[l - 1];
-            for (size_t i = 0; i < I; i++) {
-                g->b[l][i] += D[i];
-                for (size_t j = 0; j < J; j++)
-                    g->W[l][i * J + j] += D[i] * fabs(t->a[l - 1][p * J + j]);
-            }
-            if (l == 1)
-                break;
-            for (size_t j = 0; j < J; j++) {
-                double s = 0.0;
-                for (size_t i = 0; i < I; i++)
-                    s += fabs(m->W[l][i * J + j]) * D[i];
-                Dn[j] = bp_sigmoid_prime(t->z[l - 1][p * J + j]) * s;
-            }
-            memcpy(D, Dn, J * sizeof *D);
-        }
-    }
-    free(D), free(Dn);
-}
-
 /* Both paths' output terms are bounded by sum_i |y_i| (1 + a_k): the chain rule sums
  * -y_i (delta_ik - a_k), the simplification is a_k - y_k. */
 static double *output_scale(const bp_model *m, const bp_batch *b, const bp_trace *t)
@@ -108,7 +76,7 @@ static int paths_agree(const bp_model *m, const bp_batch *b, bp_reduction red, s
         sce_gradient(gs, &cs, t, m, b, red, SCE_SIMPLIFIED, &err))
         tap_bail_out("004: %s", err.msg);
     double *DL = output_scale(m, b, t);
-    magnitude(mag, m, t, DL);
+    tu_magnitude(mag, m, t, DL);
     double r = 2.0 * roundings(m, b->m) * U / (red == BP_MEAN ? (double)b->m : 1.0);
     size_t bad = 0;
     for (size_t i = 0; i < m->nparams; i++)
@@ -326,8 +294,8 @@ static void check_extreme(const char *sizes, double Z, targets kind, size_t m,
             DZ[p * NL + k] = a[k] * (dz[k] + mix);
     }
     cost_tol += roundings(params, m) * U * fabs(mcost);
-    magnitude(mag, params, t, DL);
-    magnitude(fwd, params, t, DZ);
+    tu_magnitude(mag, params, t, DL);
+    tu_magnitude(fwd, params, t, DZ);
     double r = 2.0 * roundings(params, m) * U, *tol = malloc(n * sizeof *tol);
     size_t finite = isfinite(cost) ? 1 : 0;
     for (size_t i = 0; i < n; i++) {
