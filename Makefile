@@ -49,6 +49,7 @@ HELPER_SRC := $(wildcard testsuite/helpers/*.c)
 HELPERS    := $(HELPER_SRC:testsuite/helpers/%.c=$(BUILD)/helpers/%)
 
 PROGRAM := $(BIN)/bpcheck
+BENCH   := $(BUILD)/bench
 
 # What the tests need to find: the program and the helpers.
 TEST_ENV = BPCHECK=$(PROGRAM) BPCHECK_HELPERS=$(BUILD)/helpers BPCHECK_TESTDIR=$(BUILD)/t
@@ -57,11 +58,11 @@ VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-ki
 # Keep objects that chained rules would delete as intermediates.
 .SECONDARY:
 
-.PHONY: all check check-valgrind check-sanitize check-mutants tests clean install uninstall deps help
+.PHONY: all check check-valgrind check-sanitize check-mutants bench tests clean install uninstall deps help
 
 all: $(PROGRAM)
 
-tests: $(PROGRAM) $(TESTS) $(HELPERS)
+tests: $(PROGRAM) $(TESTS) $(HELPERS) $(BENCH)
 
 check: tests
 	$(TEST_ENV) prove -j2 $(TESTS)
@@ -76,6 +77,10 @@ check-sanitize:
 check-mutants:
 	prove --exec perl testsuite/mutate/run.pl :: $(wildcard testsuite/mutate/*.txt)
 
+# Speed: a table of medians and ratios measured in one run; it asserts nothing.
+bench: $(BENCH)
+	$(BENCH)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -85,6 +90,9 @@ $(LIB): $(LIB_OBJ)
 
 $(PROGRAM): $(BUILD)/testsuite/bpcheck.o $(LIB)
 	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BENCH): $(BUILD)/testsuite/bench.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/t/%: $(BUILD)/testsuite/t/%.o $(LIB)
@@ -120,10 +128,11 @@ help:
 	@echo '  check-valgrind  the same tests under valgrind (leaks and errors fail)'
 	@echo '  check-sanitize  the same tests built with -fsanitize=address,undefined'
 	@echo '  check-mutants   every mutation in testsuite/mutate/*.txt must fail make check'
+	@echo '  bench           time the literal and vectorized references (prints a table)'
 	@echo '  install         install bin/bpcheck under $$(DESTDIR)$$(PREFIX) (now $(PREFIX))'
 	@echo '  uninstall       remove what install installed'
 	@echo '  deps            apt-get install the Debian packages the project needs'
 	@echo '  clean           remove build/ and bin/'
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(TEST_SRC:%.c=$(BUILD)/%.d) \
+-include $(LIB_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(BUILD)/testsuite/bench.d $(TEST_SRC:%.c=$(BUILD)/%.d) \
          $(HELPER_SRC:%.c=$(BUILD)/%.d)
