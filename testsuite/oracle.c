@@ -1,0 +1,259 @@
+/* testsuite/oracle.c: the oracles of oracle.h. The forward pass in each arithmetic comes from
+ * oracle_template.h, included once per type. */
+#include "oracle.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_deriv.h>
+
+#include "gradcheck.h"
+#include "train.h"
+
+/* ---- T = double: central differences and Richardson extrapolation ----------------------- */
+#define T double
+#define TN(name) real_##name
+#define T_LIFT(x) ((double)(x))
+#define T_ADD(a, b) ((a) + (b))
+#define T_SUB(a, b) ((a) - (b))
+#define T_MUL(a, b) ((a) * (b))
+#define T_DIV(a, b) ((a) / (b))
+#define T_EXP(a) exp(a)
+#define T_LOG1P(a) log1p(a)
+#define T_RE(a) (a)
+#include "oracle_template.h"
+#undef T
+#undef TN
+#undef T_LIFT
+#undef T_ADD
+#undef T_SUB
+#undef T_MUL
+#undef T_DIV
+#undef T_EXP
+#undef T_LOG1P
+#undef T_RE
+
+/* ---- T = double complex: the complex step ------------------------------------------------ */
+/* ln(1 + z) for complex z: C has no clog1p. Only the imaginary part matters to the complex
+ * step, and arg(1 + z) = atan2(Im z, 1 + Re z) keeps its relative accuracy; the real part is
+ * taken by log1p of |1 + z| - 1 computed without cancellation for tiny Im z. */
+static double complex cx_log1p(double complex z)
+{
+    double re = creal(z), im = cimag(z);
+    double real = 0.5 * log1p(re * (2.0 + re) + im * im); /* ln |1 + z| */
+    return CMPLX(real, atan2(im, 1.0 + re));
+}
+
+#define T double complex
+#define TN(name) cx_##name
+#define T_LIFT(x) CMPLX((double)(x), 0.0)
+#define T_ADD(a, b) ((a) + (b))
+#define T_SUB(a, b) ((a) - (b))
+#define T_MUL(a, b) ((a) * (b))
+#define T_DIV(a, b) ((a) / (b))
+#define T_EXP(a) cexp(a)
+#define T_LOG1P(a) cx_log1p(a)
+#define T_RE(a) creal(a)
+#include "oracle_template.h"
+#undef T
+#undef TN
+#undef T_LIFT
+#undef T_ADD
+#undef T_SUB
+#undef T_MUL
+#undef T_DIV
+#undef T_EXP
+#undef T_LOG1P
+#undef T_RE
+
+/* ---- T = dual numbers: forward-mode automatic differentiation ---------------------------- */
+or_dual or_dual_lift(double v) { return (or_dual){v, 0.0}; }
+or_dual or_dual_add(or_dual a, or_dual b) { return (or_dual){a.v + b.v, a.d + b.d}; }
+or_dual or_dual_sub(or_dual a, or_dual b) { return (or_dual){a.v - b.v, a.d - b.d}; }
+or_dual or_dual_mul(or_dual a, or_dual b) { return (or_dual){a.v * b.v, a.v * b.d + a.d * b.v}; }
+or_dual or_dual_div(or_dual a, or_dual b)
+{
+    return (or_dual){a.v / b.v, (a.d * b.v - a.v * b.d) / (b.v * b.v)};
+}
+or_dual or_dual_exp(or_dual a)
+{
+    double e = exp(a.v);
+    return (or_dual){e, a.d * e};
+}
+or_dual or_dual_log1p(or_dual a) { return (or_dual){log1p(a.v), a.d / (1.0 + a.v)}; }
+or_dual or_dual_sin(or_dual a) { return (or_dual){sin(a.v), a.d * cos(a.v)}; }
+
+double or_complex_step_1d(double complex (*f)(double complex), double x)
+{
+    return cimag(f(CMPLX(x, OR_COMPLEX_H))) / OR_COMPLEX_H;
+}
+
+double or_dual_1d(or_dual (*f)(or_dual), double x)
+{
+    return f((or_dual){x, 1.0}).d;
+}
+
+#define T or_dual
+#define TN(name) du_##name
+#define T_LIFT(x) or_dual_lift((double)(x))
+#define T_ADD(a, b) or_dual_add((a), (b))
+#define T_SUB(a, b) or_dual_sub((a), (b))
+#define T_MUL(a, b) or_dual_mul((a), (b))
+#define T_DIV(a, b) or_dual_div((a), (b))
+#define T_EXP(a) or_dual_exp(a)
+#define T_LOG1P(a) or_dual_log1p(a)
+#define T_RE(a) ((a).v)
+#include "oracle_template.h"
+#undef T
+#undef TN
+#undef T_LIFT
+#undef T_ADD
+#undef T_SUB
+#undef T_MUL
+#undef T_DIV
+#undef T_EXP
+#undef T_LOG1P
+#undef T_RE
+
+double or_cost_real(bp_cost model, const bp_model *params, const bp_batch *b,
+                    const bp_trace *cache, bp_reduction red, const or_target *tgt, double eps,
+                    int reuse)
+{
+    return real_cost_perturbed(model, params, b, cache, red, tgt, eps, reuse);
+}
+
+double complex or_cost_complex(bp_cost model, const bp_model *params, const bp_batch *b,
+                               const bp_trace *cache, bp_reduction red, const or_target *tgt,
+                               double complex eps, int reuse)
+{
+    return cx_cost_perturbed(model, params, b, cache, red, tgt, eps, reuse);
+}
+
+or_dual or_cost_dual(bp_cost model, const bp_model *params, const bp_batch *b,
+                     const bp_trace *cache, bp_reduction red, const or_target *tgt, or_dual eps,
+                     int reuse)
+{
+    return du_cost_perturbed(model, params, b, cache, red, tgt, eps, reuse);
+}
+
+or_target or_target_of(const bp_model *m, size_t i)
+{
+    or_target t = {OR_WEIGHT, 0, 0, 0, 0};
+    for (size_t l = 1; l <= m->L; l++) {
+        size_t w0 = (size_t)(m->W[l] - m->theta), b0 = (size_t)(m->b[l] - m->theta);
+        size_t K = m->n[l - 1];
+        if (i >= w0 && i < b0)
+            return (or_target){OR_WEIGHT, l, (i - w0) / K, (i - w0) % K, 0};
+        if (i >= b0 && i < b0 + m->n[l])
+            return (or_target){OR_BIAS, l, i - b0, 0, 0};
+    }
+    return t;
+}
+
+const char *or_method_name(or_method m)
+{
+    static const char *const names[] = {"central", "richardson", "complex", "dual"};
+    return names[m];
+}
+
+typedef struct {
+    bp_cost model;
+    const bp_model *params;
+    const bp_batch *b;
+    const bp_trace *cache;
+    bp_reduction red;
+    const or_target *tgt;
+    int reuse;
+    size_t evals;
+} real_ctx;
+
+static double real_of(double eps, void *p)
+{
+    real_ctx *c = p;
+    c->evals++;
+    return or_cost_real(c->model, c->params, c->b, c->cache, c->red, c->tgt, eps, c->reuse);
+}
+
+/* d C / d (the target) by one method, with its error estimate. */
+static double derivative(or_method method, double *est, real_ctx *c, double value)
+{
+    if (method == OR_COMPLEX) {
+        c->evals++;
+        double complex v = or_cost_complex(c->model, c->params, c->b, c->cache, c->red, c->tgt,
+                                           CMPLX(0.0, OR_COMPLEX_H), c->reuse);
+        *est = 0.0; /* no truncation, no cancellation: only the rounding the criterion allows */
+        return cimag(v) / OR_COMPLEX_H;
+    }
+    if (method == OR_DUAL) {
+        c->evals++;
+        or_dual v = or_cost_dual(c->model, c->params, c->b, c->cache, c->red, c->tgt,
+                                 (or_dual){0.0, 1.0}, c->reuse);
+        *est = 0.0;
+        return v.d;
+    }
+    if (method == OR_CENTRAL) {
+        /* h = cbrt(eps) max(1, |theta|) balances the O(h^2) truncation against the rounding
+         * u |C| / h. The truncation of D(h) is about |D(2h) - D(h)| / 3 (D(2h) has four times
+         * D(h)'s h^2 error); the rounding, as in gradcheck.c, 64 u |C| / h. */
+        double h = cbrt(DBL_EPSILON) * fmax(1.0, fabs(value));
+        double fp = real_of(h, c), fm = real_of(-h, c), f2p = real_of(2 * h, c),
+               f2m = real_of(-2 * h, c), f0 = real_of(0.0, c);
+        double d1 = (fp - fm) / (2 * h), d2 = (f2p - f2m) / (4 * h);
+        *est = fabs(d2 - d1) / 3.0 + GC_ROUND_FACTOR * DBL_EPSILON * fabs(f0) / h;
+        return d1;
+    }
+    /* Richardson: GSL's 5-point rule with its error estimate, scaled as in gradcheck.c */
+    gsl_function F = {real_of, c};
+    double r, abserr;
+    gsl_deriv_central(&F, 0.0, GC_STEP * fmax(1.0, fabs(value)), &r, &abserr);
+    *est = GC_ROUND_FACTOR * abserr;
+    return r;
+}
+
+int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost model,
+                const bp_model *params, const bp_batch *b, bp_reduction red, int reuse,
+                bp_error *err)
+{
+    bp_model *scratch = bp_model_alloc_like(params, err);
+    bp_trace *cache = scratch ? bp_trace_alloc(params, b->m, err) : NULL;
+    if (!cache || bp_gradient(model, scratch, NULL, cache, params, b, red, err)) {
+        bp_model_free(scratch), bp_trace_free(cache);
+        return -1;
+    }
+    real_ctx c = {model, params, b, cache, red, NULL, reuse, 0};
+    for (size_t i = 0; i < params->nparams; i++) {
+        or_target t = or_target_of(params, i);
+        double e;
+        c.tgt = &t;
+        g[i] = derivative(method, &e, &c, params->theta[i]);
+        if (est)
+            est[i] = e;
+    }
+    if (evals)
+        *evals = c.evals;
+    bp_model_free(scratch), bp_trace_free(cache);
+    return 0;
+}
+
+int or_delta(bp_trace *out, bp_cost model, const bp_model *params, const bp_batch *b,
+             bp_error *err)
+{
+    bp_model *scratch = bp_model_alloc_like(params, err);
+    bp_trace *cache = scratch ? bp_trace_alloc(params, b->m, err) : NULL;
+    if (!cache || bp_gradient(model, scratch, NULL, cache, params, b, BP_SUM, err)) {
+        bp_model_free(scratch), bp_trace_free(cache);
+        return -1;
+    }
+    for (size_t l = 1; l <= params->L; l++)
+        for (size_t p = 0; p < b->m; p++)
+            for (size_t j = 0; j < params->n[l]; j++) {
+                or_target t = {OR_Z, l, j, 0, p};
+                double complex v = or_cost_complex(model, params, b, cache, BP_SUM, &t,
+                                                   CMPLX(0.0, OR_COMPLEX_H), 1);
+                out->delta[l][p * params->n[l] + j] = cimag(v) / OR_COMPLEX_H;
+            }
+    bp_model_free(scratch), bp_trace_free(cache);
+    return 0;
+}
