@@ -2,13 +2,20 @@
  * Subcommands are a table; later issues add rows (conform, gradcheck, train, derivations).
  * Exit status: 0 success, 1 a check failed, 2 usage error or unusable input.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "gradcheck.h"
 #include "model.h"
+#include "oracle.h"
 #include "train.h"
 
 #ifndef BPCHECK_VERSION
@@ -23,9 +30,11 @@ typedef struct {
 
 static int cmd_help(int argc, char **argv);
 static int cmd_train(int argc, char **argv);
+static int cmd_gradcheck(int argc, char **argv);
 
 static const bp_command commands[] = {
     {"help", "show this help, or a command's help", cmd_help},
+    {"gradcheck", "check the reference's gradient with six independent oracles", cmd_gradcheck},
     {"train", "train a network on a CSV data set by SGD (004:train, 002:sgd)", cmd_train},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -257,6 +266,247 @@ static int cmd_train(int argc, char **argv)
 done:
     bp_model_free(params);
     bp_batch_free(data);
+    return rc;
+}
+
+/* ---- bpcheck gradcheck -------------------------------------------------------------------- */
+
+static void gradcheck_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: bpcheck gradcheck [OPTIONS]\n"
+            "\n"
+            "Check the reference's gradient of one model on a random network and batch with\n"
+            "independent oracles, and print a table: method, max abs error, max rel error\n"
+            "(normwise per tensor), the oracle's own error estimate, cost evaluations,\n"
+            "seconds and the verdict.\n"
+            "\n"
+            "Options:\n"
+            "  --model M       quadratic, loglik or cross-entropy (default cross-entropy)\n"
+            "  --sizes LIST    layer sizes, input first (default 4,8,3)\n"
+            "  --batch M       samples (default 5)\n"
+            "  --reduction R   sum or mean (default mean)\n"
+            "  --seed S        seed of the parameters, the batch and the directions (default 7)\n"
+            "  --method M      central, richardson, complex, dual, directional, taylor or all\n"
+            "                  (default all)\n"
+            "  --directions K  random directions of the directional test (default 4)\n"
+            "  --no-reuse      run the whole forward pass for every evaluation\n"
+            "  --inject REL    add REL times max|g| to the largest gradient entry first: a\n"
+            "                  deliberately wrong gradient, to see the checks fail\n"
+            "  -h, --help      show this help\n"
+            "\n"
+            "Methods: central (h = cbrt(eps) max(1,|theta|)); richardson (GSL's gsl_deriv_central);\n"
+            "complex (Im C(theta + i h e_i)/h, h = 1e-20); dual (forward-mode dual numbers);\n"
+            "directional (g.u against the derivative along random Gaussian u); taylor (the order\n"
+            "of |C(theta + h u) - C(theta) - h g.u|: 2 for a right gradient, 1 for a wrong one).\n"
+            "Criterion: |g - r| <= estimate + rho (|r| + max|r| of the tensor), with rho the\n"
+            "gradient's own rounding allowance (testsuite/gradcheck.h).\n"
+            "Data: x uniform in (-2.5, 2.5), targets uniform in (0, 1), rows normalised to sum\n"
+            "to 1 for cross-entropy.\n"
+            "\n"
+            "Exit status: 0 every method passes, 1 one fails, 2 usage error.\n");
+}
+
+typedef struct {
+    bp_cost model;
+    bp_model *work;
+    const bp_batch *batch;
+    bp_reduction red;
+} gradcheck_ctx;
+
+static double gradcheck_cost(const double *theta, void *p)
+{
+    gradcheck_ctx *c = p;
+    bp_model_set(c->work, theta);
+    return bp_cost_value(c->model, c->work, c->batch, c->red);
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void print_number(double v)
+{
+    if (isnan(v))
+        printf("  %-12s", "-");
+    else
+        printf("  %-12.3g", v);
+}
+
+static int cmd_gradcheck(int argc, char **argv)
+{
+    const char *model_s = "cross-entropy", *sizes_s = "4,8,3", *batch_s = "5", *red_s = "mean";
+    const char *seed_s = "7", *method_s = "all", *dirs_s = "4", *inject_s = NULL;
+    int reuse = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            gradcheck_usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--no-reuse") == 0) {
+            reuse = 0;
+            continue;
+        }
+        int r;
+        if ((r = opt_value(argc, argv, &i, "--model", &model_s)) ||
+            (r = opt_value(argc, argv, &i, "--sizes", &sizes_s)) ||
+            (r = opt_value(argc, argv, &i, "--batch", &batch_s)) ||
+            (r = opt_value(argc, argv, &i, "--reduction", &red_s)) ||
+            (r = opt_value(argc, argv, &i, "--seed", &seed_s)) ||
+            (r = opt_value(argc, argv, &i, "--method", &method_s)) ||
+            (r = opt_value(argc, argv, &i, "--directions", &dirs_s)) ||
+            (r = opt_value(argc, argv, &i, "--inject", &inject_s))) {
+            if (r < 0)
+                return 2;
+            continue;
+        }
+        fprintf(stderr, "bpcheck gradcheck: unknown option '%s'\nTry 'bpcheck gradcheck --help'.\n",
+                a);
+        return 2;
+    }
+    static const char *const methods[] = {"central", "richardson", "complex", "dual",
+                                          "directional", "taylor"};
+    int want[6] = {0}, any = 0;
+    for (int k = 0; k < 6; k++)
+        any |= want[k] = strcmp(method_s, "all") == 0 || strcmp(method_s, methods[k]) == 0;
+    bp_error err;
+    bp_cost model;
+    bp_reduction red;
+    size_t L, n[BP_MAX_LAYERS + 1], m, dirs;
+    if (!any) {
+        fprintf(stderr, "bpcheck gradcheck: --method '%s': expected central, richardson, complex, "
+                        "dual, directional, taylor or all\n", method_s);
+        return 2;
+    }
+    if (bp_cost_parse(model_s, &model, &err) || bp_sizes_parse(sizes_s, &L, n, &err) ||
+        bp_reduction_parse(red_s, &red, &err)) {
+        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
+        return 2;
+    }
+    if (parse_count("gradcheck", "--batch", batch_s, 100000, &m) ||
+        parse_count("gradcheck", "--directions", dirs_s, 1000, &dirs))
+        return 2;
+    char *end;
+    errno = 0;
+    unsigned long long seed = strtoull(seed_s, &end, 10);
+    if (*seed_s < '0' || *seed_s > '9' || *end || errno) {
+        fprintf(stderr, "bpcheck gradcheck: --seed '%s': expected a non-negative integer\n", seed_s);
+        return 2;
+    }
+    double inject = 0.0;
+    if (inject_s) {
+        inject = strtod(inject_s, &end);
+        if (end == inject_s || *end || !isfinite(inject)) {
+            fprintf(stderr, "bpcheck gradcheck: --inject '%s': expected a finite number\n",
+                    inject_s);
+            return 2;
+        }
+    }
+
+    int rc = 2;
+    bp_model *params = bp_model_alloc(L, n, &err), *grad = NULL, *work = NULL;
+    bp_batch *batch = params ? bp_batch_alloc(m, n[0], n[L], &err) : NULL;
+    double *r = NULL, *e = NULL;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!batch || !rng || bp_model_init_seed(params, (unsigned long)seed, &err)) {
+        fprintf(stderr, "bpcheck gradcheck: %s\n", rng ? err.msg : "out of memory");
+        goto done;
+    }
+    gsl_rng_set(rng, (unsigned long)seed + 1);
+    bp_batch_fill(batch, rng);
+    if (model == BP_CROSS_ENTROPY)
+        for (size_t p = 0; p < m; p++) {
+            double sum = 0.0;
+            for (size_t j = 0; j < n[L]; j++)
+                sum += batch->y[p * n[L] + j];
+            for (size_t j = 0; j < n[L]; j++)
+                batch->y[p * n[L] + j] /= sum;
+        }
+    grad = bp_model_alloc_like(params, &err);
+    work = bp_model_alloc_like(params, &err);
+    r = malloc(params->nparams * sizeof *r);
+    e = malloc(params->nparams * sizeof *e);
+    if (!grad || !work || !r || !e ||
+        bp_gradient(model, grad, NULL, NULL, params, batch, red, &err)) {
+        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
+        goto done;
+    }
+    if (inject != 0.0) {
+        size_t at = 0;
+        for (size_t i = 1; i < params->nparams; i++)
+            if (fabs(grad->theta[i]) > fabs(grad->theta[at]))
+                at = i;
+        char name[64];
+        printf("injected: %s += %g x %.3g\n",
+               bp_model_param_name(params, at, name, sizeof name), inject, fabs(grad->theta[at]));
+        grad->theta[at] += inject * fabs(grad->theta[at]);
+    }
+    double rho = gc_rho(params, m);
+    char sz[64];
+    printf("bpcheck gradcheck: %s %s, batch %zu (%s), seed %llu: %zu parameters%s\n", model_s,
+           bp_sizes_format(params, sz, sizeof sz), m, red_s, seed, params->nparams,
+           reuse ? "" : " (no reuse)");
+    printf("criterion: |g - r| <= estimate + rho (|r| + max|r| of the tensor), rho = %.3g\n\n", rho);
+    printf("%-12s  %-12s  %-12s  %-12s  %-9s  %-9s  %s\n", "method", "max abs err",
+           "max rel err", "estimate", "evals", "seconds", "verdict");
+    gradcheck_ctx ctx = {model, work, batch, red};
+    int all = 1;
+    for (int k = 0; k < 6; k++) {
+        if (!want[k])
+            continue;
+        gc_report rep;
+        gc_report_init(&rep, methods[k]);
+        double t0 = seconds_now();
+        int fail;
+        if (k < 4) {
+            fail = or_gradient((or_method)k, r, e, &rep.evaluations, model, params, batch, red,
+                               reuse, &err);
+            if (!fail) {
+                if (k >= 2) /* complex, dual: their own rounding, the same allowance as g's */
+                    for (size_t i = 0; i < params->nparams; i++)
+                        e[i] = rho * fabs(r[i]);
+                gc_judge(&rep, params, grad->theta, r, e, rho);
+            }
+        } else if (k == 4) {
+            fail = gc_directional(&rep, gradcheck_cost, &ctx, params->theta, grad->theta,
+                                  params->nparams, dirs, (unsigned long)seed, rho, &err);
+        } else {
+            fail = gc_taylor(&rep, gradcheck_cost, &ctx, params->theta, grad->theta,
+                             params->nparams, (unsigned long)seed, &err);
+        }
+        if (fail) {
+            fprintf(stderr, "bpcheck gradcheck: %s: %s\n", methods[k], err.msg);
+            goto done;
+        }
+        rep.seconds = seconds_now() - t0;
+        all &= rep.pass;
+        printf("%-12s", methods[k]);
+        if (k == 5) {
+            char order[32];
+            snprintf(order, sizeof order, "order %.2f", rep.order);
+            printf("  %-26s", order);
+            print_number(NAN);
+        } else {
+            print_number(rep.max_abs);
+            print_number(rep.max_rel);
+            print_number(rep.estimate);
+        }
+        printf("  %-9zu  %-9.3g  %s", rep.evaluations, rep.seconds, rep.pass ? "pass" : "FAIL");
+        if (k == 4)
+            printf("  (P(miss an error of norm 1e-6 |g|) <= %.2g)", rep.p_miss);
+        printf("\n");
+    }
+    rc = all ? 0 : 1;
+done:
+    free(r), free(e);
+    if (rng)
+        gsl_rng_free(rng);
+    bp_batch_free(batch);
+    bp_model_free(params), bp_model_free(grad), bp_model_free(work);
     return rc;
 }
 
