@@ -33,6 +33,12 @@ static void mp_sigma_prime_of_a(mpfr_t r, const mpfr_t a)
 double mp_model(bp_model *grad, bp_model *gabs, const bp_model *m, const bp_batch *b,
                 bp_cost cost, bp_reduction red)
 {
+    return mp_evaluate(m, b, cost, red, 0.0, grad, gabs, NULL, NULL);
+}
+
+double mp_evaluate(const bp_model *m, const bp_batch *b, bp_cost cost, bp_reduction red,
+                   double eta, bp_model *grad, bp_model *gabs, bp_model *step, bp_trace *trace)
+{
     size_t L = m->L, wmax = 0, NL = m->n[L];
     for (size_t l = 0; l <= L; l++)
         wmax = m->n[l] > wmax ? m->n[l] : wmax;
@@ -174,6 +180,16 @@ double mp_model(bp_model *grad, bp_model *gabs, const bp_model *m, const bp_batc
                 mpfr_mul(AT(da, l - 1, k), sa, t, R);
             }
         }
+        if (trace)
+            for (size_t l = 0; l <= L; l++)
+                for (size_t j = 0; j < m->n[l]; j++) {
+                    size_t i = p * m->n[l] + j;
+                    trace->a[l][i] = mpfr_get_d(AT(a, l, j), R);
+                    if (l) {
+                        trace->z[l][i] = mpfr_get_d(AT(z, l, j), R);
+                        trace->delta[l][i] = mpfr_get_d(AT(d, l, j), R);
+                    }
+                }
     }
 #undef AT
     if (red == BP_MEAN) {
@@ -184,9 +200,15 @@ double mp_model(bp_model *grad, bp_model *gabs, const bp_model *m, const bp_batc
         }
     }
     for (size_t i = 0; i < m->nparams; i++) {
-        grad->theta[i] = mpfr_get_d(g[i], R);
+        if (grad)
+            grad->theta[i] = mpfr_get_d(g[i], R);
         if (gabs)
             gabs->theta[i] = mpfr_get_d(ga[i], MPFR_RNDU);
+        if (step) { /* params - eta * grad, with the exact gradient: rounded once */
+            mpfr_mul_d(t, g[i], eta, R);
+            mpfr_d_sub(t, m->theta[i], t, R);
+            step->theta[i] = mpfr_get_d(t, R);
+        }
         mpfr_clears(g[i], ga[i], (mpfr_ptr)0);
     }
     double result = mpfr_get_d(C, R);
