@@ -18,8 +18,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 endif
 
 # Libraries, found through pkg-config; Debian packages that provide everything, for make deps.
-PKGS := gsl mpfr
-DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev libmpfr-dev
+PKGS := gsl mpfr jansson
+DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev libmpfr-dev \
+                   libjansson-dev
 
 NEED_LIBS := $(filter-out deps help clean uninstall,$(or $(MAKECMDGOALS),all))
 ifneq ($(NEED_LIBS),)
@@ -37,7 +38,7 @@ LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours rega
 
 # The library: every reference implementation and the test support code.
 LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c \
-           testsuite/mpref.c testsuite/oracle.c
+           testsuite/mpref.c testsuite/oracle.c testsuite/fixture.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libbpcheck.a
 
@@ -50,19 +51,21 @@ HELPERS    := $(HELPER_SRC:testsuite/helpers/%.c=$(BUILD)/helpers/%)
 
 PROGRAM := $(BIN)/bpcheck
 BENCH   := $(BUILD)/bench
+GEN     := $(BUILD)/fixtures-gen
 
 # What the tests need to find: the program and the helpers.
-TEST_ENV = BPCHECK=$(PROGRAM) BPCHECK_HELPERS=$(BUILD)/helpers BPCHECK_TESTDIR=$(BUILD)/t
+TEST_ENV = BPCHECK=$(PROGRAM) BPCHECK_HELPERS=$(BUILD)/helpers BPCHECK_TESTDIR=$(BUILD)/t \
+           BPCHECK_FIXTURE_GEN=$(GEN)
 VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
 
 # Keep objects that chained rules would delete as intermediates.
 .SECONDARY:
 
-.PHONY: all check check-valgrind check-sanitize check-mutants bench tests clean install uninstall deps help
+.PHONY: all check check-valgrind check-sanitize check-mutants bench fixtures tests clean install uninstall deps help
 
 all: $(PROGRAM)
 
-tests: $(PROGRAM) $(TESTS) $(HELPERS) $(BENCH)
+tests: $(PROGRAM) $(TESTS) $(HELPERS) $(BENCH) $(GEN)
 
 check: tests
 	$(TEST_ENV) prove -j2 $(TESTS)
@@ -77,6 +80,10 @@ check-sanitize:
 check-mutants:
 	prove --exec perl testsuite/mutate/run.pl :: $(wildcard testsuite/mutate/*.txt)
 
+# The golden values: regenerate fixtures/*.json (make check verifies they are what this makes).
+fixtures: $(GEN)
+	$(GEN) fixtures
+
 # Speed: a table of medians and ratios measured in one run; it asserts nothing.
 bench: $(BENCH)
 	$(BENCH)
@@ -90,6 +97,9 @@ $(LIB): $(LIB_OBJ)
 
 $(PROGRAM): $(BUILD)/testsuite/bpcheck.o $(LIB)
 	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(GEN): $(BUILD)/fixtures/gen.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BENCH): $(BUILD)/testsuite/bench.o $(LIB)
@@ -129,10 +139,12 @@ help:
 	@echo '  check-sanitize  the same tests built with -fsanitize=address,undefined'
 	@echo '  check-mutants   every mutation in testsuite/mutate/*.txt must fail make check'
 	@echo '  bench           time the literal and vectorized references (prints a table)'
+	@echo '  fixtures        regenerate the golden values fixtures/*.json'
 	@echo '  install         install bin/bpcheck under $$(DESTDIR)$$(PREFIX) (now $(PREFIX))'
 	@echo '  uninstall       remove what install installed'
 	@echo '  deps            apt-get install the Debian packages the project needs'
 	@echo '  clean           remove build/ and bin/'
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(BUILD)/testsuite/bench.d $(TEST_SRC:%.c=$(BUILD)/%.d) \
+-include $(LIB_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(BUILD)/testsuite/bench.d \
+         $(BUILD)/fixtures/gen.d $(TEST_SRC:%.c=$(BUILD)/%.d) \
          $(HELPER_SRC:%.c=$(BUILD)/%.d)

@@ -1,0 +1,461 @@
+/* testsuite/fixture.c: read and write golden-value fixtures (fixture.h, fixtures/FORMAT.md). */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+#include "fixture.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- reading: every failure names where ("FILE: case ID"), the field, and what was wanted */
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+static json_t *field(json_t *obj, const char *key, json_type want, const char *what,
+                     const char *path, bp_error *err)
+{
+    static const char *const names[] = {"an object", "an array", "a string", "a number",
+                                        "a number", "a boolean", "a boolean", "null"};
+    json_t *v = json_object_get(obj, key);
+    if (!v) {
+        bp_fail(err, "%s: field '%s%s' is missing", what, path, key);
+        return NULL;
+    }
+    int ok = json_typeof(v) == want || (want == JSON_REAL && json_is_number(v));
+    if (!ok) {
+        bp_fail(err, "%s: field '%s%s' is %s; expected %s", what, path, key, type_name(v),
+                names[want]);
+        return NULL;
+    }
+    return v;
+}
+
+static int number(json_t *v, double *out, const char *what, const char *path, bp_error *err)
+{
+    if (!json_is_number(v))
+        return bp_fail(err, "%s: field '%s' is %s; expected a number", what, path, type_name(v));
+    *out = json_number_value(v);
+    if (!isfinite(*out))
+        return bp_fail(err, "%s: field '%s' is not finite", what, path);
+    return 0;
+}
+
+/* rows x cols numbers from an array of row arrays (cols == 0: a flat array of rows numbers) */
+static int matrix(json_t *arr, double *out, size_t rows, size_t cols, const char *what,
+                  const char *path, const char *shape, bp_error *err)
+{
+    if (!json_is_array(arr))
+        return bp_fail(err, "%s: field '%s' is %s; expected an array (%s)", what, path,
+                       type_name(arr), shape);
+    if (json_array_size(arr) != rows)
+        return bp_fail(err, "%s: field '%s' has %zu %s; expected %zu (%s)", what, path,
+                       json_array_size(arr), cols ? "rows" : "entries", rows, shape);
+    char sub[256];
+    for (size_t r = 0; r < rows; r++) {
+        json_t *row = json_array_get(arr, r);
+        if (cols == 0) {
+            snprintf(sub, sizeof sub, "%s[%zu]", path, r);
+            if (number(row, &out[r], what, sub, err))
+                return -1;
+            continue;
+        }
+        snprintf(sub, sizeof sub, "%s[%zu]", path, r);
+        if (!json_is_array(row) || json_array_size(row) != cols)
+            return bp_fail(err, "%s: field '%s' is %s of %zu; expected an array of %zu (%s)",
+                           what, sub, type_name(row), json_is_array(row) ? json_array_size(row) : 0,
+                           cols, shape);
+        for (size_t c = 0; c < cols; c++) {
+            char cell[300];
+            snprintf(cell, sizeof cell, "%s[%zu]", sub, c);
+            if (number(json_array_get(row, c), &out[r * cols + c], what, cell, err))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* {"W": [n_l x n_{l-1} ...], "b": [n_l ...]} into a model of the right shape */
+static int params_from(bp_model *m, json_t *obj, const char *what, const char *path,
+                       bp_error *err)
+{
+    char sub[256], shape[64];
+    snprintf(sub, sizeof sub, "%s.", path);
+    json_t *W = field(obj, "W", JSON_ARRAY, what, sub, err), *b;
+    if (!W || !(b = field(obj, "b", JSON_ARRAY, what, sub, err)))
+        return -1;
+    if (json_array_size(W) != m->L || json_array_size(b) != m->L)
+        return bp_fail(err, "%s: fields '%s.W' and '%s.b' hold %zu and %zu layers; expected %zu",
+                       what, path, path, json_array_size(W), json_array_size(b), m->L);
+    for (size_t l = 1; l <= m->L; l++) {
+        snprintf(sub, sizeof sub, "%s.W[%zu]", path, l - 1);
+        snprintf(shape, sizeof shape, "n_%zu x n_%zu = %zu x %zu", l, l - 1, m->n[l], m->n[l - 1]);
+        if (matrix(json_array_get(W, l - 1), m->W[l], m->n[l], m->n[l - 1], what, sub, shape, err))
+            return -1;
+        snprintf(sub, sizeof sub, "%s.b[%zu]", path, l - 1);
+        snprintf(shape, sizeof shape, "n_%zu = %zu", l, m->n[l]);
+        if (matrix(json_array_get(b, l - 1), m->b[l], m->n[l], 0, what, sub, shape, err))
+            return -1;
+    }
+    return 0;
+}
+
+static int sizes_from(json_t *arr, size_t *L, size_t n[BP_MAX_LAYERS + 1], const char *what,
+                      bp_error *err)
+{
+    size_t count = json_array_size(arr);
+    if (count < 2 || count > BP_MAX_LAYERS + 1)
+        return bp_fail(err, "%s: field 'model.sizes' has %zu entries; expected 2 to %d", what,
+                       count, BP_MAX_LAYERS + 1);
+    for (size_t l = 0; l < count; l++) {
+        json_t *v = json_array_get(arr, l);
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > (json_int_t)BP_MAX_WIDTH)
+            return bp_fail(err, "%s: field 'model.sizes[%zu]' must be an integer from 1 to %u", what,
+                           l, BP_MAX_WIDTH);
+        n[l] = (size_t)json_integer_value(v);
+    }
+    *L = count - 1;
+    size_t nparams;
+    bp_error e2;
+    if (bp_sizes_check(*L, n, &nparams, &e2))
+        return bp_fail(err, "%s: field 'model.sizes': %s", what, e2.msg);
+    return 0;
+}
+
+int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (!json_is_object(obj))
+        return bp_fail(err, "%s: is %s; expected an object", what, type_name(obj));
+    json_t *id = field(obj, "id", JSON_STRING, what, "", err), *model, *v, *batch, *x, *y;
+    if (!id || !(model = field(obj, "model", JSON_OBJECT, what, "", err)))
+        return -1;
+    c->id = strdup(json_string_value(id));
+    if (!(v = field(model, "cost", JSON_STRING, what, "model.", err)))
+        return -1;
+    bp_error e2;
+    if (bp_cost_parse(json_string_value(v), &c->cost, &e2))
+        return bp_fail(err, "%s: field 'model.cost': %s", what, e2.msg);
+    if (!(v = field(model, "reduction", JSON_STRING, what, "model.", err)))
+        return -1;
+    if (bp_reduction_parse(json_string_value(v), &c->red, &e2))
+        return bp_fail(err, "%s: field 'model.reduction': %s", what, e2.msg);
+    size_t L = 0, n[BP_MAX_LAYERS + 1];
+    if (!(v = field(model, "sizes", JSON_ARRAY, what, "model.", err)) ||
+        sizes_from(v, &L, n, what, err))
+        return -1;
+    if (!(c->params = bp_model_alloc(L, n, err)))
+        return -1;
+    if (!(v = field(obj, "params", JSON_OBJECT, what, "", err)) ||
+        params_from(c->params, v, what, "params", err))
+        return -1;
+    if (!(batch = field(obj, "batch", JSON_OBJECT, what, "", err)) ||
+        !(x = field(batch, "x", JSON_ARRAY, what, "batch.", err)) ||
+        !(y = field(batch, "y", JSON_ARRAY, what, "batch.", err)))
+        return -1;
+    size_t m = json_array_size(x);
+    if (m < 1 || m > BP_MAX_BATCH)
+        return bp_fail(err, "%s: field 'batch.x' has %zu rows; expected 1 to %u", what, m,
+                       BP_MAX_BATCH);
+    if (!(c->batch = bp_batch_alloc(m, n[0], n[L], err)))
+        return -1;
+    char shape[64];
+    snprintf(shape, sizeof shape, "m x n_0 = %zu x %zu", m, n[0]);
+    if (matrix(x, c->batch->x, m, n[0], what, "batch.x", shape, err))
+        return -1;
+    snprintf(shape, sizeof shape, "m x n_L = %zu x %zu", m, n[L]);
+    if (matrix(y, c->batch->y, m, n[L], what, "batch.y", shape, err))
+        return -1;
+    if (!(v = field(obj, "eta", JSON_REAL, what, "", err)) || number(v, &c->eta, what, "eta", err))
+        return -1;
+    return 0;
+}
+
+/* a list over layers 1..L of m x n_l matrices into t->arr[l] */
+static int layers_from(double **arr, const bp_model *m, size_t batch, json_t *list,
+                       const char *what, const char *name, bp_error *err)
+{
+    if (!json_is_array(list) || json_array_size(list) != m->L)
+        return bp_fail(err, "%s: field 'expected.%s' must list %zu layers (1..L)", what, name, m->L);
+    for (size_t l = 1; l <= m->L; l++) {
+        char sub[64], shape[64];
+        snprintf(sub, sizeof sub, "expected.%s[%zu]", name, l - 1);
+        snprintf(shape, sizeof shape, "m x n_%zu = %zu x %zu", l, batch, m->n[l]);
+        if (matrix(json_array_get(list, l - 1), arr[l], batch, m->n[l], what, sub, shape, err))
+            return -1;
+    }
+    return 0;
+}
+
+static char **strings_from(json_t *arr, size_t *count, const char *what, const char *name,
+                           bp_error *err)
+{
+    *count = json_array_size(arr);
+    char **out = calloc(*count + 1, sizeof *out);
+    for (size_t i = 0; out && i < *count; i++) {
+        json_t *s = json_array_get(arr, i);
+        if (!json_is_string(s)) {
+            bp_fail(err, "%s: field '%s[%zu]' is %s; expected a string", what, name, i,
+                    type_name(s));
+            for (size_t k = 0; k < i; k++)
+                free(out[k]);
+            free(out);
+            return NULL;
+        }
+        out[i] = strdup(json_string_value(s));
+    }
+    return out;
+}
+
+static int case_from_json(bp_case *c, json_t *obj, const char *what, bp_error *err)
+{
+    if (bp_case_from_json_input(c, obj, what, err))
+        return -1;
+    json_t *e = field(obj, "expected", JSON_OBJECT, what, "", err), *v, *tol, *fl, *eq;
+    if (!e || !(v = field(e, "cost", JSON_REAL, what, "expected.", err)) ||
+        number(v, &c->cost_value, what, "expected.cost", err))
+        return -1;
+    c->grad = bp_model_alloc_like(c->params, err);
+    c->step = bp_model_alloc_like(c->params, err);
+    c->trace = bp_trace_alloc(c->params, c->batch->m, err);
+    if (!c->grad || !c->step || !c->trace)
+        return -1;
+    if (!(v = field(e, "grad", JSON_OBJECT, what, "expected.", err)) ||
+        params_from(c->grad, v, what, "expected.grad", err) ||
+        !(v = field(e, "step", JSON_OBJECT, what, "expected.", err)) ||
+        params_from(c->step, v, what, "expected.step", err))
+        return -1;
+    if (!(v = field(e, "z", JSON_ARRAY, what, "expected.", err)) ||
+        layers_from(c->trace->z, c->params, c->batch->m, v, what, "z", err) ||
+        !(v = field(e, "a", JSON_ARRAY, what, "expected.", err)) ||
+        layers_from(c->trace->a, c->params, c->batch->m, v, what, "a", err) ||
+        !(v = field(e, "delta", JSON_ARRAY, what, "expected.", err)) ||
+        layers_from(c->trace->delta, c->params, c->batch->m, v, what, "delta", err))
+        return -1;
+    memcpy(c->trace->a[0], c->batch->x, c->batch->m * c->params->n[0] * sizeof(double));
+    if (!(tol = field(obj, "tolerance", JSON_OBJECT, what, "", err)) ||
+        !(v = field(tol, "rtol", JSON_REAL, what, "tolerance.", err)) ||
+        number(v, &c->rtol, what, "tolerance.rtol", err) ||
+        !(v = field(tol, "atol", JSON_REAL, what, "tolerance.", err)) ||
+        number(v, &c->atol, what, "tolerance.atol", err))
+        return -1;
+    if (c->rtol < 0 || c->atol < 0)
+        return bp_fail(err, "%s: field 'tolerance' has a negative rtol or atol", what);
+    if (!(fl = field(obj, "flags", JSON_ARRAY, what, "", err)) ||
+        !(c->flags = strings_from(fl, &c->nflags, what, "flags", err)) ||
+        !(eq = field(obj, "equations", JSON_ARRAY, what, "", err)) ||
+        !(c->equations = strings_from(eq, &c->nequations, what, "equations", err)))
+        return -1;
+    return 0;
+}
+
+void bp_case_clear(bp_case *c)
+{
+    free(c->id);
+    bp_model_free(c->params), bp_model_free(c->grad), bp_model_free(c->step);
+    bp_batch_free(c->batch);
+    bp_trace_free(c->trace);
+    for (size_t i = 0; c->flags && i < c->nflags; i++)
+        free(c->flags[i]);
+    for (size_t i = 0; c->equations && i < c->nequations; i++)
+        free(c->equations[i]);
+    free(c->flags), free(c->equations);
+    memset(c, 0, sizeof *c);
+}
+
+void bp_fixture_free(bp_fixture *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->ncases; i++)
+        bp_case_clear(&f->cases[i]);
+    for (size_t i = 0; i < f->nnotes; i++)
+        free(f->note_flags[i]), free(f->note_texts[i]);
+    free(f->cases), free(f->note_flags), free(f->note_texts), free(f->generator);
+    free(f);
+}
+
+bp_fixture *bp_fixture_load(const char *path, bp_error *err)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        bp_fail(err, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
+        return NULL;
+    }
+    bp_fixture *f = calloc(1, sizeof *f);
+    json_t *v, *notes, *cases;
+    if (!f) {
+        bp_fail(err, "%s: out of memory", path);
+        goto fail;
+    }
+    if (!(v = field(root, "format", JSON_STRING, path, "", err)))
+        goto fail;
+    if (strcmp(json_string_value(v), BP_FIXTURE_FORMAT) != 0) {
+        bp_fail(err, "%s: field 'format' is '%s'; this reader knows '%s'", path,
+                json_string_value(v), BP_FIXTURE_FORMAT);
+        goto fail;
+    }
+    if (!(v = field(root, "generator", JSON_STRING, path, "", err)) ||
+        !(notes = field(root, "notes", JSON_OBJECT, path, "", err)) ||
+        !(cases = field(root, "cases", JSON_ARRAY, path, "", err)))
+        goto fail;
+    f->generator = strdup(json_string_value(v));
+    f->nnotes = json_object_size(notes);
+    f->note_flags = calloc(f->nnotes + 1, sizeof *f->note_flags);
+    f->note_texts = calloc(f->nnotes + 1, sizeof *f->note_texts);
+    const char *key;
+    json_t *text;
+    size_t k = 0;
+    json_object_foreach(notes, key, text) {
+        if (!json_is_string(text)) {
+            bp_fail(err, "%s: field 'notes.%s' is %s; expected a string", path, key, type_name(text));
+            f->nnotes = k;
+            goto fail;
+        }
+        f->note_flags[k] = strdup(key);
+        f->note_texts[k++] = strdup(json_string_value(text));
+    }
+    f->cases = calloc(json_array_size(cases) + 1, sizeof *f->cases);
+    for (size_t i = 0; f->cases && i < json_array_size(cases); i++) {
+        json_t *c = json_array_get(cases, i), *id = json_object_get(c, "id");
+        char what[512];
+        snprintf(what, sizeof what, "%s: case %zu ('%s')", path, i,
+                 json_is_string(id) ? json_string_value(id) : "no id");
+        f->ncases = i + 1;
+        if (case_from_json(&f->cases[i], c, what, err))
+            goto fail;
+    }
+    json_decref(root);
+    return f;
+fail:
+    json_decref(root);
+    bp_fixture_free(f);
+    return NULL;
+}
+
+/* ---- writing ---- */
+
+/* NULL if any value is not finite: JSON cannot hold NaN or Inf, and jansson would otherwise
+ * drop the element silently. */
+json_t *bp_json_matrix(const double *v, size_t rows, size_t cols)
+{
+    for (size_t i = 0; i < rows * (cols ? cols : 1); i++)
+        if (!isfinite(v[i]))
+            return NULL;
+    json_t *arr = json_array();
+    for (size_t r = 0; r < rows; r++) {
+        if (cols == 0) {
+            json_array_append_new(arr, json_real(v[r]));
+            continue;
+        }
+        json_t *row = json_array();
+        for (size_t c = 0; c < cols; c++)
+            json_array_append_new(row, json_real(v[r * cols + c]));
+        json_array_append_new(arr, row);
+    }
+    return arr;
+}
+
+json_t *bp_json_params(const bp_model *m)
+{
+    json_t *W = json_array(), *b = json_array();
+    int bad = 0;
+    for (size_t l = 1; l <= m->L; l++) {
+        bad |= json_array_append_new(W, bp_json_matrix(m->W[l], m->n[l], m->n[l - 1]));
+        bad |= json_array_append_new(b, bp_json_matrix(m->b[l], m->n[l], 0));
+    }
+    if (bad) {
+        json_decref(W), json_decref(b);
+        return NULL;
+    }
+    return json_pack("{s:o, s:o}", "W", W, "b", b);
+}
+
+static json_t *json_layers(double *const *arr, const bp_model *m, size_t batch)
+{
+    json_t *list = json_array();
+    for (size_t l = 1; l <= m->L; l++)
+        if (json_array_append_new(list, bp_json_matrix(arr[l], batch, m->n[l]))) {
+            json_decref(list);
+            return NULL;
+        }
+    return list;
+}
+
+static json_t *json_strings(char *const *s, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_string(s[i]));
+    return arr;
+}
+
+json_t *bp_case_to_json(const bp_case *c, int with_expected)
+{
+    json_t *sizes = json_array();
+    for (size_t l = 0; l <= c->params->L; l++)
+        json_array_append_new(sizes, json_integer((json_int_t)c->params->n[l]));
+    size_t m = c->batch->m;
+    json_t *o = json_pack("{s:s, s:{s:s, s:o, s:s}, s:o, s:{s:o, s:o}, s:f}", "id", c->id,
+                          "model", "cost", bp_cost_name(c->cost), "sizes", sizes, "reduction",
+                          bp_reduction_name(c->red), "params", bp_json_params(c->params), "batch",
+                          "x", bp_json_matrix(c->batch->x, m, c->batch->n_in), "y",
+                          bp_json_matrix(c->batch->y, m, c->batch->n_out), "eta", c->eta);
+    if (!with_expected || !o)
+        return o;
+    /* json_pack fails (NULL) when a value is NULL, i.e. not finite; so does set_new */
+    int bad = !isfinite(c->cost_value) || !isfinite(c->rtol) || !isfinite(c->atol);
+    bad |= json_object_set_new(o, "expected",
+                               json_pack("{s:f, s:o, s:o, s:o, s:o, s:o}", "cost", c->cost_value,
+                                         "grad", bp_json_params(c->grad), "step",
+                                         bp_json_params(c->step), "z",
+                                         json_layers(c->trace->z, c->params, m), "a",
+                                         json_layers(c->trace->a, c->params, m), "delta",
+                                         json_layers(c->trace->delta, c->params, m)));
+    bad |= json_object_set_new(o, "tolerance",
+                               json_pack("{s:f, s:f}", "rtol", c->rtol, "atol", c->atol));
+    bad |= json_object_set_new(o, "flags", json_strings(c->flags, c->nflags));
+    bad |= json_object_set_new(o, "equations", json_strings(c->equations, c->nequations));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int bp_fixture_write(const char *path, const char *generator, size_t nnotes,
+                     const char *const *note_flags, const char *const *note_texts,
+                     const bp_case *cases, size_t ncases, bp_error *err)
+{
+    json_t *notes = json_object(), *list = json_array();
+    for (size_t i = 0; i < nnotes; i++)
+        json_object_set_new(notes, note_flags[i], json_string(note_texts[i]));
+    for (size_t i = 0; i < ncases; i++) {
+        json_t *c = bp_case_to_json(&cases[i], 1);
+        if (!c) { /* json_real refuses NaN and Inf: the case is broken */
+            json_decref(notes), json_decref(list);
+            return bp_fail(err, "%s: case '%s' has a value JSON cannot hold (NaN or Inf)", path,
+                           cases[i].id);
+        }
+        json_array_append_new(list, c);
+    }
+    json_t *root = json_pack("{s:s, s:s, s:o, s:o}", "format", BP_FIXTURE_FORMAT, "generator",
+                             generator, "notes", notes, "cases", list);
+    /* 17 significant digits: every double round-trips exactly */
+    int rc = json_dump_file(root, path, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    return rc ? bp_fail(err, "%s: cannot write", path) : 0;
+}

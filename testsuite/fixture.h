@@ -1,0 +1,60 @@
+/* testsuite/fixture.h: golden-value fixtures, format bpcheck-fixture/1 (fixtures/FORMAT.md):
+ * the case type shared by the generator, the tests and the conformance runner, its JSON reader
+ * (strict: every problem is an error naming the file, the case and the field) and writer. */
+#ifndef BPCHECK_FIXTURE_H
+#define BPCHECK_FIXTURE_H
+
+#include <jansson.h>
+
+#include "model.h"
+
+#define BP_FIXTURE_FORMAT "bpcheck-fixture/1"
+
+typedef struct {
+    char *id;
+    bp_cost cost;
+    bp_reduction red;
+    bp_model *params;
+    bp_batch *batch;
+    double eta;
+    /* expected values, each the exact value rounded once to the nearest double */
+    double cost_value;
+    bp_model *grad, *step;
+    bp_trace *trace; /* z, a, delta for layers 1..L; a[0] is the batch's x */
+    double rtol, atol;
+    size_t nflags, nequations;
+    char **flags, **equations;
+} bp_case;
+
+typedef struct {
+    char *generator;
+    size_t nnotes;
+    char **note_flags, **note_texts;
+    size_t ncases;
+    bp_case *cases;
+} bp_fixture;
+
+/* Read and validate a fixture file. NULL with err naming file, case and field on any problem:
+ * malformed JSON, a missing or mistyped key, shapes that disagree with the sizes, a non-finite
+ * number, absurd sizes. */
+bp_fixture *bp_fixture_load(const char *path, bp_error *err);
+void bp_fixture_free(bp_fixture *f);
+void bp_case_clear(bp_case *c);
+
+/* A case as a JSON object (with its expected values, or without them: the runner's request). */
+json_t *bp_case_to_json(const bp_case *c, int with_expected);
+
+/* The "model", "params", "batch" part of a case (or request) into a new case; expected values
+ * are left NULL. what names the object in messages ("FILE: case ID"). */
+int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error *err);
+
+/* Write a whole fixture (format, generator, notes, cases) with 17 significant digits. */
+int bp_fixture_write(const char *path, const char *generator, size_t nnotes,
+                     const char *const *note_flags, const char *const *note_texts,
+                     const bp_case *cases, size_t ncases, bp_error *err);
+
+/* A W, b pair or a per-layer tensor list as JSON, and back (the shapes from the model). */
+json_t *bp_json_params(const bp_model *m);
+json_t *bp_json_matrix(const double *v, size_t rows, size_t cols);
+
+#endif
