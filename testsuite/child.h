@@ -1,0 +1,38 @@
+/* testsuite/child.h: one long-lived child process, spoken to in lines (PROTOCOL.md): started
+ * with /bin/sh -c CMD in a process group of its own, written to line by line, read from with a
+ * time limit and a size limit. A crash, a hang, an early exit or an oversized answer is a
+ * status with a message naming it, never a crash or a hang of the caller's. */
+#ifndef BPCHECK_CHILD_H
+#define BPCHECK_CHILD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct {
+    char *cmd;
+    pid_t pid;          /* 0 when not running */
+    int to_child, from_child;
+    char *buf;          /* bytes read but not yet returned */
+    size_t len, cap;
+    size_t max_line;    /* a longer line is refused */
+} bp_child;
+
+typedef enum {
+    CHILD_OK,        /* a line was read */
+    CHILD_TIMEOUT,   /* no full line within the time limit (the child is killed) */
+    CHILD_EXITED,    /* the child closed its output or exited (the message says how) */
+    CHILD_TOO_LONG,  /* a line over max_line bytes (the child is killed) */
+    CHILD_ERROR      /* the child could not be started or written to */
+} bp_child_status;
+
+/* Prepare (does not start: the first send starts it). */
+void bp_child_init(bp_child *c, const char *cmd, size_t max_line);
+/* Send one line (a newline is added), starting the child if it is not running. */
+bp_child_status bp_child_send(bp_child *c, const char *line, size_t len, char *msg, size_t msglen);
+/* Read one line (without its newline) into *line (the caller frees) within timeout seconds. */
+bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *msg, size_t msglen);
+/* Stop the child (close its input, wait briefly, then kill its process group). */
+void bp_child_stop(bp_child *c);
+void bp_child_free(bp_child *c);
+
+#endif
