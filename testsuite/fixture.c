@@ -9,7 +9,7 @@
 
 /* ---- reading: every failure names where ("FILE: case ID"), the field, and what was wanted */
 
-static const char *type_name(const json_t *v)
+const char *bp_json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "an object";
@@ -35,7 +35,7 @@ static json_t *field(json_t *obj, const char *key, json_type want, const char *w
     }
     int ok = json_typeof(v) == want || (want == JSON_REAL && json_is_number(v));
     if (!ok) {
-        bp_fail(err, "%s: field '%s%s' is %s; expected %s", what, path, key, type_name(v),
+        bp_fail(err, "%s: field '%s%s' is %s; expected %s", what, path, key, bp_json_type_name(v),
                 names[want]);
         return NULL;
     }
@@ -45,7 +45,7 @@ static json_t *field(json_t *obj, const char *key, json_type want, const char *w
 static int number(json_t *v, double *out, const char *what, const char *path, bp_error *err)
 {
     if (!json_is_number(v))
-        return bp_fail(err, "%s: field '%s' is %s; expected a number", what, path, type_name(v));
+        return bp_fail(err, "%s: field '%s' is %s; expected a number", what, path, bp_json_type_name(v));
     *out = json_number_value(v);
     if (!isfinite(*out))
         return bp_fail(err, "%s: field '%s' is not finite", what, path);
@@ -58,7 +58,7 @@ static int matrix(json_t *arr, double *out, size_t rows, size_t cols, const char
 {
     if (!json_is_array(arr))
         return bp_fail(err, "%s: field '%s' is %s; expected an array (%s)", what, path,
-                       type_name(arr), shape);
+                       bp_json_type_name(arr), shape);
     if (json_array_size(arr) != rows)
         return bp_fail(err, "%s: field '%s' has %zu %s; expected %zu (%s)", what, path,
                        json_array_size(arr), cols ? "rows" : "entries", rows, shape);
@@ -74,7 +74,7 @@ static int matrix(json_t *arr, double *out, size_t rows, size_t cols, const char
         snprintf(sub, sizeof sub, "%s[%zu]", path, r);
         if (!json_is_array(row) || json_array_size(row) != cols)
             return bp_fail(err, "%s: field '%s' is %s of %zu; expected an array of %zu (%s)",
-                           what, sub, type_name(row), json_is_array(row) ? json_array_size(row) : 0,
+                           what, sub, bp_json_type_name(row), json_is_array(row) ? json_array_size(row) : 0,
                            cols, shape);
         for (size_t c = 0; c < cols; c++) {
             char cell[300];
@@ -87,7 +87,7 @@ static int matrix(json_t *arr, double *out, size_t rows, size_t cols, const char
 }
 
 /* {"W": [n_l x n_{l-1} ...], "b": [n_l ...]} into a model of the right shape */
-static int params_from(bp_model *m, json_t *obj, const char *what, const char *path,
+int bp_params_from_json(bp_model *m, json_t *obj, const char *what, const char *path,
                        bp_error *err)
 {
     char sub[256], shape[64];
@@ -138,7 +138,7 @@ int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error 
 {
     memset(c, 0, sizeof *c);
     if (!json_is_object(obj))
-        return bp_fail(err, "%s: is %s; expected an object", what, type_name(obj));
+        return bp_fail(err, "%s: is %s; expected an object", what, bp_json_type_name(obj));
     json_t *id = field(obj, "id", JSON_STRING, what, "", err), *model, *v, *batch, *x, *y;
     if (!id || !(model = field(obj, "model", JSON_OBJECT, what, "", err)))
         return -1;
@@ -159,7 +159,7 @@ int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error 
     if (!(c->params = bp_model_alloc(L, n, err)))
         return -1;
     if (!(v = field(obj, "params", JSON_OBJECT, what, "", err)) ||
-        params_from(c->params, v, what, "params", err))
+        bp_params_from_json(c->params, v, what, "params", err))
         return -1;
     if (!(batch = field(obj, "batch", JSON_OBJECT, what, "", err)) ||
         !(x = field(batch, "x", JSON_ARRAY, what, "batch.", err)) ||
@@ -183,15 +183,15 @@ int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error 
     return 0;
 }
 
-/* a list over layers 1..L of m x n_l matrices into t->arr[l] */
-static int layers_from(double **arr, const bp_model *m, size_t batch, json_t *list,
-                       const char *what, const char *name, bp_error *err)
+/* a list over layers 1..L of m x n_l matrices into arr[l] */
+int bp_layers_from_json(double **arr, const bp_model *m, size_t batch, json_t *list,
+                        const char *what, const char *name, bp_error *err)
 {
     if (!json_is_array(list) || json_array_size(list) != m->L)
-        return bp_fail(err, "%s: field 'expected.%s' must list %zu layers (1..L)", what, name, m->L);
+        return bp_fail(err, "%s: field '%s' must list %zu layers (1..L)", what, name, m->L);
     for (size_t l = 1; l <= m->L; l++) {
-        char sub[64], shape[64];
-        snprintf(sub, sizeof sub, "expected.%s[%zu]", name, l - 1);
+        char sub[300], shape[64];
+        snprintf(sub, sizeof sub, "%s[%zu]", name, l - 1);
         snprintf(shape, sizeof shape, "m x n_%zu = %zu x %zu", l, batch, m->n[l]);
         if (matrix(json_array_get(list, l - 1), arr[l], batch, m->n[l], what, sub, shape, err))
             return -1;
@@ -208,7 +208,7 @@ static char **strings_from(json_t *arr, size_t *count, const char *what, const c
         json_t *s = json_array_get(arr, i);
         if (!json_is_string(s)) {
             bp_fail(err, "%s: field '%s[%zu]' is %s; expected a string", what, name, i,
-                    type_name(s));
+                    bp_json_type_name(s));
             for (size_t k = 0; k < i; k++)
                 free(out[k]);
             free(out);
@@ -233,16 +233,16 @@ static int case_from_json(bp_case *c, json_t *obj, const char *what, bp_error *e
     if (!c->grad || !c->step || !c->trace)
         return -1;
     if (!(v = field(e, "grad", JSON_OBJECT, what, "expected.", err)) ||
-        params_from(c->grad, v, what, "expected.grad", err) ||
+        bp_params_from_json(c->grad, v, what, "expected.grad", err) ||
         !(v = field(e, "step", JSON_OBJECT, what, "expected.", err)) ||
-        params_from(c->step, v, what, "expected.step", err))
+        bp_params_from_json(c->step, v, what, "expected.step", err))
         return -1;
     if (!(v = field(e, "z", JSON_ARRAY, what, "expected.", err)) ||
-        layers_from(c->trace->z, c->params, c->batch->m, v, what, "z", err) ||
+        bp_layers_from_json(c->trace->z, c->params, c->batch->m, v, what, "expected.z", err) ||
         !(v = field(e, "a", JSON_ARRAY, what, "expected.", err)) ||
-        layers_from(c->trace->a, c->params, c->batch->m, v, what, "a", err) ||
+        bp_layers_from_json(c->trace->a, c->params, c->batch->m, v, what, "expected.a", err) ||
         !(v = field(e, "delta", JSON_ARRAY, what, "expected.", err)) ||
-        layers_from(c->trace->delta, c->params, c->batch->m, v, what, "delta", err))
+        bp_layers_from_json(c->trace->delta, c->params, c->batch->m, v, what, "expected.delta", err))
         return -1;
     memcpy(c->trace->a[0], c->batch->x, c->batch->m * c->params->n[0] * sizeof(double));
     if (!(tol = field(obj, "tolerance", JSON_OBJECT, what, "", err)) ||
@@ -321,7 +321,7 @@ bp_fixture *bp_fixture_load(const char *path, bp_error *err)
     size_t k = 0;
     json_object_foreach(notes, key, text) {
         if (!json_is_string(text)) {
-            bp_fail(err, "%s: field 'notes.%s' is %s; expected a string", path, key, type_name(text));
+            bp_fail(err, "%s: field 'notes.%s' is %s; expected a string", path, key, bp_json_type_name(text));
             f->nnotes = k;
             goto fail;
         }
@@ -384,7 +384,7 @@ json_t *bp_json_params(const bp_model *m)
     return json_pack("{s:o, s:o}", "W", W, "b", b);
 }
 
-static json_t *json_layers(double *const *arr, const bp_model *m, size_t batch)
+json_t *bp_json_layers(double *const *arr, const bp_model *m, size_t batch)
 {
     json_t *list = json_array();
     for (size_t l = 1; l <= m->L; l++)
@@ -422,9 +422,9 @@ json_t *bp_case_to_json(const bp_case *c, int with_expected)
                                json_pack("{s:f, s:o, s:o, s:o, s:o, s:o}", "cost", c->cost_value,
                                          "grad", bp_json_params(c->grad), "step",
                                          bp_json_params(c->step), "z",
-                                         json_layers(c->trace->z, c->params, m), "a",
-                                         json_layers(c->trace->a, c->params, m), "delta",
-                                         json_layers(c->trace->delta, c->params, m)));
+                                         bp_json_layers(c->trace->z, c->params, m), "a",
+                                         bp_json_layers(c->trace->a, c->params, m), "delta",
+                                         bp_json_layers(c->trace->delta, c->params, m)));
     bad |= json_object_set_new(o, "tolerance",
                                json_pack("{s:f, s:f}", "rtol", c->rtol, "atol", c->atol));
     bad |= json_object_set_new(o, "flags", json_strings(c->flags, c->nflags));

@@ -53,8 +53,17 @@ int bp_fixture_write(const char *path, const char *generator, size_t nnotes,
                      const char *const *note_flags, const char *const *note_texts,
                      const bp_case *cases, size_t ncases, bp_error *err);
 
-/* A W, b pair or a per-layer tensor list as JSON, and back (the shapes from the model). */
+/* A W, b pair or a per-layer tensor list as JSON (NULL if a value is not finite). */
 json_t *bp_json_params(const bp_model *m);
 json_t *bp_json_matrix(const double *v, size_t rows, size_t cols);
+json_t *bp_json_layers(double *const *arr, const bp_model *m, size_t batch); /* layers 1..L */
+
+/* And back, checking every shape against the model: {"W", "b"} into m; a list of layers
+ * 1..L of batch x n_l into arr[1..L]. what and path name the place in messages. */
+int bp_params_from_json(bp_model *m, json_t *obj, const char *what, const char *path,
+                        bp_error *err);
+int bp_layers_from_json(double **arr, const bp_model *m, size_t batch, json_t *list,
+                        const char *what, const char *path, bp_error *err);
+const char *bp_json_type_name(const json_t *v);
 
 #endif
