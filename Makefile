@@ -20,7 +20,13 @@ endif
 # Libraries, found through pkg-config; Debian packages that provide everything, for make deps.
 PKGS := gsl mpfr jansson
 DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev libmpfr-dev \
-                   libjansson-dev
+                   libjansson-dev python3-numpy
+
+# The Python that runs the numpy adapter and the mutants: Debian's, where python3-numpy goes.
+PYTHON ?= /usr/bin/python3
+# make conform IMPL='python3 my_adapter.py': the implementation to check (default: the
+# bundled reference).
+IMPL ?=
 
 NEED_LIBS := $(filter-out deps help clean uninstall,$(or $(MAKECMDGOALS),all))
 ifneq ($(NEED_LIBS),)
@@ -32,13 +38,14 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 endif
 
 ALL_CFLAGS = $(CFLAGS) $(WERROR) $(SAN_FLAGS) -Ireference -Itestsuite $(PKG_CFLAGS) \
-             -DBPCHECK_VERSION='"$(VERSION)"' -MMD -MP
+             -DBPCHECK_VERSION='"$(VERSION)"' -DBPCHECK_DATADIR='"$(PREFIX)/share/bpcheck"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours regardless
 
 # The library: every reference implementation and the test support code.
 LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c \
-           testsuite/mpref.c testsuite/oracle.c testsuite/fixture.c
+           testsuite/mpref.c testsuite/oracle.c testsuite/fixture.c testsuite/child.c \
+           testsuite/hints.c testsuite/conform.c testsuite/adapters/reference.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libbpcheck.a
 
@@ -55,13 +62,13 @@ GEN     := $(BUILD)/fixtures-gen
 
 # What the tests need to find: the program and the helpers.
 TEST_ENV = BPCHECK=$(PROGRAM) BPCHECK_HELPERS=$(BUILD)/helpers BPCHECK_TESTDIR=$(BUILD)/t \
-           BPCHECK_FIXTURE_GEN=$(GEN)
+           BPCHECK_FIXTURE_GEN=$(GEN) BPCHECK_PYTHON=$(PYTHON)
 VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
 
 # Keep objects that chained rules would delete as intermediates.
 .SECONDARY:
 
-.PHONY: all check check-valgrind check-sanitize check-mutants bench fixtures tests clean install uninstall deps help
+.PHONY: all check check-valgrind check-sanitize check-mutants bench fixtures conform tests clean install uninstall deps help
 
 all: $(PROGRAM)
 
@@ -79,6 +86,10 @@ check-sanitize:
 # Each listed source mutation of the reference must make `make check` fail.
 check-mutants:
 	prove --exec perl testsuite/mutate/run.pl :: $(wildcard testsuite/mutate/*.txt)
+
+# The main job: run an implementation against the golden fixtures.
+conform: $(PROGRAM)
+	$(PROGRAM) conform $(if $(IMPL),--impl "$(IMPL)")
 
 # The golden values: regenerate fixtures/*.json (make check verifies they are what this makes).
 fixtures: $(GEN)
@@ -114,13 +125,16 @@ $(BUILD)/helpers/%: $(BUILD)/testsuite/helpers/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
 install: $(PROGRAM)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/bpcheck
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/bpcheck \
+	           $(DESTDIR)$(PREFIX)/share/bpcheck/fixtures
 	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/bpcheck
-	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/bpcheck/README.md
+	install -m 644 README.md testsuite/PROTOCOL.md fixtures/FORMAT.md \
+	           $(DESTDIR)$(PREFIX)/share/doc/bpcheck/
+	install -m 644 fixtures/*.json $(DESTDIR)$(PREFIX)/share/bpcheck/fixtures/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/bpcheck $(DESTDIR)$(PREFIX)/share/doc/bpcheck/README.md
-	-rmdir $(DESTDIR)$(PREFIX)/share/doc/bpcheck 2>/dev/null
+	rm -f $(DESTDIR)$(PREFIX)/bin/bpcheck
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/bpcheck $(DESTDIR)$(PREFIX)/share/bpcheck
 
 # Installs what building and testing need, printing each command before it runs.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -134,6 +148,7 @@ clean:
 help:
 	@echo 'Targets:'
 	@echo '  all             build bin/bpcheck (the default)'
+	@echo '  conform         run IMPL (default: the bundled reference) against the fixtures'
 	@echo '  check           build and run every test program under prove -j2'
 	@echo '  check-valgrind  the same tests under valgrind (leaks and errors fail)'
 	@echo '  check-sanitize  the same tests built with -fsanitize=address,undefined'

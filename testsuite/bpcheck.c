@@ -13,6 +13,12 @@
 
 #include <gsl/gsl_rng.h>
 
+#include <unistd.h>
+
+#include "adapters/adapters.h"
+#include "conform.h"
+#include "child.h"
+#include "fixture.h"
 #include "gradcheck.h"
 #include "model.h"
 #include "oracle.h"
@@ -31,10 +37,14 @@ typedef struct {
 static int cmd_help(int argc, char **argv);
 static int cmd_train(int argc, char **argv);
 static int cmd_gradcheck(int argc, char **argv);
+static int cmd_conform(int argc, char **argv);
+static int cmd_serve(int argc, char **argv);
 
 static const bp_command commands[] = {
+    {"conform", "run an implementation against the golden fixtures (the main job)", cmd_conform},
     {"help", "show this help, or a command's help", cmd_help},
     {"gradcheck", "check the reference's gradient with six independent oracles", cmd_gradcheck},
+    {"serve", "be the reference implementation over bpcheck-protocol/1 (stdin/stdout)", cmd_serve},
     {"train", "train a network on a CSV data set by SGD (004:train, 002:sgd)", cmd_train},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -269,6 +279,29 @@ done:
     return rc;
 }
 
+/* ---- bpcheck conform and bpcheck serve ------------------------------------------------------ */
+
+static char self_path[4096] = "bpcheck";
+
+static int cmd_conform(int argc, char **argv)
+{
+    return bp_conform_main(argc, argv, self_path);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    if (argc > 1) {
+        int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+        fprintf(help ? stdout : stderr,
+                "Usage: bpcheck serve\n\nRead bpcheck-protocol/1 requests (testsuite/PROTOCOL.md), one "
+                "JSON object per line,\nfrom standard input and answer each on standard output with the "
+                "bundled\nreference implementation. This is what 'bpcheck conform' runs when no --impl\n"
+                "is given.\n");
+        return help ? 0 : 2;
+    }
+    return bp_adapter_reference(stdin, stdout);
+}
+
 /* ---- bpcheck gradcheck -------------------------------------------------------------------- */
 
 static void gradcheck_usage(FILE *out)
@@ -293,6 +326,11 @@ static void gradcheck_usage(FILE *out)
             "  --no-reuse      run the whole forward pass for every evaluation\n"
             "  --inject REL    add REL times max|g| to the largest gradient entry first: a\n"
             "                  deliberately wrong gradient, to see the checks fail\n"
+            "  --impl CMD      check a third party's gradient instead, against finite\n"
+            "                  differences of ITS OWN cost: CMD speaks bpcheck-protocol/1\n"
+            "                  (testsuite/PROTOCOL.md) and is asked for grad once and for cost\n"
+            "                  at perturbed parameters; complex and dual do not apply\n"
+            "  --timeout SEC   seconds per request to --impl (default 60)\n"
             "  -h, --help      show this help\n"
             "\n"
             "Methods: central (h = cbrt(eps) max(1,|theta|)); richardson (GSL's gsl_deriv_central);\n"
@@ -312,13 +350,52 @@ typedef struct {
     bp_model *work;
     const bp_batch *batch;
     bp_reduction red;
+    bp_child *child; /* --impl: ask it instead of computing */
+    double timeout;
+    size_t requests;
+    char failure[512]; /* the first thing that went wrong with the child */
 } gradcheck_ctx;
+
+/* Ask the child for want ("cost" or "grad") at c->work's parameters; NULL on failure. */
+static json_t *ask(gradcheck_ctx *c, const char *want)
+{
+    bp_case q = {"gradcheck", c->model, c->red, c->work, (bp_batch *)c->batch, 0.5, 0, NULL, NULL,
+                 NULL, 0, 0, 0, 0, NULL, NULL};
+    json_t *req = bp_case_to_json(&q, 0), *r = NULL;
+    json_object_set_new(req, "want", json_pack("[s]", want));
+    char *line = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(17)), *answer = NULL, msg[512];
+    json_decref(req);
+    c->requests++;
+    if (line && bp_child_send(c->child, line, strlen(line), msg, sizeof msg) == CHILD_OK &&
+        bp_child_recv(c->child, &answer, c->timeout, msg, sizeof msg) == CHILD_OK) {
+        json_error_t je;
+        r = json_loads(answer, 0, &je);
+        if (!r)
+            snprintf(msg, sizeof msg, "the answer is not valid JSON: %s", je.text);
+        else if (json_object_get(r, "error"))
+            snprintf(msg, sizeof msg, "the implementation reported an error: %s",
+                     json_string_value(json_object_get(r, "error")));
+    }
+    if ((!r || json_object_get(r, "error")) && !c->failure[0])
+        snprintf(c->failure, sizeof c->failure, "%s", msg);
+    if (r && json_object_get(r, "error"))
+        json_decref(r), r = NULL;
+    free(line), free(answer);
+    return r;
+}
 
 static double gradcheck_cost(const double *theta, void *p)
 {
     gradcheck_ctx *c = p;
     bp_model_set(c->work, theta);
-    return bp_cost_value(c->model, c->work, c->batch, c->red);
+    if (!c->child)
+        return bp_cost_value(c->model, c->work, c->batch, c->red);
+    json_t *r = ask(c, "cost"), *v = r ? json_object_get(r, "cost") : NULL;
+    double cost = json_is_number(v) ? json_number_value(v) : NAN; /* NaN fails every check */
+    if (r && !json_is_number(v) && !c->failure[0])
+        snprintf(c->failure, sizeof c->failure, "the answer has no number 'cost'");
+    json_decref(r);
+    return cost;
 }
 
 static double seconds_now(void)
@@ -339,7 +416,8 @@ static void print_number(double v)
 static int cmd_gradcheck(int argc, char **argv)
 {
     const char *model_s = "cross-entropy", *sizes_s = "4,8,3", *batch_s = "5", *red_s = "mean";
-    const char *seed_s = "7", *method_s = "all", *dirs_s = "4", *inject_s = NULL;
+    const char *seed_s = "7", *method_s = "all", *dirs_s = "4", *inject_s = NULL, *impl_s = NULL;
+    const char *timeout_s = "60";
     int reuse = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -359,7 +437,9 @@ static int cmd_gradcheck(int argc, char **argv)
             (r = opt_value(argc, argv, &i, "--seed", &seed_s)) ||
             (r = opt_value(argc, argv, &i, "--method", &method_s)) ||
             (r = opt_value(argc, argv, &i, "--directions", &dirs_s)) ||
-            (r = opt_value(argc, argv, &i, "--inject", &inject_s))) {
+            (r = opt_value(argc, argv, &i, "--inject", &inject_s)) ||
+            (r = opt_value(argc, argv, &i, "--impl", &impl_s)) ||
+            (r = opt_value(argc, argv, &i, "--timeout", &timeout_s))) {
             if (r < 0)
                 return 2;
             continue;
@@ -397,6 +477,11 @@ static int cmd_gradcheck(int argc, char **argv)
         fprintf(stderr, "bpcheck gradcheck: --seed '%s': expected a non-negative integer\n", seed_s);
         return 2;
     }
+    double timeout = strtod(timeout_s, &end);
+    if (end == timeout_s || *end || !(timeout > 0) || !isfinite(timeout)) {
+        fprintf(stderr, "bpcheck gradcheck: --timeout '%s': expected a positive number\n", timeout_s);
+        return 2;
+    }
     double inject = 0.0;
     if (inject_s) {
         inject = strtod(inject_s, &end);
@@ -408,6 +493,8 @@ static int cmd_gradcheck(int argc, char **argv)
     }
 
     int rc = 2;
+    bp_child child;
+    gradcheck_ctx ctx = {model, NULL, NULL, red, NULL, timeout, 0, ""}; /* ctx.child: cleanup */
     bp_model *params = bp_model_alloc(L, n, &err), *grad = NULL, *work = NULL;
     bp_batch *batch = params ? bp_batch_alloc(m, n[0], n[L], &err) : NULL;
     double *r = NULL, *e = NULL;
@@ -430,8 +517,27 @@ static int cmd_gradcheck(int argc, char **argv)
     work = bp_model_alloc_like(params, &err);
     r = malloc(params->nparams * sizeof *r);
     e = malloc(params->nparams * sizeof *e);
-    if (!grad || !work || !r || !e ||
-        bp_gradient(model, grad, NULL, NULL, params, batch, red, &err)) {
+    ctx = (gradcheck_ctx){model, work, batch, red, NULL, timeout, 0, ""};
+    if (impl_s) {
+        bp_child_init(&child, impl_s, (size_t)256 << 20);
+        ctx.child = &child;
+    }
+    if (!grad || !work || !r || !e) {
+        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
+        goto done;
+    }
+    if (impl_s) { /* the gradient to check is the implementation's */
+        bp_model_copy(work, params);
+        json_t *ans = ask(&ctx, "grad"), *gj = ans ? json_object_get(ans, "grad") : NULL;
+        int bad = !gj || bp_params_from_json(grad, gj, "the answer", "grad", &err);
+        json_decref(ans);
+        if (bad) {
+            fprintf(stderr, "bpcheck gradcheck: --impl: %s\n", ctx.failure[0] ? ctx.failure : gj ? err.msg : "the answer has no 'grad'");
+            printf("bpcheck gradcheck: the implementation gave no usable gradient: FAIL\n");
+            rc = 1;
+            goto done;
+        }
+    } else if (bp_gradient(model, grad, NULL, NULL, params, batch, red, &err)) {
         fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
         goto done;
     }
@@ -450,10 +556,10 @@ static int cmd_gradcheck(int argc, char **argv)
     printf("bpcheck gradcheck: %s %s, batch %zu (%s), seed %llu: %zu parameters%s\n", model_s,
            bp_sizes_format(params, sz, sizeof sz), m, red_s, seed, params->nparams,
            reuse ? "" : " (no reuse)");
+    printf("the gradient checked: %s\n", impl_s ? impl_s : "the bundled reference's");
     printf("criterion: |g - r| <= estimate + rho (|r| + max|r| of the tensor), rho = %.3g\n\n", rho);
     printf("%-12s  %-12s  %-12s  %-12s  %-9s  %-9s  %s\n", "method", "max abs err",
            "max rel err", "estimate", "evals", "seconds", "verdict");
-    gradcheck_ctx ctx = {model, work, batch, red};
     int all = 1;
     for (int k = 0; k < 6; k++) {
         if (!want[k])
@@ -462,7 +568,25 @@ static int cmd_gradcheck(int argc, char **argv)
         gc_report_init(&rep, methods[k]);
         double t0 = seconds_now();
         int fail;
-        if (k < 4) {
+        if (impl_s && k >= 2 && k < 4) {
+            printf("%-12s  not applicable to --impl: it needs the implementation's own %s\n",
+                   methods[k], k == 2 ? "complex arithmetic" : "dual-number arithmetic");
+            continue;
+        }
+        if (impl_s && k < 2) { /* central, richardson on the implementation's own cost */
+            size_t before = ctx.requests;
+            bp_error e2;
+            fail = k == 0 ? gc_central_plain(r, e, gradcheck_cost, &ctx, params->theta,
+                                             params->nparams, &e2)
+                          : gc_central(r, e, gradcheck_cost, &ctx, params->theta, params->nparams, &e2);
+            if (!fail) {
+                if (k == 1)
+                    for (size_t i = 0; i < params->nparams; i++)
+                        e[i] *= GC_ROUND_FACTOR; /* as gc_tolerance scales GSL's estimate */
+                gc_judge(&rep, params, grad->theta, r, e, rho);
+            }
+            rep.evaluations = ctx.requests - before;
+        } else if (k < 4) {
             fail = or_gradient((or_method)k, r, e, &rep.evaluations, model, params, batch, red,
                                reuse, &err);
             if (!fail) {
@@ -483,6 +607,11 @@ static int cmd_gradcheck(int argc, char **argv)
             goto done;
         }
         rep.seconds = seconds_now() - t0;
+        if (impl_s && ctx.failure[0]) {
+            rep.pass = 0;
+            fprintf(stderr, "bpcheck gradcheck: %s: the implementation: %s\n", methods[k], ctx.failure);
+            ctx.failure[0] = '\0';
+        }
         all &= rep.pass;
         printf("%-12s", methods[k]);
         if (k == 5) {
@@ -502,6 +631,8 @@ static int cmd_gradcheck(int argc, char **argv)
     }
     rc = all ? 0 : 1;
 done:
+    if (ctx.child)
+        bp_child_free(ctx.child);
     free(r), free(e);
     if (rng)
         gsl_rng_free(rng);
@@ -512,6 +643,12 @@ done:
 
 int main(int argc, char **argv)
 {
+    /* this program's own path, for the default --impl of conform */
+    ssize_t len = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
+    if (len > 0)
+        self_path[len] = '\0';
+    else
+        snprintf(self_path, sizeof self_path, "%s", argv[0]);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -1,0 +1,702 @@
+/* testsuite/conform.c: `bpcheck conform`: run an implementation against the golden fixtures
+ * over bpcheck-protocol/1 (testsuite/PROTOCOL.md), one TAP point per case, a YAML block with
+ * the place, the size and the likely cause of every failure. */
+#define _POSIX_C_SOURCE 200809L
+#include "conform.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "child.h"
+#include "fixture.h"
+#include "hints.h"
+
+#ifndef BPCHECK_DATADIR
+#define BPCHECK_DATADIR "/usr/local/share/bpcheck"
+#endif
+
+typedef struct {
+    const char *impl, *fixtures, *xfail_path, *junit_path;
+    const char *only[64];
+    size_t nonly;
+    int float32, deep, xfail_update;
+    double rtol, atol, timeout; /* rtol, atol: NAN unless overridden */
+    size_t max_response;
+} opts;
+
+typedef enum { R_PASS, R_FAIL, R_SKIP } verdict;
+
+typedef struct {
+    verdict v;
+    int protocol;      /* a failure of the protocol (crash, hang, garbage): never an xfail */
+    int xfail;         /* listed in the xfail file */
+    char message[1024];
+    char *yaml;        /* the YAML body (without --- and ...), or NULL */
+} result;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: bpcheck conform [--impl CMD] [OPTIONS]\n"
+            "\n"
+            "Run an implementation of backpropagation against the golden-value fixtures, over\n"
+            "bpcheck-protocol/1 (testsuite/PROTOCOL.md): it is started once with /bin/sh -c CMD\n"
+            "and answers one JSON request per line. Output: TAP, one point per case, a YAML\n"
+            "block under every failure (where, how much, and a hint at the likely bug), and a\n"
+            "closing line 'N passed, N failed, N skipped'.\n"
+            "\n"
+            "Options:\n"
+            "  --impl CMD          the implementation (default: the bundled reference,\n"
+            "                      'bpcheck serve')\n"
+            "  --fixtures DIR      the fixtures, every DIR/*.json (default: ./fixtures if it\n"
+            "                      exists, else $BPCHECK_FIXTURES, else the installed set)\n"
+            "  --only GLOB         only the cases whose id matches GLOB (fnmatch); repeatable\n"
+            "  --deep              also ask for z, a and delta, to place a failure in a layer\n"
+            "  --profile P         float64 (default) or float32: tolerances x 2^29\n"
+            "  --rtol X, --atol X  replace every case's tolerance\n"
+            "  --timeout SEC       seconds per case before the implementation is killed\n"
+            "                      (default 60)\n"
+            "  --max-response MIB  the longest answer accepted (default 256)\n"
+            "  --xfail FILE        case ids expected to fail, one per line; strict: an\n"
+            "                      unexpected pass, an unknown id, or a crash of a listed case\n"
+            "                      fails the run\n"
+            "  --xfail-update      rewrite the --xfail FILE with the cases that fail now\n"
+            "  --junit FILE        also write a JUnit XML report\n"
+            "  -h, --help          show this help\n"
+            "\n"
+            "Exit status: 0 every case passes (or fails as listed), 1 a failure, 2 usage\n"
+            "error or unusable input (fixtures, xfail file).\n");
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    *o = (opts){NULL, NULL, NULL, NULL, {NULL}, 0, 0, 0, 0, NAN, NAN, 60.0, 256};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if (strcmp(a, "--deep") == 0) {
+            o->deep = 1;
+            continue;
+        }
+        if (strcmp(a, "--xfail-update") == 0) {
+            o->xfail_update = 1;
+            continue;
+        }
+        static const char *const with_value[] = {"--impl", "--fixtures", "--only", "--profile",
+                                                 "--rtol", "--atol", "--timeout", "--xfail",
+                                                 "--junit", "--max-response"};
+        size_t which = 99;
+        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) {
+            size_t n = strlen(with_value[k]);
+            if (strncmp(a, with_value[k], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
+                which = k;
+                v = a[n] == '=' ? a + n + 1 : (i + 1 < argc ? argv[++i] : NULL);
+                break;
+            }
+        }
+        if (which == 99) {
+            fprintf(stderr, "bpcheck conform: unknown option '%s'\nTry 'bpcheck conform --help'.\n", a);
+            return 2;
+        }
+        if (!v) {
+            fprintf(stderr, "bpcheck conform: option %s needs a value\n", a);
+            return 2;
+        }
+        char *end;
+        double num = strtod(v, &end);
+        int numeric = end != v && *end == '\0' && isfinite(num);
+        switch (which) {
+        case 0: o->impl = v; break;
+        case 1: o->fixtures = v; break;
+        case 2:
+            if (o->nonly == 64) {
+                fprintf(stderr, "bpcheck conform: at most 64 --only patterns\n");
+                return 2;
+            }
+            o->only[o->nonly++] = v;
+            break;
+        case 3:
+            if (strcmp(v, "float32") && strcmp(v, "float64")) {
+                fprintf(stderr, "bpcheck conform: --profile '%s': expected float64 or float32\n", v);
+                return 2;
+            }
+            o->float32 = strcmp(v, "float32") == 0;
+            break;
+        case 4:
+        case 5:
+        case 6:
+        case 9:
+            if (!numeric || num < 0 || (which >= 6 && num <= 0)) {
+                fprintf(stderr, "bpcheck conform: %s '%s': expected a %s number\n",
+                        with_value[which], v, which >= 6 ? "positive" : "non-negative");
+                return 2;
+            }
+            if (which == 4)
+                o->rtol = num;
+            else if (which == 5)
+                o->atol = num;
+            else if (which == 6)
+                o->timeout = num;
+            else
+                o->max_response = (size_t)num;
+            break;
+        case 7: o->xfail_path = v; break;
+        case 8: o->junit_path = v; break;
+        }
+    }
+    if (o->xfail_update && !o->xfail_path) {
+        fprintf(stderr, "bpcheck conform: --xfail-update needs --xfail FILE\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* ---- the fixtures ---- */
+
+typedef struct {
+    bp_fixture **files;
+    size_t nfiles;
+} fixture_set;
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_fixtures(fixture_set *fs, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "bpcheck conform: cannot open the fixtures directory %s: %s\n", dir,
+                strerror(errno));
+        return -1;
+    }
+    char *names[256];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 256) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0)
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (n == 0) {
+        fprintf(stderr, "bpcheck conform: no *.json fixtures in %s\n", dir);
+        return -1;
+    }
+    qsort(names, n, sizeof *names, name_cmp);
+    fs->files = calloc(n, sizeof *fs->files);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        bp_error err;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (rc == 0 && !(fs->files[fs->nfiles++] = bp_fixture_load(path, &err))) {
+            fprintf(stderr, "bpcheck conform: %s\n", err.msg);
+            rc = -1;
+        }
+        free(names[i]);
+    }
+    return rc;
+}
+
+static void free_fixtures(fixture_set *fs)
+{
+    for (size_t i = 0; i < fs->nfiles; i++)
+        bp_fixture_free(fs->files[i]);
+    free(fs->files);
+}
+
+/* ---- the xfail list ---- */
+
+typedef struct {
+    char **ids;
+    int *seen;
+    size_t n;
+} id_list;
+
+static int load_xfail(id_list *x, const char *path)
+{
+    memset(x, 0, sizeof *x);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0; /* no list yet: nothing expected to fail */
+        fprintf(stderr, "bpcheck conform: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '\0' || *s == '#')
+            continue;
+        x->ids = realloc(x->ids, (x->n + 1) * sizeof *x->ids);
+        x->seen = realloc(x->seen, (x->n + 1) * sizeof *x->seen);
+        x->ids[x->n] = strdup(s);
+        x->seen[x->n++] = 0;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int listed(id_list *x, const char *id)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (strcmp(x->ids[i], id) == 0) {
+            x->seen[i] = 1;
+            return 1;
+        }
+    return 0;
+}
+
+/* ---- one case ---- */
+
+
+/* YAML-safe double-quoted string */
+static void yaml_str(char *out, size_t len, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 3 < len; s++) {
+        if (*s == '"' || *s == '\\')
+            out[o++] = '\\';
+        out[o++] = (*s == '\n' || *s == '\t') ? ' ' : *s;
+    }
+    out[o] = '\0';
+}
+
+typedef struct {
+    const char *quantity;
+    char where[96];   /* "W^2[1][0]", "b^1[3]", "layer 2, sample 4, neuron 1" */
+    double got, expected;
+    size_t bad, total;
+    const char *hint;
+} failure;
+
+/* Compare values; remember the worst one (by excess over the tolerance). */
+static size_t compare(const double *got, const double *exp, size_t n, double rtol, double atol,
+                      size_t *worst)
+{
+    size_t bad = 0;
+    double excess = -1.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs(got[i] - exp[i]), t = atol + rtol * fabs(exp[i]);
+        if (d <= t)
+            continue;
+        double e = isnan(d) ? INFINITY : d - t;
+        if (bad == 0 || e > excess)
+            excess = e, *worst = i;
+        bad++;
+    }
+    return bad;
+}
+
+static void params_where(char *buf, size_t len, const bp_model *m, size_t i)
+{
+    bp_model_param_name(m, i, buf, len);
+}
+
+static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t *r, const opts *o,
+                     const char **want, size_t nwant, size_t *checked)
+{
+    double rtol = c->rtol, atol = c->atol;
+    if (o->float32)
+        rtol *= 0x1p29, atol *= 0x1p29; /* u_32 / u_64 (FORMAT.md, "float32 profile") */
+    if (!isnan(o->rtol))
+        rtol = o->rtol;
+    if (!isnan(o->atol))
+        atol = o->atol;
+    json_t *unsup = json_object_get(r, "unsupported");
+    failure f = {NULL, "", 0, 0, 0, 0, NULL};
+    char failed_list[128] = "";
+    int cost_ok = 1, grad_ok = 1;
+    double cost_got = NAN;
+    bp_model *got = bp_model_alloc_like(c->params, NULL);
+    bp_trace *t = bp_trace_alloc(c->params, c->batch->m, NULL);
+    for (size_t q = 0; q < nwant; q++) {
+        const char *name = want[q];
+        int skipped = 0;
+        size_t k;
+        json_t *u;
+        json_array_foreach(unsup, k, u) skipped |= json_is_string(u) && strcmp(json_string_value(u), name) == 0;
+        if (skipped)
+            continue;
+        json_t *v = json_object_get(r, name);
+        bp_error err;
+        char what[600];
+        snprintf(what, sizeof what, "answer to '%s'", c->id);
+        if (!v) {
+            snprintf(res->message, sizeof res->message, "the answer has no '%s' (and does not list it "
+                     "as unsupported)", name);
+            res->v = R_FAIL, res->protocol = 1;
+            break;
+        }
+        (*checked)++;
+        size_t bad = 0, total = 0, worst = 0;
+        const double *g = NULL, *e = NULL;
+        if (strcmp(name, "cost") == 0) {
+            if (!json_is_number(v)) {
+                snprintf(res->message, sizeof res->message, "'cost' is %s; expected a number",
+                         bp_json_type_name(v));
+                res->v = R_FAIL, res->protocol = 1;
+                break;
+            }
+            cost_got = json_number_value(v);
+            g = &cost_got, e = &c->cost_value, total = 1;
+            bad = compare(g, e, 1, rtol, atol, &worst);
+            cost_ok = bad == 0;
+            if (bad && !f.quantity) {
+                f = (failure){"cost", "", cost_got, c->cost_value, 1, 1, bp_hint_cost(c, cost_got)};
+            }
+        } else if (strcmp(name, "grad") == 0 || strcmp(name, "step") == 0) {
+            if (bp_params_from_json(got, v, what, name, &err)) {
+                /* the right numbers in the wrong shapes: transposed, or the previous request's */
+                const char *hint = NULL;
+                bp_model *tr = NULL;
+                if (prev && (tr = bp_model_alloc_like(prev->params, NULL)) &&
+                    bp_params_from_json(tr, v, what, name, &err) == 0)
+                    hint = "stale: the shapes of the previous request (state kept between requests)";
+                bp_model_free(tr);
+                json_t *W = json_object_get(v, "W");
+                for (size_t l = 1; !hint && json_is_array(W) && l <= c->params->L; l++) {
+                    json_t *Wl = json_array_get(W, l - 1);
+                    size_t J = c->params->n[l], K = c->params->n[l - 1];
+                    size_t rows = json_array_size(Wl), cols = json_array_size(json_array_get(Wl, 0));
+                    if (J != K && rows == K && cols == J)
+                        hint = "W transposed: dC/dW^l is laid out n_{l-1} x n_l (source by destination)";
+                    else if (rows == J && cols != K && cols == J)
+                        hint = "activations of the wrong layer: dC/dW^l has n_l columns (a^l used "
+                               "where a^{l-1} belongs)";
+                }
+                bp_error e2;
+                bp_params_from_json(got, v, what, name, &e2); /* the first message again */
+                snprintf(res->message, sizeof res->message, "%s", e2.msg);
+                res->v = R_FAIL, res->protocol = hint == NULL;
+                if (hint) {
+                    f = (failure){name, "", NAN, NAN, 0, 0, hint};
+                    strcat(failed_list, name);
+                }
+                break;
+            }
+            bp_model *want_m = strcmp(name, "grad") == 0 ? c->grad : c->step;
+            g = got->theta, e = want_m->theta, total = got->nparams;
+            bad = compare(g, e, total, rtol, atol, &worst);
+            if (strcmp(name, "grad") == 0)
+                grad_ok = bad == 0;
+            if (bad && !f.quantity) {
+                f = (failure){name, "", g[worst], e[worst], bad, total, NULL};
+                params_where(f.where, sizeof f.where, c->params, worst);
+                f.hint = strcmp(name, "grad") == 0
+                             ? bp_hint_grad(c, got, cost_ok, prev ? prev->grad : NULL, bad)
+                             : (grad_ok ? bp_hint_step(c, got) : "the step follows the wrong gradient");
+            }
+        } else {
+            double **arr = strcmp(name, "z") == 0 ? t->z : strcmp(name, "a") == 0 ? t->a : t->delta;
+            double **exp = strcmp(name, "z") == 0   ? c->trace->z
+                           : strcmp(name, "a") == 0 ? c->trace->a
+                                                    : c->trace->delta;
+            if (bp_layers_from_json(arr, c->params, c->batch->m, v, what, name, &err)) {
+                snprintf(res->message, sizeof res->message, "%s", err.msg);
+                res->v = R_FAIL, res->protocol = 1;
+                break;
+            }
+            for (size_t l = 1; l <= c->params->L; l++) {
+                size_t n = c->batch->m * c->params->n[l], w = 0, b = compare(arr[l], exp[l], n, rtol, atol, &w);
+                bad += b, total += n;
+                if (b && !f.quantity) {
+                    f = (failure){name, "", arr[l][w], exp[l][w], 0, 0, NULL};
+                    snprintf(f.where, sizeof f.where, "layer %zu, sample %zu, neuron %zu", l,
+                             w / c->params->n[l], w % c->params->n[l]);
+                    static char hint[128];
+                    snprintf(hint, sizeof hint, "the %s pass first goes wrong in layer %zu",
+                             strcmp(name, "delta") == 0 ? "backward" : "forward", l);
+                    f.hint = hint;
+                }
+            }
+            if (bad && f.quantity == name)
+                f.bad = bad, f.total = total;
+        }
+        if (bad) {
+            if (*failed_list)
+                strcat(failed_list, ", ");
+            strcat(failed_list, name);
+        }
+    }
+    if (res->v != R_FAIL && f.quantity) {
+        res->v = R_FAIL;
+        snprintf(res->message, sizeof res->message, "%s out of tolerance", failed_list);
+    }
+    if (res->v == R_FAIL) {
+        char msg[1100], hint[300], yaml[4096];
+        yaml_str(msg, sizeof msg, res->message);
+        size_t o2 = (size_t)snprintf(yaml, sizeof yaml, "  message: \"%s\"\n  case: \"%s\"\n", msg, c->id);
+        if (f.quantity) {
+            o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "  failed: [%s]\n  quantity: %s\n",
+                                   failed_list, f.quantity);
+            if (f.total) {
+                o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2,
+                                       "  where: \"%s\"\n  got: %.17g\n  expected: %.17g\n"
+                                       "  abs_error: %.3g\n  rel_error: %.3g\n"
+                                       "  out_of_tolerance: %zu\n  entries: %zu\n",
+                                       f.where, f.got, f.expected, fabs(f.got - f.expected),
+                                       f.expected != 0 ? fabs(f.got - f.expected) / fabs(f.expected)
+                                                       : INFINITY,
+                                       f.bad, f.total);
+            }
+            o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "  tolerance: {rtol: %.3g, atol: %.3g}\n",
+                                   rtol, atol);
+        }
+        if (f.hint) {
+            yaml_str(hint, sizeof hint, f.hint);
+            snprintf(yaml + o2, sizeof yaml - o2, "  hint: \"%s\"\n", hint);
+        }
+        res->yaml = strdup(yaml);
+    }
+    bp_model_free(got);
+    bp_trace_free(t);
+}
+
+/* Send one case, read the answer, judge it. */
+static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case *prev, const opts *o)
+{
+    memset(res, 0, sizeof *res);
+    const char *want[6] = {"cost", "grad", "step", "z", "a", "delta"};
+    size_t nwant = o->deep ? 6 : 3;
+    json_t *req = bp_case_to_json(c, 0), *w = json_array();
+    for (size_t i = 0; i < nwant; i++)
+        json_array_append_new(w, json_string(want[i]));
+    json_object_set_new(req, "want", w);
+    json_object_set_new(req, "protocol", json_string("bpcheck-protocol/1"));
+    char *line = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(req);
+    char msg[512], *answer = NULL;
+    res->v = R_FAIL, res->protocol = 1;
+    if (!line) {
+        snprintf(res->message, sizeof res->message, "cannot build the request");
+        return;
+    }
+    bp_child_status st = bp_child_send(ch, line, strlen(line), msg, sizeof msg);
+    free(line);
+    if (st == CHILD_OK)
+        st = bp_child_recv(ch, &answer, o->timeout, msg, sizeof msg);
+    if (st != CHILD_OK) {
+        snprintf(res->message, sizeof res->message, "%s", msg);
+        return;
+    }
+    json_error_t je;
+    json_t *r = json_loads(answer, JSON_REJECT_DUPLICATES, &je);
+    if (!r || !json_is_object(r)) {
+        int nonfinite = strstr(answer, "NaN") || strstr(answer, "nan") || strstr(answer, "Infinity") ||
+                        strstr(answer, "inf");
+        if (!r)
+            snprintf(res->message, sizeof res->message, "the answer is not valid JSON (column %d: %s)%s",
+                     je.column, je.text, nonfinite ? "; JSON has no NaN or Infinity" : "");
+        else
+            snprintf(res->message, sizeof res->message, "the answer is %s; expected a JSON object",
+                     bp_json_type_name(r));
+        if (nonfinite) {
+            char h[300];
+            yaml_str(h, sizeof h, bp_hint_nonfinite(c));
+            char m2[1100];
+            yaml_str(m2, sizeof m2, res->message);
+            char yaml[1600];
+            snprintf(yaml, sizeof yaml, "  message: \"%s\"\n  case: \"%s\"\n  hint: \"%s\"\n", m2, c->id, h);
+            res->yaml = strdup(yaml);
+            res->protocol = 0;
+        }
+        json_decref(r);
+        free(answer);
+        return;
+    }
+    free(answer);
+    json_t *id = json_object_get(r, "id"), *u = json_object_get(r, "unsupported"),
+           *e = json_object_get(r, "error");
+    if (!json_is_string(id) || strcmp(json_string_value(id), c->id) != 0) {
+        snprintf(res->message, sizeof res->message, "the answer's id is %s%s%s; expected '%s'",
+                 json_is_string(id) ? "'" : "", json_is_string(id) ? json_string_value(id) : "missing",
+                 json_is_string(id) ? "'" : "", c->id);
+    } else if (json_is_string(u)) {
+        res->v = R_SKIP, res->protocol = 0;
+        snprintf(res->message, sizeof res->message, "unsupported: %s", json_string_value(u));
+    } else if (e) {
+        snprintf(res->message, sizeof res->message, "the implementation reported an error: %s",
+                 json_is_string(e) ? json_string_value(e) : "(not a string)");
+    } else {
+        res->v = R_PASS, res->protocol = 0;
+        size_t checked = 0;
+        evaluate(res, c, prev, r, o, want, nwant, &checked);
+        if (res->v == R_PASS && checked == 0) {
+            res->v = R_SKIP;
+            snprintf(res->message, sizeof res->message, "every wanted quantity is unsupported");
+        }
+    }
+    json_decref(r);
+}
+
+static void xml_escaped(FILE *f, const char *s)
+{
+    for (; s && *s; s++)
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+}
+
+int bp_conform_main(int argc, char **argv, const char *self)
+{
+    opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    char default_impl[4200];
+    if (!o.impl) {
+        snprintf(default_impl, sizeof default_impl, "'%s' serve", self);
+        o.impl = default_impl;
+    }
+    if (!o.fixtures) {
+        const char *env = getenv("BPCHECK_FIXTURES");
+        DIR *d = opendir("fixtures");
+        o.fixtures = d ? "fixtures" : env ? env : BPCHECK_DATADIR "/fixtures";
+        if (d)
+            closedir(d);
+    }
+    fixture_set fs = {NULL, 0};
+    id_list xf = {NULL, NULL, 0};
+    if (load_fixtures(&fs, o.fixtures) || (o.xfail_path && load_xfail(&xf, o.xfail_path))) {
+        free_fixtures(&fs);
+        return 2;
+    }
+    bp_child ch;
+    bp_child_init(&ch, o.impl, o.max_response << 20);
+    const char *v = getenv("TAP_VERSION");
+    printf("TAP version %s\n# bpcheck conform: %s\n# fixtures: %s\n", v && strcmp(v, "14") == 0 ? "14" : "13",
+           o.impl, o.fixtures);
+    size_t n = 0, passed = 0, failed = 0, skipped = 0, xfailed = 0;
+    /* the JUnit cases go to memory first: <testsuite> carries the counts, known at the end */
+    char *junit_buf = NULL;
+    size_t junit_len = 0;
+    FILE *junit = o.junit_path ? open_memstream(&junit_buf, &junit_len) : NULL;
+    char **now_failing = NULL;
+    size_t nfailing = 0;
+    const bp_case *prev = NULL;
+    for (size_t fi = 0; fi < fs.nfiles; fi++)
+        for (size_t ci = 0; ci < fs.files[fi]->ncases; ci++) {
+            const bp_case *c = &fs.files[fi]->cases[ci];
+            int selected = o.nonly == 0;
+            for (size_t k = 0; k < o.nonly; k++)
+                selected |= fnmatch(o.only[k], c->id, 0) == 0;
+            if (!selected)
+                continue;
+            result res;
+            run_case(&res, &ch, c, prev, &o);
+            prev = c;
+            n++;
+            res.xfail = o.xfail_path && listed(&xf, c->id);
+            if (res.v == R_FAIL && !res.protocol) {
+                now_failing = realloc(now_failing, (nfailing + 1) * sizeof *now_failing);
+                now_failing[nfailing++] = c->id;
+            }
+            if (res.v == R_PASS && res.xfail) {
+                printf("not ok %zu - %s\n  ---\n  message: \"an unexpected pass: the case is in the "
+                       "xfail list\"\n  ...\n", n, c->id);
+                failed++;
+            } else if (res.v == R_PASS) {
+                printf("ok %zu - %s\n", n, c->id);
+                passed++;
+            } else if (res.v == R_SKIP) {
+                printf("ok %zu - %s # SKIP %s\n", n, c->id, res.message);
+                skipped++;
+            } else if (res.xfail && !res.protocol) {
+                printf("not ok %zu - %s # TODO expected failure (xfail list)\n", n, c->id);
+                xfailed++;
+            } else {
+                if (!res.yaml) { /* a protocol failure: the message is the diagnosis */
+                    char m[1100], y[1400];
+                    yaml_str(m, sizeof m, res.message);
+                    snprintf(y, sizeof y, "  message: \"%s\"\n  case: \"%s\"\n", m, c->id);
+                    res.yaml = strdup(y);
+                }
+                printf("not ok %zu - %s\n  ---\n%s  ...\n", n, c->id, res.yaml);
+                failed++;
+            }
+            fflush(stdout);
+            if (junit) {
+                fprintf(junit, "  <testcase classname=\"bpcheck.%s\" name=\"", bp_cost_name(c->cost));
+                xml_escaped(junit, c->id);
+                fprintf(junit, "\">");
+                if (res.v == R_SKIP) {
+                    fprintf(junit, "<skipped message=\"");
+                    xml_escaped(junit, res.message);
+                    fprintf(junit, "\"/>");
+                } else if (res.v == R_FAIL && !(res.xfail && !res.protocol)) {
+                    fprintf(junit, "<failure message=\"");
+                    xml_escaped(junit, res.message);
+                    fprintf(junit, "\">");
+                    xml_escaped(junit, res.yaml);
+                    fprintf(junit, "</failure>");
+                }
+                fprintf(junit, "</testcase>\n");
+            }
+            free(res.yaml);
+        }
+    bp_child_free(&ch);
+    for (size_t i = 0; i < xf.n; i++)
+        if (!xf.seen[i] && !o.xfail_update) {
+            int exists = 0;
+            for (size_t fi = 0; fi < fs.nfiles; fi++)
+                for (size_t ci = 0; ci < fs.files[fi]->ncases; ci++)
+                    exists |= strcmp(fs.files[fi]->cases[ci].id, xf.ids[i]) == 0;
+            if (!exists) {
+                printf("not ok %zu - xfail list: '%s' is not a case id\n", ++n, xf.ids[i]);
+                failed++;
+            }
+        }
+    if (o.xfail_update) {
+        FILE *f = fopen(o.xfail_path, "w");
+        if (f) {
+            fprintf(f, "# cases expected to fail (bpcheck conform --xfail-update)\n");
+            for (size_t i = 0; i < nfailing; i++)
+                fprintf(f, "%s\n", now_failing[i]);
+            fclose(f);
+            printf("# wrote %zu expected failures to %s\n", nfailing, o.xfail_path);
+        } else {
+            fprintf(stderr, "bpcheck conform: cannot write %s: %s\n", o.xfail_path, strerror(errno));
+        }
+    }
+    if (junit) {
+        fclose(junit);
+        FILE *f = fopen(o.junit_path, "w");
+        if (f) {
+            fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"bpcheck "
+                       "conform\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n%s</testsuite>\n",
+                    n, failed, skipped, junit_buf ? junit_buf : "");
+            fclose(f);
+        } else {
+            fprintf(stderr, "bpcheck conform: cannot write %s: %s\n", o.junit_path, strerror(errno));
+        }
+        free(junit_buf);
+    }
+    printf("1..%zu\n", n);
+    if (xfailed)
+        printf("# %zu expected failures (xfail list)\n", xfailed);
+    printf("%zu passed, %zu failed, %zu skipped\n", passed, failed, skipped);
+    free(now_failing);
+    for (size_t i = 0; i < xf.n; i++)
+        free(xf.ids[i]);
+    free(xf.ids), free(xf.seen);
+    free_fixtures(&fs);
+    return failed ? 1 : 0;
+}
