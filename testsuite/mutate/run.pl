@@ -33,7 +33,8 @@ for my $list (@lists) {
 # A private copy of everything make check needs; built once so each mutant recompiles little.
 my $tmp = tempdir('bpcheck-mutate-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 for my $path (grep { -f } map { glob } qw(Makefile reference/* derivations/* testsuite/*.[ch]
-                                          testsuite/t/*.c testsuite/helpers/*.c fixtures/*)) {
+                                          testsuite/t/*.c testsuite/helpers/*.c fixtures/*
+                                          testsuite/adapters/* testsuite/mutants/*)) {
     make_path("$tmp/" . dirname($path));
     copy($path, "$tmp/$path") or die "copy $path: $!\n";
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""testsuite/adapters/numpy_adapter.py: bpcheck-protocol/1 (testsuite/PROTOCOL.md) in Python with
+numpy, written from the equations, independently of the C reference. Batches have one row per
+sample: Z^l = A^{l-1} W^l^T + b^l; A^l = sigmoid(Z^l) (softmax rows at a cross-entropy output);
+D^l = (D^{l+1} W^{l+1}) * sigmoid'(Z^l); dC/dW^l = D^l^T A^{l-1}; dC/db^l = D^l's column sums;
+both / m for the mean. To adapt your own code, replace `gradient` with a call into it."""
+import json
+import sys
+
+import numpy as np
+
+
+def sigmoid(z):
+    e = np.exp(-np.abs(z))  # never overflows; the two branches of 1/(1+e^-z)
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_prime(z):
+    return sigmoid(z) * sigmoid(-z)  # sigma (1 - sigma), with 1 - sigma(z) = sigma(-z) exactly
+
+
+def softplus(x):
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))  # ln(1 + e^x) without overflow
+
+
+def forward(W, b, x, cost):
+    zs, acts = [], [x]
+    for l, (Wl, bl) in enumerate(zip(W, b)):
+        z = acts[-1] @ Wl.T + bl
+        if l == len(W) - 1 and cost == "cross-entropy":
+            e = np.exp(z - z.max(axis=1, keepdims=True))  # the max subtracted: no overflow
+            a = e / e.sum(axis=1, keepdims=True)
+        else:
+            a = sigmoid(z)
+        zs, acts = zs + [z], acts + [a]
+    return zs, acts
+
+
+def output(cost, z, a, y):
+    """The cost of each sample and D^L = dC_x/dz^L."""
+    if cost == "quadratic":
+        return 0.5 * ((y - a) ** 2).sum(axis=1), (a - y) * sigmoid_prime(z)
+    if cost == "loglik":  # -[y ln a + (1-y) ln(1-a)] with ln a = -softplus(-z)
+        per = (y * softplus(-z) + (1 - y) * softplus(z)).sum(axis=1)
+        return per, (1 - y) * sigmoid(z) - y * sigmoid(-z)  # a - y, without cancellation
+    m = z.max(axis=1, keepdims=True)
+    log_a = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+    return -(y * log_a).sum(axis=1), a - y
+
+
+def gradient(req):
+    cost, reduction = req["model"]["cost"], req["model"]["reduction"]
+    W = [np.array(w, dtype=float) for w in req["params"]["W"]]
+    b = [np.array(v, dtype=float) for v in req["params"]["b"]]
+    x, y = np.array(req["batch"]["x"], dtype=float), np.array(req["batch"]["y"], dtype=float)
+    zs, acts = forward(W, b, x, cost)
+    per, d = output(cost, zs[-1], acts[-1], y)
+    deltas = [d]
+    for l in range(len(W) - 1, 0, -1):
+        d = (d @ W[l]) * sigmoid_prime(zs[l - 1])
+        deltas.insert(0, d)
+    scale = 1.0 / len(x) if reduction == "mean" else 1.0
+    gW = [scale * (D.T @ A) for D, A in zip(deltas, acts[:-1])]
+    gb = [scale * D.sum(axis=0) for D in deltas]
+    return W, b, scale * per.sum(), gW, gb, zs, acts[1:], deltas
+
+
+def answer(req):
+    W, b, cost, gW, gb, zs, acts, deltas = gradient(req)
+    eta = req["eta"]
+    have = {
+        "cost": lambda: float(cost),
+        "grad": lambda: {"W": [g.tolist() for g in gW], "b": [g.tolist() for g in gb]},
+        "step": lambda: {"W": [(w - eta * g).tolist() for w, g in zip(W, gW)],
+                         "b": [(v - eta * g).tolist() for v, g in zip(b, gb)]},
+        "z": lambda: [z.tolist() for z in zs],
+        "a": lambda: [a.tolist() for a in acts],
+        "delta": lambda: [d.tolist() for d in deltas],
+    }
+    out = {"id": req["id"]}
+    for want in req.get("want", ["cost", "grad", "step"]):
+        out[want] = have[want]()
+    return out
+
+
+def main():
+    np.seterr(all="ignore")  # an overflow is reported through the answer, not a warning
+    for line in sys.stdin:
+        req = None
+        try:
+            req = json.loads(line)
+            out = answer(req)
+        except Exception as e:  # a failure is an answer too: {"id", "error"}
+            out = {"id": req.get("id", "") if isinstance(req, dict) else "", "error": repr(e)}
+        print(json.dumps(out), flush=True)  # repr-exact floats: 17 significant digits at most
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+/* testsuite/t/conform.c: the conformance runner, `bpcheck conform` (testsuite/conform.c):
+ * the bundled reference and the independent numpy adapter pass every case; every mutant of
+ * testsuite/mutants/ is rejected and diagnosed by its hint; hostile implementations (crash,
+ * hang, garbage, truncation, an oversized line, NaN, wrong shapes, a wrong id, an error, early
+ * exit) fail exactly their cases with a precise message and never stop the run; the xfail list
+ * is strict; JUnit, profiles, overrides and usage errors; `bpcheck gradcheck --impl`. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "testutil.h"
+
+static const char *prog, *python, *helpers;
+
+/* Run a shell command line; stdout and stderr together into *out; the exit status. */
+static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int sh(char **out, const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+    return tu_run(cmd, out);
+}
+
+/* The closing line: "P passed, F failed, S skipped". */
+static int summary(const char *out, long *p, long *f, long *s)
+{
+    const char *line = out, *q;
+    while ((q = strstr(line, " passed, ")) != NULL) {
+        const char *start = q;
+        while (start > out && start[-1] != '\n')
+            start--;
+        if (sscanf(start, "%ld passed, %ld failed, %ld skipped", p, f, s) == 3)
+            line = q + 1;
+        else
+            break;
+    }
+    return line != out;
+}
+
+static char *tmpfile_with(const char *text)
+{
+    static char name[64];
+    snprintf(name, sizeof name, "/tmp/bpcheck-conform-XXXXXX");
+    int fd = mkstemp(name);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f)
+        tap_bail_out("cannot create a temporary file");
+    fputs(text, f);
+    fclose(f);
+    return name;
+}
+
+static void hostile(const char *mode, const char *want_summary, const char *want_message)
+{
+    char *out;
+    int rc = sh(&out, "'%s' conform --impl '%s/hostile %s' --only 'quadratic/3-4-2/*' --timeout 2 "
+                "--max-response 1", prog, helpers, mode);
+    int expect_rc = strstr(want_summary, " 0 failed") ? 0 : 1;
+    if (!tap_ok(rc == expect_rc && strstr(out, want_summary) && (!want_message || strstr(out, want_message)),
+                "conform: a %s implementation: '%s'%s%s, exit %d, the rest of the run goes on", mode,
+                want_summary, want_message ? ", message '" : "", want_message ? want_message : "",
+                expect_rc))
+        tap_diag("exit %d, output:\n%s", rc, out);
+    free(out);
+}
+
+int main(void)
+{
+    prog = tu_env("BPCHECK");
+    helpers = tu_env("BPCHECK_HELPERS");
+    python = getenv("BPCHECK_PYTHON") ? getenv("BPCHECK_PYTHON") : "/usr/bin/python3";
+    char *out;
+    long p = -1, f = -1, s = -1;
+
+    /* The bundled reference is green, and shows what success looks like. */
+    int rc = sh(&out, "'%s' conform", prog);
+    int parsed = summary(out, &p, &f, &s); /* before p is printed: argument order is unspecified */
+    tap_ok(rc == 0 && parsed && p >= 200 && f == 0 && s == 0,
+           "conform: 'bpcheck conform' alone (the bundled reference) passes all %ld cases", p);
+    free(out);
+    rc = sh(&out, "'%s' conform --deep --only 'loglik/*'", prog);
+    tap_ok(rc == 0 && summary(out, &p, &f, &s) && p == 66 && f == 0,
+           "conform: --deep (z, a and delta too) passes the 66 loglik cases");
+    free(out);
+
+    if (getenv("BPCHECK_QUICK")) {
+        tap_skip("the numpy adapter, the mutants and hostile implementations: BPCHECK_QUICK is set");
+        return tap_done();
+    }
+
+    /* Usage and unusable input: exit 2 with a message. */
+    rc = sh(&out, "'%s' conform --frobnicate", prog);
+    tap_ok(rc == 2 && strstr(out, "unknown option '--frobnicate'"), "conform: an unknown option: exit 2");
+    free(out);
+    rc = sh(&out, "'%s' conform --profile float16", prog);
+    tap_ok(rc == 2 && strstr(out, "expected float64 or float32"), "conform: a bad --profile: exit 2");
+    free(out);
+    rc = sh(&out, "'%s' conform --fixtures /nonexistent/dir", prog);
+    tap_ok(rc == 2 && strstr(out, "/nonexistent/dir"), "conform: a missing fixtures directory: exit 2, named");
+    free(out);
+    {
+        char dir[] = "/tmp/bpcheck-fx-XXXXXX", path[128];
+        if (!mkdtemp(dir))
+            tap_bail_out("mkdtemp failed");
+        snprintf(path, sizeof path, "%s/broken.json", dir);
+        FILE *bf = fopen(path, "w");
+        fputs("{\"format\": \"bpcheck-fixture/1\", \"cases\": [", bf);
+        fclose(bf);
+        rc = sh(&out, "'%s' conform --fixtures '%s'", prog, dir);
+        tap_ok(rc == 2 && strstr(out, "broken.json") && strstr(out, "not valid JSON"),
+               "conform: a malformed fixture file: exit 2, naming the file");
+        free(out);
+        unlink(path);
+        rmdir(dir);
+    }
+
+    /* Hostile implementations: the m1 cases misbehave, the others answer right. */
+    hostile("crash", "4 passed, 2 failed, 0 skipped", "killed by SIGSEGV");
+    hostile("hang", "4 passed, 2 failed, 0 skipped", "no answer within 2 s");
+    hostile("garbage", "4 passed, 2 failed, 0 skipped", "not valid JSON");
+    hostile("truncate", "4 passed, 2 failed, 0 skipped", "cut off after");
+    hostile("oversize", "4 passed, 2 failed, 0 skipped", "longer than 1048576 bytes");
+    hostile("nan", "4 passed, 2 failed, 0 skipped", "JSON has no NaN");
+    hostile("shape", "4 passed, 2 failed, 0 skipped", "has 3 rows; expected 4");
+    hostile("id", "4 passed, 2 failed, 0 skipped", "id is 'someone-else'");
+    hostile("error", "4 passed, 2 failed, 0 skipped", "reported an error: out of GPU memory");
+    hostile("unsupported", "4 passed, 0 failed, 2 skipped", "SKIP unsupported: no batches of one");
+    hostile("partial", "6 passed, 0 failed, 0 skipped", NULL);
+    hostile("exit", "0 passed, 6 failed, 0 skipped", "exited with status 3");
+    hostile("noise", "6 passed, 0 failed, 0 skipped", NULL);
+
+    /* The independent numpy adapter. */
+    rc = sh(&out, "'%s' -c 'import numpy'", python);
+    free(out);
+    if (rc != 0) {
+        if (getenv("BPCHECK_REQUIRE_NUMPY"))
+            tap_ok(0, "conform: %s with numpy is required here (BPCHECK_REQUIRE_NUMPY) but missing", python);
+        else
+            tap_skip("the numpy adapter and the mutants: %s has no numpy (apt-get install python3-numpy)",
+                     python);
+        return tap_done();
+    }
+    rc = sh(&out, "'%s' conform --deep --impl '%s testsuite/adapters/numpy_adapter.py'", prog, python);
+    parsed = summary(out, &p, &f, &s);
+    tap_ok(rc == 0 && parsed && p >= 200 && f == 0 && s == 0,
+           "conform: the independent numpy adapter passes all %ld cases, --deep", p);
+    free(out);
+    rc = sh(&out, "'%s' gradcheck --impl '%s testsuite/adapters/numpy_adapter.py' --model loglik "
+            "--sizes 3,5,4,2", prog, python);
+    tap_ok(rc == 0 && strstr(out, "order 2.00"), "gradcheck --impl: the numpy adapter's gradient "
+           "against finite differences of its own cost passes (Taylor order 2)");
+    free(out);
+    rc = sh(&out, "'%s' gradcheck --impl '%s testsuite/mutants/mutant.py sigma-prime-of-a' "
+            "--model quadratic", prog, python);
+    tap_ok(rc == 1 && strstr(out, "order 1.00") && strstr(out, "FAIL"), "gradcheck --impl: a mutant's "
+           "gradient fails against its own cost, Taylor order 1");
+    free(out);
+
+    /* Every mutant is rejected, and named. */
+    FILE *list = fopen("testsuite/mutants/mutants.txt", "r");
+    if (!list)
+        tap_bail_out("cannot read testsuite/mutants/mutants.txt");
+    char line[1024];
+    size_t mutants = 0, diagnosed = 0;
+    while (fgets(line, sizeof line, list)) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        char *field[4] = {line, NULL, NULL, NULL};
+        for (int k = 1; k < 4; k++) {
+            char *sep = field[k - 1] ? strstr(field[k - 1], " ||| ") : NULL;
+            if (!sep)
+                tap_bail_out("mutants.txt: a line without 4 fields");
+            *sep = '\0';
+            field[k] = sep + 5;
+        }
+        char only[1024] = "";
+        for (char *g = strtok(field[2], " "); g; g = strtok(NULL, " "))
+            snprintf(only + strlen(only), sizeof only - strlen(only), " --only '%s'", g);
+        rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py %s'%s", prog, python,
+                field[0], only);
+        int named = strstr(out, field[3]) != NULL;
+        mutants++;
+        diagnosed += named && rc == 1;
+        if (!tap_ok(rc == 1 && named, "conform: mutant '%s' (%s) is rejected, hint '%s'", field[0],
+                    field[1], field[3]))
+            tap_diag("exit %d, output:\n%s", rc, out);
+        free(out);
+    }
+    fclose(list);
+    tap_ok(mutants >= 15 && diagnosed * 10 >= mutants * 8, "conform: %zu mutants, %zu diagnosed by "
+           "the right hint (at least 80%%)", mutants, diagnosed);
+
+    /* The xfail list is strict. */
+    const char *signed_cases = "--only 'quadratic/3-4-2/m7/*/typical'";
+    char *xf = tmpfile_with("quadratic/3-4-2/m7/sum/typical\nquadratic/3-4-2/m7/mean/typical\n"), xpath[64];
+    snprintf(xpath, sizeof xpath, "%s", xf);
+    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py sign' %s --xfail %s", prog,
+            python, signed_cases, xpath);
+    tap_ok(rc == 0 && strstr(out, "# TODO expected failure") && strstr(out, "2 expected failures"),
+           "conform --xfail: failures that are listed are expected (exit 0)");
+    free(out);
+    rc = sh(&out, "'%s' conform %s --xfail %s", prog, signed_cases, xpath);
+    tap_ok(rc == 1 && strstr(out, "unexpected pass"), "conform --xfail: a listed case that passes "
+           "fails the run");
+    free(out);
+    unlink(xpath);
+    xf = tmpfile_with("no/such/case\n");
+    snprintf(xpath, sizeof xpath, "%s", xf);
+    rc = sh(&out, "'%s' conform %s --xfail %s", prog, signed_cases, xpath);
+    tap_ok(rc == 1 && strstr(out, "'no/such/case' is not a case id"), "conform --xfail: an unknown "
+           "id fails the run");
+    free(out);
+    unlink(xpath);
+    xf = tmpfile_with("quadratic/3-4-2/m1/sum/typical\nquadratic/3-4-2/m1/mean/typical\n");
+    snprintf(xpath, sizeof xpath, "%s", xf);
+    rc = sh(&out, "'%s' conform --impl '%s/hostile crash' --only 'quadratic/3-4-2/*' --xfail %s", prog,
+            helpers, xpath);
+    tap_ok(rc == 1 && strstr(out, "killed by SIGSEGV"), "conform --xfail: a crash where a failure "
+           "was listed fails the run");
+    free(out);
+    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py factor-2' --only 'quadratic/*/m7/*/typical' "
+            "--xfail %s --xfail-update", prog, python, xpath);
+    free(out);
+    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py factor-2' --only 'quadratic/*/m7/*/typical' "
+            "--xfail %s", prog, python, xpath);
+    tap_ok(rc == 0 && summary(out, &p, &f, &s) && f == 0 && strstr(out, "expected failures"),
+           "conform --xfail-update: rewrites the list with today's failures; the next run passes");
+    free(out);
+    unlink(xpath);
+
+    /* JUnit, the float32 profile, tolerance overrides */
+    char junit[] = "/tmp/bpcheck-junit-XXXXXX";
+    int fd = mkstemp(junit);
+    close(fd);
+    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py sign' %s --junit %s", prog,
+            python, signed_cases, junit);
+    free(out);
+    sh(&out, "cat %s", junit);
+    tap_ok(rc == 1 && strstr(out, "<testsuite name=\"bpcheck conform\" tests=\"2\" failures=\"2\"") &&
+               strstr(out, "<failure message=") && strstr(out, "sign flipped"),
+           "conform --junit: a JUnit XML report with the counts and each failure's diagnosis");
+    free(out);
+    unlink(junit);
+    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py float32' --profile float32 "
+            "--only 'quadratic/3-4-2/m7/*/typical'", prog, python);
+    tap_ok(rc == 0, "conform --profile float32: a float32 implementation passes (tolerances x 2^29)");
+    free(out);
+    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py factor-2' --rtol 2 --atol 1 "
+            "--only 'quadratic/3-4-2/m7/*/typical'", prog, python);
+    tap_ok(rc == 0, "conform --rtol/--atol: override every case's tolerance");
+    free(out);
+    return tap_done();
+}
