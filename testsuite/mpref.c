@@ -9,7 +9,7 @@
 
 #define R MPFR_RNDN
 
-static void mp_sigmoid(mpfr_t r, const mpfr_t z)
+void mp_sigmoid(mpfr_t r, const mpfr_t z)
 {
     mpfr_t t;
     mpfr_init2(t, MP_PREC);

@@ -27,6 +27,10 @@ double mp_evaluate(const bp_model *params, const bp_batch *batch, bp_cost cost,
                    bp_reduction red, double eta, bp_model *grad, bp_model *gabs, bp_model *step,
                    bp_trace *trace);
 
+/* r = sigma(z) = 1/(1 + e^{-z}) at the precision of r (MP_PREC bits wanted) */
+#include <mpfr.h>
+void mp_sigmoid(mpfr_t r, const mpfr_t z);
+
 /* Call once at the end of a program that used MPFR, so valgrind sees no cached memory. */
 void mp_done(void);
 

@@ -8,8 +8,11 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include "activation.h"
 #include "tap.h"
+#include "train.h"
 
 int tu_run(const char *cmd, char **out)
 {
@@ -97,4 +100,24 @@ void tu_magnitude(bp_model *g, const bp_model *m, const bp_trace *t, const doubl
         }
     }
     free(D), free(Dn);
+}
+
+double tu_cost_of_theta(const double *theta, void *p)
+{
+    tu_cost_ctx *c = p;
+    bp_model_set(c->work, theta);
+    return bp_cost_value(c->model, c->work, c->batch, c->red);
+}
+
+const char *tu_temp_file(const char *text)
+{
+    static char name[64];
+    snprintf(name, sizeof name, "/tmp/bpcheck-test-XXXXXX");
+    int fd = mkstemp(name);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f)
+        tap_bail_out("cannot create a temporary file");
+    fputs(text, f);
+    fclose(f);
+    return name;
 }

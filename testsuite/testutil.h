@@ -19,6 +19,19 @@ const char *tu_env(const char *name);
 bp_model *tu_model(const char *sizes, unsigned long seed);
 bp_batch *tu_batch(const bp_model *model, size_t m, unsigned long seed);
 
+/* The cost of a canonical model as a function of its flat parameter vector, for the oracles
+ * (a gc_cost_fn): work receives theta, then bp_cost_value (each model's literal reference). */
+typedef struct {
+    bp_cost model;
+    bp_model *work;
+    const bp_batch *batch;
+    bp_reduction red;
+} tu_cost_ctx;
+double tu_cost_of_theta(const double *theta, void *ctx);
+
+/* A new temporary file holding text; its name, valid until the next call (the caller unlinks). */
+const char *tu_temp_file(const char *text);
+
 /* The magnitude pass of a canonical model over a trace: output magnitudes DL (m x n_L, one
  * row per sample) propagated to the layers below with |W| and sigma'(z), accumulated as
  * sum_p D^l_i |a^{l-1}_j| (W) and sum_p D^l_i (b) into g. With DL bounding |delta^L| and the

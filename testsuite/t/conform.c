@@ -45,19 +45,6 @@ static int summary(const char *out, long *p, long *f, long *s)
     return line != out;
 }
 
-static char *tmpfile_with(const char *text)
-{
-    static char name[64];
-    snprintf(name, sizeof name, "/tmp/bpcheck-conform-XXXXXX");
-    int fd = mkstemp(name);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-    if (!f)
-        tap_bail_out("cannot create a temporary file");
-    fputs(text, f);
-    fclose(f);
-    return name;
-}
-
 static void hostile(const char *mode, const char *want_summary, const char *want_message)
 {
     char *out;
@@ -201,7 +188,8 @@ int main(void)
 
     /* The xfail list is strict. */
     const char *signed_cases = "--only 'quadratic/3-4-2/m7/*/typical'";
-    char *xf = tmpfile_with("quadratic/3-4-2/m7/sum/typical\nquadratic/3-4-2/m7/mean/typical\n"), xpath[64];
+    const char *xf = tu_temp_file("quadratic/3-4-2/m7/sum/typical\nquadratic/3-4-2/m7/mean/typical\n");
+    char xpath[64];
     snprintf(xpath, sizeof xpath, "%s", xf);
     rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py sign' %s --xfail %s", prog,
             python, signed_cases, xpath);
@@ -213,14 +201,14 @@ int main(void)
            "fails the run");
     free(out);
     unlink(xpath);
-    xf = tmpfile_with("no/such/case\n");
+    xf = tu_temp_file("no/such/case\n");
     snprintf(xpath, sizeof xpath, "%s", xf);
     rc = sh(&out, "'%s' conform %s --xfail %s", prog, signed_cases, xpath);
     tap_ok(rc == 1 && strstr(out, "'no/such/case' is not a case id"), "conform --xfail: an unknown "
            "id fails the run");
     free(out);
     unlink(xpath);
-    xf = tmpfile_with("quadratic/3-4-2/m1/sum/typical\nquadratic/3-4-2/m1/mean/typical\n");
+    xf = tu_temp_file("quadratic/3-4-2/m1/sum/typical\nquadratic/3-4-2/m1/mean/typical\n");
     snprintf(xpath, sizeof xpath, "%s", xf);
     rc = sh(&out, "'%s' conform --impl '%s/hostile crash' --only 'quadratic/3-4-2/*' --xfail %s", prog,
             helpers, xpath);

@@ -122,13 +122,8 @@ static double stated(const char *doc, const char *key)
 
 static void refused(const char *json, const char *want, const char *label)
 {
-    char name[] = "/tmp/bpcheck-fixture-XXXXXX";
-    int fd = mkstemp(name);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-    if (!f)
-        tap_bail_out("cannot create a temporary file");
-    fputs(json, f);
-    fclose(f);
+    char name[64];
+    snprintf(name, sizeof name, "%s", tu_temp_file(json));
     bp_error err = {""};
     bp_fixture *fx = bp_fixture_load(name, &err);
     if (!tap_ok(fx == NULL && strstr(err.msg, name) && strstr(err.msg, want),
@@ -300,11 +295,8 @@ int main(void)
                        "\"flags\": [], \"equations\": []}";
     snprintf(buf, sizeof buf, "%s%s]}", head, good);
     {
-        char name[] = "/tmp/bpcheck-fixture-XXXXXX";
-        int fd = mkstemp(name);
-        FILE *f = fdopen(fd, "w");
-        fputs(buf, f);
-        fclose(f);
+        char name[64];
+        snprintf(name, sizeof name, "%s", tu_temp_file(buf));
         bp_error err;
         bp_fixture *ok = bp_fixture_load(name, &err);
         tap_ok(ok && ok->ncases == 1 && ok->cases[0].params->W[1][1] == -2.0,

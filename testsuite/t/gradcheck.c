@@ -109,20 +109,6 @@ static void check_known(void)
 }
 
 /* ---- the oracles on the three models ---- */
-typedef struct {
-    bp_cost model;
-    bp_model *work;
-    const bp_batch *batch;
-    bp_reduction red;
-} cost_ctx;
-
-static double cost_of(const double *theta, void *p)
-{
-    cost_ctx *c = p;
-    bp_model_set(c->work, theta);
-    return bp_cost_value(c->model, c->work, c->batch, c->red);
-}
-
 static bp_batch *model_batch(const bp_model *m, bp_cost model, size_t n, unsigned long seed)
 {
     bp_batch *b = tu_batch(m, n, seed);
@@ -146,7 +132,7 @@ static void run_all(gc_report reps[6], bp_cost model, const bp_model *params, co
     bp_error err;
     double rho = gc_rho(params, b->m);
     double *r = malloc(params->nparams * sizeof *r), *e = malloc(params->nparams * sizeof *e);
-    cost_ctx cc = {model, bp_model_alloc_like(params, &err), b, red};
+    tu_cost_ctx cc = {model, bp_model_alloc_like(params, &err), b, red};
     for (int k = 0; k < 6; k++) {
         gc_report_init(&reps[k], names[k]);
         if (k < 4) {
@@ -158,10 +144,10 @@ static void run_all(gc_report reps[6], bp_cost model, const bp_model *params, co
                     e[i] = rho * fabs(r[i]);
             gc_judge(&reps[k], params, g, r, e, rho);
         } else if (k == 4) {
-            gc_directional(&reps[k], cost_of, &cc, params->theta, g, params->nparams, 4, 11, rho,
+            gc_directional(&reps[k], tu_cost_of_theta, &cc, params->theta, g, params->nparams, 4, 11, rho,
                            &err);
         } else {
-            gc_taylor(&reps[k], cost_of, &cc, params->theta, g, params->nparams, 11, &err);
+            gc_taylor(&reps[k], tu_cost_of_theta, &cc, params->theta, g, params->nparams, 11, &err);
         }
     }
     bp_model_free(cc.work);

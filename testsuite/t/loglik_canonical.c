@@ -22,17 +22,6 @@
 /* the scalar checks use the precision of testsuite/mpref.c (see there) */
 #define PREC MP_PREC
 
-static void mp_sigmoid(mpfr_t r, const mpfr_t z)
-{
-    mpfr_t t;
-    mpfr_init2(t, PREC);
-    mpfr_neg(t, z, MPFR_RNDN);
-    mpfr_exp(t, t, MPFR_RNDN);
-    mpfr_add_ui(t, t, 1, MPFR_RNDN);
-    mpfr_ui_div(r, 1, t, MPFR_RNDN);
-    mpfr_clear(t);
-}
-
 /* c = y log h + (1 - y) log(1 - h), h = 1/(1 + e^{-z}), literally; and y - h */
 static void mp_c_and_dc(double y, double z, double *c, double *dc)
 {
@@ -131,20 +120,6 @@ static void check_mpfr(const char *sizes, double Z, double hidden, int hard, uns
     bp_model_free(m), bp_model_free(g), bp_model_free(mg), bp_model_free(ga);
 }
 
-/* The canonical loglik gradient (through 001) against central differences of its cost. */
-typedef struct {
-    bp_model *work;
-    const bp_batch *batch;
-    bp_reduction red;
-} cost_ctx;
-
-static double canonical_cost_of(const double *theta, void *p)
-{
-    cost_ctx *c = p;
-    bp_model_set(c->work, theta);
-    return ll_canonical_cost(c->work, c->batch, c->red);
-}
-
 static void check_canonical(const char *sizes, size_t P, bp_reduction red, int hard,
                             unsigned long seed)
 {
@@ -164,8 +139,8 @@ static void check_canonical(const char *sizes, size_t P, bp_reduction red, int h
 
     double *fd = malloc(n * sizeof *fd), *fd_err = malloc(n * sizeof *fd_err);
     double *tol = malloc(n * sizeof *tol);
-    cost_ctx cc = {bp_model_alloc_like(m, &err), b, red};
-    gc_central(fd, fd_err, canonical_cost_of, &cc, m->theta, n, &err);
+    tu_cost_ctx cc = {BP_LOGLIK, bp_model_alloc_like(m, &err), b, red}; /* ll_canonical_cost */
+    gc_central(fd, fd_err, tu_cost_of_theta, &cc, m->theta, n, &err);
     gc_tolerance(tol, fd_err, g->theta, n);
     tap_is_double_array(g->theta, fd, tol, n, 1, 0, 0,
                         "loglik (canonical: -C, W^l[j][k], b apart) gradient through 001's "

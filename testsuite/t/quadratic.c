@@ -16,20 +16,6 @@
 #include "tap.h"
 #include "testutil.h"
 
-/* The cost as a function of the flat parameter vector, for the oracle. */
-typedef struct {
-    bp_model *work;
-    const bp_batch *batch;
-    bp_reduction red;
-} cost_ctx;
-
-static double cost_of_theta(const double *theta, void *p)
-{
-    cost_ctx *c = p;
-    bp_model_set(c->work, theta);
-    return quad_cost(c->work, c->batch, c->red);
-}
-
 /* C_x of sample p as a function of z^l_j alone (000:3 defines delta^l_j = dC/dz^l_j): run the
  * forward pass, overwrite z^l_j, and carry on from there. */
 typedef struct {
@@ -104,9 +90,9 @@ static void check_case(const char *sizes, size_t m, bp_reduction red, unsigned l
     /* Every parameter: central differences of quad_cost. */
     double *fd = malloc(n * sizeof *fd), *fd_err = malloc(n * sizeof *fd_err);
     double *tol = malloc(n * sizeof *tol);
-    cost_ctx cc = {bp_model_alloc_like(params, &err), batch, red};
+    tu_cost_ctx cc = {BP_QUADRATIC, bp_model_alloc_like(params, &err), batch, red};
     if (!fd || !fd_err || !tol || !cc.work ||
-        gc_central(fd, fd_err, cost_of_theta, &cc, params->theta, n, &err))
+        gc_central(fd, fd_err, tu_cost_of_theta, &cc, params->theta, n, &err))
         tap_bail_out("%s: %s", where, err.msg);
     gc_tolerance(tol, fd_err, grad->theta, n);
     for (size_t l = 1; l <= L; l++) {

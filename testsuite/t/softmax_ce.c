@@ -88,19 +88,6 @@ static int paths_agree(const bp_model *m, const bp_batch *b, bp_reduction red, s
     return bad == 0;
 }
 
-typedef struct {
-    bp_model *work;
-    const bp_batch *batch;
-    bp_reduction red;
-} cost_ctx;
-
-static double cost_of_theta(const double *theta, void *p)
-{
-    cost_ctx *c = p;
-    bp_model_set(c->work, theta);
-    return sce_cost(c->work, c->batch, c->red);
-}
-
 /* L_x as a function of a^l_i (l < L) or of z^L_i: the forward pass of one sample with that
  * one quantity overwritten. */
 typedef struct {
@@ -152,8 +139,8 @@ static void check_case(const char *sizes, size_t m, bp_reduction red, targets ki
 
     double *fd = malloc(n * sizeof *fd), *fd_err = malloc(n * sizeof *fd_err);
     double *tol = malloc(n * sizeof *tol);
-    cost_ctx cc = {bp_model_alloc_like(params, &err), b, red};
-    gc_central(fd, fd_err, cost_of_theta, &cc, params->theta, n, &err);
+    tu_cost_ctx cc = {BP_CROSS_ENTROPY, bp_model_alloc_like(params, &err), b, red};
+    gc_central(fd, fd_err, tu_cost_of_theta, &cc, params->theta, n, &err);
     gc_tolerance(tol, fd_err, gs->theta, n);
     for (size_t l = L; l >= 1; l--) {
         size_t I = params->n[l], J = params->n[l - 1];
@@ -516,8 +503,8 @@ int main(void)
         g = bp_model_alloc_like(p, &err);
         sce_gradient(g, NULL, NULL, p, b, BP_SUM, SCE_CHAIN, &err);
         double fd[64], fd_err[64], tol[64];
-        cost_ctx cc = {bp_model_alloc_like(p, &err), b, BP_SUM};
-        gc_central(fd, fd_err, cost_of_theta, &cc, p->theta, p->nparams, &err);
+        tu_cost_ctx cc = {BP_CROSS_ENTROPY, bp_model_alloc_like(p, &err), b, BP_SUM};
+        gc_central(fd, fd_err, tu_cost_of_theta, &cc, p->theta, p->nparams, &err);
         gc_tolerance(tol, fd_err, g->theta, p->nparams);
         tap_is_double_array(g->theta, fd, tol, p->nparams, 1, 0, 0,
                             "004:1 .. 004:6 the chain rule is right for any targets: "

@@ -68,23 +68,11 @@ static int bpcheck(const char *args, char **out, char **errout)
     return status;
 }
 
-static char *write_file(const char *text)
-{
-    static char name[64];
-    snprintf(name, sizeof name, "/tmp/bpcheck-train-XXXXXX");
-    int fd = mkstemp(name);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-    if (!f)
-        tap_bail_out("cannot create a temporary file");
-    fputs(text, f);
-    fclose(f);
-    return name;
-}
-
 /* `bpcheck train ARGS` on a data file with `text` exits 2 and says `what` on stderr. */
 static void refused(const char *text, const char *args, const char *what, const char *label)
 {
-    char *file = write_file(text), full[2048], *out, *err;
+    const char *file = tu_temp_file(text);
+    char full[2048], *out, *err;
     snprintf(full, sizeof full, "train --data '%s' %s", file, args);
     int status = bpcheck(full, &out, &err);
     if (!tap_ok(status == 2 && strstr(err, what) != NULL,
@@ -174,7 +162,8 @@ int main(void)
     for (size_t p = 0; p < 40; p++)
         used += (size_t)snprintf(csv + used, cap - used, "%.17g,%.17g,%d\n", data->x[2 * p],
                                  data->x[2 * p + 1], data->y[2 * p + 1] == 1.0);
-    char *file = write_file(csv), args[1024], *out, *out2, *err;
+    char file[64], args[1024], *out, *out2, *err;
+    snprintf(file, sizeof file, "%s", tu_temp_file(csv));
     snprintf(args, sizeof args, "train --sizes 2,3,2 --data '%s' --epochs 30 --seed 3", file);
     int status = bpcheck(args, &out, &err);
     size_t lines = 0;
