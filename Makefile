@@ -45,7 +45,8 @@ LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours rega
 # The library: every reference implementation and the test support code.
 LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c \
            testsuite/mpref.c testsuite/oracle.c testsuite/fixture.c testsuite/child.c \
-           testsuite/hints.c testsuite/conform.c testsuite/adapters/reference.c
+           testsuite/hints.c testsuite/conform.c testsuite/adapters/reference.c \
+           testsuite/derivations.c testsuite/equations.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libbpcheck.a
 
@@ -68,7 +69,7 @@ VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-ki
 # Keep objects that chained rules would delete as intermediates.
 .SECONDARY:
 
-.PHONY: all check check-valgrind check-sanitize check-mutants bench fixtures conform tests clean install uninstall deps help
+.PHONY: all check check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help
 
 all: $(PROGRAM)
 
@@ -90,6 +91,10 @@ check-mutants:
 # The main job: run an implementation against the golden fixtures.
 conform: $(PROGRAM)
 	$(PROGRAM) conform $(if $(IMPL),--impl "$(IMPL)")
+
+# Every equation checked: regenerate derivations/REPORT.md (make check verifies it is current).
+derivations: $(PROGRAM)
+	$(PROGRAM) derivations --report derivations/REPORT.md > /dev/null
 
 # The golden values: regenerate fixtures/*.json (make check verifies they are what this makes).
 fixtures: $(GEN)
@@ -155,6 +160,7 @@ help:
 	@echo '  check-mutants   every mutation in testsuite/mutate/*.txt must fail make check'
 	@echo '  bench           time the literal and vectorized references (prints a table)'
 	@echo '  fixtures        regenerate the golden values fixtures/*.json'
+	@echo '  derivations     regenerate derivations/REPORT.md from the per-equation checks'
 	@echo '  install         install bin/bpcheck under $$(DESTDIR)$$(PREFIX) (now $(PREFIX))'
 	@echo '  uninstall       remove what install installed'
 	@echo '  deps            apt-get install the Debian packages the project needs'

@@ -17,6 +17,7 @@
 
 #include "adapters/adapters.h"
 #include "conform.h"
+#include "derivations.h"
 #include "child.h"
 #include "fixture.h"
 #include "gradcheck.h"
@@ -39,10 +40,13 @@ static int cmd_train(int argc, char **argv);
 static int cmd_gradcheck(int argc, char **argv);
 static int cmd_conform(int argc, char **argv);
 static int cmd_serve(int argc, char **argv);
+static int cmd_derivations(int argc, char **argv) { return bp_derivations_main(argc, argv); }
 
 static const bp_command commands[] = {
     {"conform", "run an implementation against the golden fixtures (the main job)", cmd_conform},
     {"help", "show this help, or a command's help", cmd_help},
+    {"derivations", "check every equation of the five documents on its own (TAP, report)",
+     cmd_derivations},
     {"gradcheck", "check the reference's gradient with six independent oracles", cmd_gradcheck},
     {"serve", "be the reference implementation over bpcheck-protocol/1 (stdin/stdout)", cmd_serve},
     {"train", "train a network on a CSV data set by SGD (004:train, 002:sgd)", cmd_train},

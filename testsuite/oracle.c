@@ -10,6 +10,7 @@
 #include <gsl/gsl_deriv.h>
 
 #include "gradcheck.h"
+#include "softmax_ce.h"
 #include "train.h"
 
 /* ---- T = double: central differences and Richardson extrapolation ----------------------- */
@@ -212,13 +213,24 @@ static double derivative(or_method method, double *est, real_ctx *c, double valu
     return r;
 }
 
+/* The real forward pass every evaluation starts from (only z and a are used). Cross-entropy
+ * goes through the chain path, which takes any targets: an oracle must not refuse the targets
+ * whose gradient it is asked for (004:7's simplification needs rows summing to 1). */
+static int forward_cache(bp_cost model, bp_model *scratch, bp_trace *cache, const bp_model *params,
+                         const bp_batch *b, bp_error *err)
+{
+    if (model == BP_CROSS_ENTROPY)
+        return sce_gradient(scratch, NULL, cache, params, b, BP_SUM, SCE_CHAIN, err);
+    return bp_gradient(model, scratch, NULL, cache, params, b, BP_SUM, err);
+}
+
 int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost model,
                 const bp_model *params, const bp_batch *b, bp_reduction red, int reuse,
                 bp_error *err)
 {
     bp_model *scratch = bp_model_alloc_like(params, err);
     bp_trace *cache = scratch ? bp_trace_alloc(params, b->m, err) : NULL;
-    if (!cache || bp_gradient(model, scratch, NULL, cache, params, b, red, err)) {
+    if (!cache || forward_cache(model, scratch, cache, params, b, err)) {
         bp_model_free(scratch), bp_trace_free(cache);
         return -1;
     }
@@ -242,7 +254,7 @@ int or_delta(bp_trace *out, bp_cost model, const bp_model *params, const bp_batc
 {
     bp_model *scratch = bp_model_alloc_like(params, err);
     bp_trace *cache = scratch ? bp_trace_alloc(params, b->m, err) : NULL;
-    if (!cache || bp_gradient(model, scratch, NULL, cache, params, b, BP_SUM, err)) {
+    if (!cache || forward_cache(model, scratch, cache, params, b, err)) {
         bp_model_free(scratch), bp_trace_free(cache);
         return -1;
     }

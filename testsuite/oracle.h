@@ -8,6 +8,9 @@
 #define BPCHECK_ORACLE_H
 
 #include <complex.h>
+/* complex.h's macro I (the imaginary unit) would rewrite every parameter named I in the
+ * reference headers; the code here writes CMPLX(re, im) instead */
+#undef I
 
 #include "model.h"
 
