@@ -44,7 +44,7 @@ LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours rega
 
 # The library: every reference implementation and the test support code.
 LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c \
-           testsuite/mpref.c testsuite/oracle.c testsuite/fixture.c testsuite/child.c \
+           testsuite/mpref.c testsuite/tolerance.c testsuite/oracle.c testsuite/fixture.c testsuite/child.c \
            testsuite/hints.c testsuite/conform.c testsuite/adapters/reference.c \
            testsuite/derivations.c testsuite/equations.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

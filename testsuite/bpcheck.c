@@ -363,8 +363,8 @@ typedef struct {
 /* Ask the child for want ("cost" or "grad") at c->work's parameters; NULL on failure. */
 static json_t *ask(gradcheck_ctx *c, const char *want)
 {
-    bp_case q = {"gradcheck", c->model, c->red, c->work, (bp_batch *)c->batch, 0.5, 0, NULL, NULL,
-                 NULL, 0, 0, 0, 0, NULL, NULL};
+    bp_case q = {.id = "gradcheck", .cost = c->model, .red = c->red, .params = c->work,
+                 .batch = (bp_batch *)c->batch, .eta = 0.5};
     json_t *req = bp_case_to_json(&q, 0), *r = NULL;
     json_object_set_new(req, "want", json_pack("[s]", want));
     char *line = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(17)), *answer = NULL, msg[512];

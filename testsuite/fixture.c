@@ -219,7 +219,125 @@ static char **strings_from(json_t *arr, size_t *count, const char *what, const c
     return out;
 }
 
-static int case_from_json(bp_case *c, json_t *obj, const char *what, bp_error *err)
+bp_bounds *bp_bounds_alloc(const bp_model *shape, size_t batch, bp_error *err)
+{
+    bp_bounds *b = calloc(1, sizeof *b);
+    if (!b || !(b->grad = bp_model_alloc_like(shape, err)) ||
+        !(b->step = bp_model_alloc_like(shape, err)) || !(b->trace = bp_trace_alloc(shape, batch, err))) {
+        if (!b)
+            bp_fail(err, "out of memory");
+        bp_bounds_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void bp_bounds_free(bp_bounds *b)
+{
+    if (!b)
+        return;
+    bp_model_free(b->grad), bp_model_free(b->step), bp_trace_free(b->trace);
+    free(b);
+}
+
+static void scalar_fill(double *bound, const double *e, size_t n, double rtol, double atol)
+{
+    for (size_t i = 0; i < n; i++)
+        bound[i] = atol + rtol * fabs(e[i]);
+}
+
+bp_bounds *bp_bounds_scalar(const bp_case *c, double rtol, double atol)
+{
+    bp_bounds *b = bp_bounds_alloc(c->params, c->batch->m, NULL);
+    if (!b)
+        return NULL;
+    b->cost = atol + rtol * fabs(c->cost_value);
+    scalar_fill(b->grad->theta, c->grad->theta, c->params->nparams, rtol, atol);
+    scalar_fill(b->step->theta, c->step->theta, c->params->nparams, rtol, atol);
+    for (size_t l = 1; l <= c->params->L; l++) {
+        size_t n = c->batch->m * c->params->n[l];
+        scalar_fill(b->trace->z[l], c->trace->z[l], n, rtol, atol);
+        scalar_fill(b->trace->a[l], c->trace->a[l], n, rtol, atol);
+        scalar_fill(b->trace->delta[l], c->trace->delta[l], n, rtol, atol);
+    }
+    return b;
+}
+
+/* Every bound >= 0; otherwise name the entry (of the parameters m, or flat index i). */
+static int nonnegative(const double *v, size_t n, const bp_model *m, const char *what,
+                       const char *path, bp_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] < 0) {
+            char at[64];
+            if (m)
+                bp_model_param_name(m, i, at, sizeof at);
+            else
+                snprintf(at, sizeof at, "entry %zu", i);
+            return bp_fail(err, "%s: field '%s' holds a negative bound at %s (%g); a bound is >= 0",
+                           what, path, at, v[i]);
+        }
+    return 0;
+}
+
+/* tolerance.<profile>: {"cost", "grad", "step", "z", "a", "delta"} in the expected shapes, or
+ * {"unmeetable": "why"} */
+static int bounds_from_json(bp_case *c, bp_precision pi, json_t *tol, const char *what, bp_error *err)
+{
+    static const char *const names[BP_NPROFILES] = {"float64", "float32"};
+    char path[128], sub[160];
+    snprintf(path, sizeof path, "tolerance.%s", names[pi]);
+    snprintf(sub, sizeof sub, "tolerance.");
+    json_t *o = field(tol, names[pi], JSON_OBJECT, what, sub, err), *v;
+    if (!o)
+        return -1;
+    json_t *why = json_object_get(o, "unmeetable");
+    if (why) {
+        if (!json_is_string(why))
+            return bp_fail(err, "%s: field '%s.unmeetable' is %s; expected a string", what, path,
+                           bp_json_type_name(why));
+        c->unmeetable[pi] = strdup(json_string_value(why));
+        return 0;
+    }
+    bp_bounds *b = c->bounds[pi] = bp_bounds_alloc(c->params, c->batch->m, err);
+    if (!b)
+        return -1;
+    snprintf(sub, sizeof sub, "%s.", path);
+    size_t P = c->params->nparams;
+    const char *q[] = {"z", "a", "delta"};
+    double **arr[] = {b->trace->z, b->trace->a, b->trace->delta};
+    if (!(v = field(o, "cost", JSON_REAL, what, sub, err)))
+        return -1;
+    snprintf(sub, sizeof sub, "%s.cost", path);
+    if (number(v, &b->cost, what, sub, err) || nonnegative(&b->cost, 1, NULL, what, sub, err))
+        return -1;
+    snprintf(sub, sizeof sub, "%s.", path);
+    if (!(v = field(o, "grad", JSON_OBJECT, what, sub, err)))
+        return -1;
+    snprintf(sub, sizeof sub, "%s.grad", path);
+    if (bp_params_from_json(b->grad, v, what, sub, err) || nonnegative(b->grad->theta, P, c->params, what, sub, err))
+        return -1;
+    snprintf(sub, sizeof sub, "%s.", path);
+    if (!(v = field(o, "step", JSON_OBJECT, what, sub, err)))
+        return -1;
+    snprintf(sub, sizeof sub, "%s.step", path);
+    if (bp_params_from_json(b->step, v, what, sub, err) || nonnegative(b->step->theta, P, c->params, what, sub, err))
+        return -1;
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(sub, sizeof sub, "%s.", path);
+        if (!(v = field(o, q[i], JSON_ARRAY, what, sub, err)))
+            return -1;
+        snprintf(sub, sizeof sub, "%s.%s", path, q[i]);
+        if (bp_layers_from_json(arr[i], c->params, c->batch->m, v, what, sub, err))
+            return -1;
+        for (size_t l = 1; l <= c->params->L; l++)
+            if (nonnegative(arr[i][l], c->batch->m * c->params->n[l], NULL, what, sub, err))
+                return -1;
+    }
+    return 0;
+}
+
+static int case_from_json(bp_case *c, json_t *obj, const char *what, int version, bp_error *err)
 {
     if (bp_case_from_json_input(c, obj, what, err))
         return -1;
@@ -245,14 +363,29 @@ static int case_from_json(bp_case *c, json_t *obj, const char *what, bp_error *e
         bp_layers_from_json(c->trace->delta, c->params, c->batch->m, v, what, "expected.delta", err))
         return -1;
     memcpy(c->trace->a[0], c->batch->x, c->batch->m * c->params->n[0] * sizeof(double));
-    if (!(tol = field(obj, "tolerance", JSON_OBJECT, what, "", err)) ||
-        !(v = field(tol, "rtol", JSON_REAL, what, "tolerance.", err)) ||
-        number(v, &c->rtol, what, "tolerance.rtol", err) ||
-        !(v = field(tol, "atol", JSON_REAL, what, "tolerance.", err)) ||
-        number(v, &c->atol, what, "tolerance.atol", err))
+    if (!(tol = field(obj, "tolerance", JSON_OBJECT, what, "", err)))
         return -1;
-    if (c->rtol < 0 || c->atol < 0)
-        return bp_fail(err, "%s: field 'tolerance' has a negative rtol or atol", what);
+    if (version == 2) {
+        c->rtol = c->atol = NAN;
+        if (bounds_from_json(c, BP_FLOAT64, tol, what, err) || bounds_from_json(c, BP_FLOAT32, tol, what, err))
+            return -1;
+        if (c->unmeetable[BP_FLOAT64])
+            return bp_fail(err, "%s: field 'tolerance.float64' is unmeetable (%s); a fixture case must "
+                           "be meetable in float64", what, c->unmeetable[BP_FLOAT64]);
+    } else {
+        if (!(v = field(tol, "rtol", JSON_REAL, what, "tolerance.", err)) ||
+            number(v, &c->rtol, what, "tolerance.rtol", err) ||
+            !(v = field(tol, "atol", JSON_REAL, what, "tolerance.", err)) ||
+            number(v, &c->atol, what, "tolerance.atol", err))
+            return -1;
+        if (c->rtol < 0 || c->atol < 0)
+            return bp_fail(err, "%s: field 'tolerance' has a negative rtol or atol", what);
+        /* format /1: the scalar model, and float32 as its blanket 2^29 (u_32 / u_64) */
+        c->bounds[BP_FLOAT64] = bp_bounds_scalar(c, c->rtol, c->atol);
+        c->bounds[BP_FLOAT32] = bp_bounds_scalar(c, c->rtol * 0x1p29, c->atol * 0x1p29);
+        if (!c->bounds[BP_FLOAT64] || !c->bounds[BP_FLOAT32])
+            return bp_fail(err, "%s: out of memory", what);
+    }
     if (!(fl = field(obj, "flags", JSON_ARRAY, what, "", err)) ||
         !(c->flags = strings_from(fl, &c->nflags, what, "flags", err)) ||
         !(eq = field(obj, "equations", JSON_ARRAY, what, "", err)) ||
@@ -272,6 +405,8 @@ void bp_case_clear(bp_case *c)
     for (size_t i = 0; c->equations && i < c->nequations; i++)
         free(c->equations[i]);
     free(c->flags), free(c->equations);
+    for (size_t p = 0; p < BP_NPROFILES; p++)
+        bp_bounds_free(c->bounds[p]), free(c->unmeetable[p]);
     memset(c, 0, sizeof *c);
 }
 
@@ -303,9 +438,12 @@ bp_fixture *bp_fixture_load(const char *path, bp_error *err)
     }
     if (!(v = field(root, "format", JSON_STRING, path, "", err)))
         goto fail;
-    if (strcmp(json_string_value(v), BP_FIXTURE_FORMAT) != 0) {
-        bp_fail(err, "%s: field 'format' is '%s'; this reader knows '%s'", path,
-                json_string_value(v), BP_FIXTURE_FORMAT);
+    int version = strcmp(json_string_value(v), BP_FIXTURE_FORMAT) == 0     ? 2
+                  : strcmp(json_string_value(v), BP_FIXTURE_FORMAT_1) == 0 ? 1
+                                                                           : 0;
+    if (!version) {
+        bp_fail(err, "%s: field 'format' is '%s'; this reader knows '%s' and '%s'", path,
+                json_string_value(v), BP_FIXTURE_FORMAT, BP_FIXTURE_FORMAT_1);
         goto fail;
     }
     if (!(v = field(root, "generator", JSON_STRING, path, "", err)) ||
@@ -335,7 +473,7 @@ bp_fixture *bp_fixture_load(const char *path, bp_error *err)
         snprintf(what, sizeof what, "%s: case %zu ('%s')", path, i,
                  json_is_string(id) ? json_string_value(id) : "no id");
         f->ncases = i + 1;
-        if (case_from_json(&f->cases[i], c, what, err))
+        if (case_from_json(&f->cases[i], c, what, version, err))
             goto fail;
     }
     json_decref(root);
@@ -417,7 +555,7 @@ json_t *bp_case_to_json(const bp_case *c, int with_expected)
     if (!with_expected || !o)
         return o;
     /* json_pack fails (NULL) when a value is NULL, i.e. not finite; so does set_new */
-    int bad = !isfinite(c->cost_value) || !isfinite(c->rtol) || !isfinite(c->atol);
+    int bad = !isfinite(c->cost_value);
     bad |= json_object_set_new(o, "expected",
                                json_pack("{s:f, s:o, s:o, s:o, s:o, s:o}", "cost", c->cost_value,
                                          "grad", bp_json_params(c->grad), "step",
@@ -425,8 +563,6 @@ json_t *bp_case_to_json(const bp_case *c, int with_expected)
                                          bp_json_layers(c->trace->z, c->params, m), "a",
                                          bp_json_layers(c->trace->a, c->params, m), "delta",
                                          bp_json_layers(c->trace->delta, c->params, m)));
-    bad |= json_object_set_new(o, "tolerance",
-                               json_pack("{s:f, s:f}", "rtol", c->rtol, "atol", c->atol));
     bad |= json_object_set_new(o, "flags", json_strings(c->flags, c->nflags));
     bad |= json_object_set_new(o, "equations", json_strings(c->equations, c->nequations));
     if (bad) {
@@ -436,26 +572,67 @@ json_t *bp_case_to_json(const bp_case *c, int with_expected)
     return o;
 }
 
+/* {"float64": {...}, "float32": {...} or {"unmeetable": "why"}} */
+static json_t *tolerance_json(const bp_case *c)
+{
+    static const char *const names[BP_NPROFILES] = {"float64", "float32"};
+    json_t *tol = json_object();
+    size_t m = c->batch->m;
+    for (size_t p = 0; p < BP_NPROFILES; p++) {
+        const bp_bounds *b = c->bounds[p];
+        json_t *o = b ? json_pack("{s:f, s:o, s:o, s:o, s:o, s:o}", "cost", b->cost, "grad",
+                                  bp_json_params(b->grad), "step", bp_json_params(b->step), "z",
+                                  bp_json_layers(b->trace->z, c->params, m), "a",
+                                  bp_json_layers(b->trace->a, c->params, m), "delta",
+                                  bp_json_layers(b->trace->delta, c->params, m))
+                      : json_pack("{s:s}", "unmeetable", c->unmeetable[p] ? c->unmeetable[p] : "?");
+        if (json_object_set_new(tol, names[p], o)) {
+            json_decref(tol);
+            return NULL;
+        }
+    }
+    return tol;
+}
+
+/* The file is written piecewise so that the values print with 17 significant digits (every
+ * double round-trips) and the bounds, already rounded up to 2 digits, print with 2. */
 int bp_fixture_write(const char *path, const char *generator, size_t nnotes,
                      const char *const *note_flags, const char *const *note_texts,
                      const bp_case *cases, size_t ncases, bp_error *err)
 {
-    json_t *notes = json_object(), *list = json_array();
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return bp_fail(err, "%s: cannot write", path);
+    json_t *notes = json_object(), *gen = json_string(generator);
     for (size_t i = 0; i < nnotes; i++)
         json_object_set_new(notes, note_flags[i], json_string(note_texts[i]));
-    for (size_t i = 0; i < ncases; i++) {
-        json_t *c = bp_case_to_json(&cases[i], 1);
-        if (!c) { /* json_real refuses NaN and Inf: the case is broken */
-            json_decref(notes), json_decref(list);
-            return bp_fail(err, "%s: case '%s' has a value JSON cannot hold (NaN or Inf)", path,
-                           cases[i].id);
+    char *ntext = json_dumps(notes, JSON_INDENT(1)), *gtext = json_dumps(gen, JSON_ENCODE_ANY);
+    fprintf(f, "{\n \"format\": \"%s\",\n \"generator\": %s,\n \"notes\": %s,\n \"cases\": [\n",
+            BP_FIXTURE_FORMAT, gtext, ntext);
+    free(ntext), free(gtext);
+    json_decref(notes), json_decref(gen);
+    int rc = 0;
+    for (size_t i = 0; i < ncases && rc == 0; i++) {
+        json_t *c = bp_case_to_json(&cases[i], 1), *tol = tolerance_json(&cases[i]);
+        char *ctext = c ? json_dumps(c, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+        char *ttext = tol ? json_dumps(tol, JSON_INDENT(1) | JSON_REAL_PRECISION(2)) : NULL;
+        if (!ctext || !ttext) { /* json_real refuses NaN and Inf: the case is broken */
+            rc = bp_fail(err, "%s: case '%s' has a value JSON cannot hold (NaN or Inf)", path,
+                         cases[i].id);
+        } else {
+            size_t n = strlen(ctext);
+            while (n > 0 && ctext[n - 1] != '}') /* the case object's closing brace, */
+                n--;
+            while (n > 1 && (ctext[n - 2] == '\n' || ctext[n - 2] == ' ')) /* and the blank before it */
+                n--;
+            fprintf(f, "%.*s,\n \"tolerance\": %s\n}%s\n", (int)(n - 1), ctext, ttext,
+                    i + 1 < ncases ? "," : "");
         }
-        json_array_append_new(list, c);
+        free(ctext), free(ttext);
+        json_decref(c), json_decref(tol);
     }
-    json_t *root = json_pack("{s:s, s:s, s:o, s:o}", "format", BP_FIXTURE_FORMAT, "generator",
-                             generator, "notes", notes, "cases", list);
-    /* 17 significant digits: every double round-trips exactly */
-    int rc = json_dump_file(root, path, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
-    json_decref(root);
-    return rc ? bp_fail(err, "%s: cannot write", path) : 0;
+    fprintf(f, "]}\n");
+    if (fclose(f) && rc == 0)
+        rc = bp_fail(err, "%s: cannot write", path);
+    return rc;
 }

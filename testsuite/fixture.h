@@ -8,9 +8,28 @@
 
 #include "model.h"
 
-#define BP_FIXTURE_FORMAT "bpcheck-fixture/1"
+#define BP_FIXTURE_FORMAT "bpcheck-fixture/2"
+#define BP_FIXTURE_FORMAT_1 "bpcheck-fixture/1" /* still read: scalar rtol, atol per case */
 
+struct bp_case_s;
+
+/* The precisions a case has tolerances for (fixtures/FORMAT.md, "Tolerances"). */
+typedef enum { BP_FLOAT64, BP_FLOAT32, BP_NPROFILES } bp_precision;
+
+/* Per-entry tolerances: the largest |got - expected| allowed for each expected value, in the
+ * shapes of the expected values (trace->a[0] is unused). */
 typedef struct {
+    double cost;
+    bp_model *grad, *step;
+    bp_trace *trace;
+} bp_bounds;
+
+bp_bounds *bp_bounds_alloc(const bp_model *shape, size_t batch, bp_error *err);
+void bp_bounds_free(bp_bounds *b);
+/* The bounds atol + rtol |e| of the scalar model (format /1, --rtol and --atol) for case c. */
+bp_bounds *bp_bounds_scalar(const struct bp_case_s *c, double rtol, double atol);
+
+typedef struct bp_case_s {
     char *id;
     bp_cost cost;
     bp_reduction red;
@@ -21,7 +40,11 @@ typedef struct {
     double cost_value;
     bp_model *grad, *step;
     bp_trace *trace; /* z, a, delta for layers 1..L; a[0] is the batch's x */
-    double rtol, atol;
+    double rtol, atol; /* format /1's scalar tolerance; NAN in a /2 file */
+    /* per-entry tolerances for each precision; NULL with the reason in unmeetable[p] where no
+     * correct implementation in that precision can meet the case */
+    bp_bounds *bounds[BP_NPROFILES];
+    char *unmeetable[BP_NPROFILES];
     size_t nflags, nequations;
     char **flags, **equations;
 } bp_case;
@@ -48,7 +71,8 @@ json_t *bp_case_to_json(const bp_case *c, int with_expected);
  * are left NULL. what names the object in messages ("FILE: case ID"). */
 int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error *err);
 
-/* Write a whole fixture (format, generator, notes, cases) with 17 significant digits. */
+/* Write a whole fixture (format, generator, notes, cases): values with 17 significant digits,
+ * the bounds (already rounded up to 2 digits, tolerance.h) with 2. */
 int bp_fixture_write(const char *path, const char *generator, size_t nnotes,
                      const char *const *note_flags, const char *const *note_texts,
                      const bp_case *cases, size_t ncases, bp_error *err);

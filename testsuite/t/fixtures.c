@@ -37,9 +37,11 @@ static double ulp_of(double x)
     return x == 0.0 ? DBL_TRUE_MIN : nextafter(x, INFINITY) - x;
 }
 
-/* Compare n values; count those beyond atol + rtol |e| (NaN counts), and track errors. */
-static size_t compare(const double *got, const double *exp, size_t n, const bp_case *c,
-                      worst *w, const char **first_what, const char *what, size_t *first_at)
+/* Compare n values; count those beyond their bound (NaN counts), track errors and the largest
+ * fraction of a bound used (*used). */
+static size_t compare(const double *got, const double *exp, const double *bound, size_t n,
+                      worst *w, double *used, const char **first_what, const char *what,
+                      size_t *first_at)
 {
     double scale = 0.0;
     size_t bad = 0;
@@ -47,7 +49,9 @@ static size_t compare(const double *got, const double *exp, size_t n, const bp_c
         scale = fmax(scale, fabs(exp[i]));
     for (size_t i = 0; i < n; i++) {
         double d = fabs(got[i] - exp[i]);
-        if (!(d <= c->atol + c->rtol * fabs(exp[i]))) {
+        if (used)
+            *used = fmax(*used, d / bound[i]);
+        if (!(d <= bound[i])) {
             if (!bad && !*first_what)
                 *first_what = what, *first_at = i;
             bad++;
@@ -172,7 +176,7 @@ int main(void)
 
     /* Every implementation that applies reproduces every case within the case's tolerance. */
     worst lit[6] = {{0}}; /* cost, grad, step, z, a, delta */
-    double used = 0.0;    /* the largest fraction of its tolerance the literal gradient uses */
+    double used = 0.0;    /* the largest fraction of its bound the literal reference uses */
     for (impl k = 0; k < NIMPL; k++) {
         size_t applied = 0, failed = 0;
         for (size_t i = 0; i < 3; i++)
@@ -198,22 +202,23 @@ int main(void)
                 for (size_t f = 0; f < c->nflags; f++)
                     nearzero |= strcmp(c->flags[f], "near-zero-gradient") == 0;
                 int measure = k == IMPL_LITERAL && !nearzero;
-                if (k == IMPL_LITERAL)
-                    for (size_t j = 0; j < g->nparams; j++)
-                        used = fmax(used, fabs(g->theta[j] - c->grad->theta[j]) /
-                                              (c->atol + c->rtol * fabs(c->grad->theta[j])));
-                bad += compare(&cost, &c->cost_value, 1, c, measure ? &lit[0] : NULL, &what, "cost", &at);
-                bad += compare(g->theta, c->grad->theta, g->nparams, c, measure ? &lit[1] : NULL, &what,
-                               "grad", &at);
-                bad += compare(s->theta, c->step->theta, s->nparams, c, measure ? &lit[2] : NULL, &what,
-                               "step", &at);
+                double *u = k == IMPL_LITERAL ? &used : NULL;
+                const bp_bounds *B = c->bounds[BP_FLOAT64];
+                bad += compare(&cost, &c->cost_value, &B->cost, 1, measure ? &lit[0] : NULL, u, &what,
+                               "cost", &at);
+                bad += compare(g->theta, c->grad->theta, B->grad->theta, g->nparams,
+                               measure ? &lit[1] : NULL, u, &what, "grad", &at);
+                bad += compare(s->theta, c->step->theta, B->step->theta, s->nparams,
+                               measure ? &lit[2] : NULL, u, &what, "step", &at);
                 if (rc == 1)
                     for (size_t l = 1; l <= c->params->L; l++) {
                         size_t nn = c->batch->m * c->params->n[l];
-                        bad += compare(t->z[l], c->trace->z[l], nn, c, measure ? &lit[3] : NULL, &what, "z", &at);
-                        bad += compare(t->a[l], c->trace->a[l], nn, c, measure ? &lit[4] : NULL, &what, "a", &at);
-                        bad += compare(t->delta[l], c->trace->delta[l], nn, c, measure ? &lit[5] : NULL,
-                                       &what, "delta", &at);
+                        bad += compare(t->z[l], c->trace->z[l], B->trace->z[l], nn,
+                                       measure ? &lit[3] : NULL, u, &what, "z", &at);
+                        bad += compare(t->a[l], c->trace->a[l], B->trace->a[l], nn,
+                                       measure ? &lit[4] : NULL, u, &what, "a", &at);
+                        bad += compare(t->delta[l], c->trace->delta[l], B->trace->delta[l], nn,
+                                       measure ? &lit[5] : NULL, u, &what, "delta", &at);
                     }
                 if (rc == -2 || bad) {
                     failed++;
@@ -244,7 +249,7 @@ int main(void)
         text[got] = '\0';
         fclose(doc);
     }
-    tap_note("literal gradient: at most %.3g of a case's tolerance used, over every case", used);
+    tap_note("literal reference: at most %.3g of an entry's bound used, over every case", used);
     double s_norm = text ? stated(text, "measured normwise relative error <=") : NAN;
     double s_ulps = text ? stated(text, "measured cost error in ulps <=") : NAN;
     double s_used = text ? stated(text, "measured fraction of the tolerance used <=") : NAN;
@@ -285,7 +290,7 @@ int main(void)
     /* Malformed files: a clear error naming the file, the case and the field. */
     const char *head = "{\"format\": \"bpcheck-fixture/1\", \"generator\": \"t\", \"notes\": {}, "
                        "\"cases\": [";
-    char buf[4096];
+    char buf[8192];
     const char *good = "{\"id\": \"x\", \"model\": {\"cost\": \"quadratic\", \"sizes\": [2, 1], "
                        "\"reduction\": \"sum\"}, \"params\": {\"W\": [[[1.5, -2]]], \"b\": [[0.5]]}, "
                        "\"batch\": {\"x\": [[1, 2]], \"y\": [[0.5]]}, \"eta\": 0.5, \"expected\": "
@@ -305,11 +310,12 @@ int main(void)
         unlink(name);
     }
     refused("{\"format\": ", "not valid JSON", "truncated JSON");
-    refused("{\"format\": \"bpcheck-fixture/2\"}", "this reader knows 'bpcheck-fixture/1'",
-            "another format version");
+    refused("{\"format\": \"bpcheck-fixture/3\"}",
+            "this reader knows 'bpcheck-fixture/2' and 'bpcheck-fixture/1'", "another format version");
+
     snprintf(buf, sizeof buf, "%s{\"id\": \"x\"}]}", head);
     refused(buf, "case 0 ('x'): field 'model' is missing", "a case without a model");
-    char bad[4096];
+    char bad[8192];
     snprintf(bad, sizeof bad, "%s%s]}", head, good);
     char *p = strstr(bad, "[[[1.5, -2]]]");
     memcpy(p, "[[[1.5]    ]]", 13); /* W^1 one column short */
@@ -331,6 +337,44 @@ int main(void)
     refused("{\"format\": \"bpcheck-fixture/1\", \"generator\": \"t\", \"notes\": {}, "
             "\"cases\": [{\"id\": \"x\", \"eta\": NaN}]}", "not valid JSON", "NaN");
 
+    /* Format /2: per-entry bounds per precision, or a reason the precision cannot meet it. */
+    const char *head2 = "{\"format\": \"bpcheck-fixture/2\", \"generator\": \"t\", \"notes\": {}, "
+                        "\"cases\": [";
+    char good2[4096];
+    snprintf(good2, sizeof good2, "%s", good);
+    p = strstr(good2, "\"tolerance\"");
+    snprintf(p, sizeof good2 - (size_t)(p - good2),
+             "\"tolerance\": {\"float64\": {\"cost\": 1e-15, \"grad\": {\"W\": [[[1e-16, 2e-16]]], "
+             "\"b\": [[3e-16]]}, \"step\": {\"W\": [[[4e-16, 5e-16]]], \"b\": [[6e-16]]}, \"z\": "
+             "[[[7e-16]]], \"a\": [[[8e-16]]], \"delta\": [[[9e-16]]]}, \"float32\": {\"unmeetable\": "
+             "\"too big\"}}, \"flags\": [], \"equations\": []}");
+    snprintf(buf, sizeof buf, "%s%s]}", head2, good2);
+    {
+        char name[64];
+        snprintf(name, sizeof name, "%s", tu_temp_file(buf));
+        bp_error err = {""};
+        bp_fixture *ok = bp_fixture_load(name, &err);
+        const bp_case *c = ok ? &ok->cases[0] : NULL;
+        if (!tap_ok(c && c->bounds[BP_FLOAT64] && c->bounds[BP_FLOAT64]->grad->W[1][1] == 2e-16 &&
+                        c->bounds[BP_FLOAT64]->trace->delta[1][0] == 9e-16 && !c->bounds[BP_FLOAT32] &&
+                        c->unmeetable[BP_FLOAT32] && strcmp(c->unmeetable[BP_FLOAT32], "too big") == 0,
+                    "fixture loader reads format /2: per-entry bounds, and float32 unmeetable with its reason"))
+            tap_diag("message: %s", err.msg);
+        bp_fixture_free(ok);
+        unlink(name);
+    }
+    snprintf(bad, sizeof bad, "%s%s]}", head2, good2);
+    p = strstr(bad, "2e-16");
+    memcpy(p, "-2e-1", 5);
+    refused(bad, "field 'tolerance.float64.grad' holds a negative bound at W^1[0][1]", "a negative bound");
+    snprintf(bad, sizeof bad, "%s%s]}", head2, good2);
+    p = strstr(bad, "\"float32\"");
+    memcpy(p, "\"floatXX\"", 9);
+    refused(bad, "field 'tolerance.float32' is missing", "a profile missing");
+    snprintf(bad, sizeof bad, "%s%s]}", head2, good2);
+    p = strstr(bad, "[[[7e-16]]]");
+    memcpy(p, "[[7e-16]  ]", 11);
+    refused(bad, "tolerance.float64.z[0]", "a bound of the wrong shape");
     for (size_t i = 0; i < 3; i++)
         bp_fixture_free(fx[i]);
     return tap_done();
