@@ -57,12 +57,19 @@ TESTS      := $(TEST_SRC:testsuite/t/%.c=$(BUILD)/t/%)
 HELPER_SRC := $(wildcard testsuite/helpers/*.c)
 HELPERS    := $(HELPER_SRC:testsuite/helpers/%.c=$(BUILD)/helpers/%)
 
+# The panel of correct variants (testsuite/adapters/variant.c): double, double with every a*b+c
+# free to fuse (where the CPU has FMA: the build machine runs the tests), and float.
+HAVE_FMA := $(shell grep -qw fma /proc/cpuinfo 2>/dev/null && echo yes)
+VARIANTS := $(BUILD)/adapters/variant $(BUILD)/adapters/variant32 \
+            $(if $(HAVE_FMA),$(BUILD)/adapters/variant-fma)
+
 PROGRAM := $(BIN)/bpcheck
 BENCH   := $(BUILD)/bench
 GEN     := $(BUILD)/fixtures-gen
 
 # What the tests need to find: the program and the helpers.
 TEST_ENV = BPCHECK=$(PROGRAM) BPCHECK_HELPERS=$(BUILD)/helpers BPCHECK_TESTDIR=$(BUILD)/t \
+           BPCHECK_ADAPTERS=$(BUILD)/adapters \
            BPCHECK_FIXTURE_GEN=$(GEN) BPCHECK_PYTHON=$(PYTHON)
 VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
 
@@ -73,7 +80,7 @@ VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-ki
 
 all: $(PROGRAM)
 
-tests: $(PROGRAM) $(TESTS) $(HELPERS) $(BENCH) $(GEN)
+tests: $(PROGRAM) $(TESTS) $(HELPERS) $(VARIANTS) $(BENCH) $(GEN)
 
 check: tests
 	$(TEST_ENV) prove -j2 $(TESTS)
@@ -129,6 +136,18 @@ $(BUILD)/helpers/%: $(BUILD)/testsuite/helpers/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/adapters/variant: testsuite/adapters/variant.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/adapters/variant-fma: testsuite/adapters/variant.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -ffp-contract=fast -mfma $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/adapters/variant32: testsuite/adapters/variant.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DVARIANT_FLOAT $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
 install: $(PROGRAM)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/bpcheck \
 	           $(DESTDIR)$(PREFIX)/share/bpcheck/fixtures
@@ -168,4 +187,4 @@ help:
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(BUILD)/testsuite/bench.d \
          $(BUILD)/fixtures/gen.d $(TEST_SRC:%.c=$(BUILD)/%.d) \
-         $(HELPER_SRC:%.c=$(BUILD)/%.d)
+         $(HELPER_SRC:%.c=$(BUILD)/%.d) $(VARIANTS:=.d)

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,4 +121,30 @@ const char *tu_temp_file(const char *text)
     fputs(text, f);
     fclose(f);
     return name;
+}
+
+int tu_sh(char **out, const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+    return tu_run(cmd, out);
+}
+
+int tu_summary(const char *out, long *p, long *f, long *s)
+{
+    const char *line = out, *q;
+    while ((q = strstr(line, " passed, ")) != NULL) {
+        const char *start = q;
+        while (start > out && start[-1] != '\n')
+            start--;
+        if (sscanf(start, "%ld passed, %ld failed, %ld skipped", p, f, s) == 3)
+            line = q + 1;
+        else
+            break;
+    }
+    return line != out;
 }

@@ -10,6 +10,18 @@
  * out of the TAP stream if the command cannot be started. */
 int tu_run(const char *cmd, char **out);
 
+/* Run a shell command line made like printf; stdout and stderr together into *out (caller
+ * frees); the exit status, as tu_run. */
+int tu_sh(char **out, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* The last closing line "P passed, F failed, S skipped" of a conformance run's output: 1 and
+ * the counts if there is one, else 0. */
+int tu_summary(const char *out, long *p, long *f, long *s);
+
 /* A directory or program the test needs from the environment (set by make check); bails out
  * with a message naming the variable if it is missing. */
 const char *tu_env(const char *name);

@@ -10,8 +10,28 @@
 #include "fixture.h"
 #include "train.h"
 
-/* The answer to one request line: the wanted quantities, or {"id", "error"}. */
+/* The reference: the literal gradient, and the canonical step. */
+static int reference(const bp_case *c, double *cost, bp_model *grad, bp_model *step, bp_trace *t,
+                     void *ctx, bp_error *err)
+{
+    (void)ctx;
+    if (bp_gradient(c->cost, grad, cost, t, c->params, c->batch, c->red, err))
+        return -1;
+    bp_model_step(step, c->params, grad, c->eta);
+    return 0;
+}
+
 json_t *bp_adapter_answer(const char *line, size_t len)
+{
+    return bp_adapter_answer_with(line, len, reference, NULL);
+}
+
+int bp_adapter_reference(FILE *in, FILE *out)
+{
+    return bp_adapter_loop(in, out, reference, NULL);
+}
+
+json_t *bp_adapter_answer_with(const char *line, size_t len, bp_adapter_fn f, void *ctx)
 {
     json_error_t je;
     json_t *req = json_loadb(line, len, 0, &je), *id = json_object_get(req, "id");
@@ -28,10 +48,9 @@ json_t *bp_adapter_answer(const char *line, size_t len)
     if (bp_case_from_json_input(&c, req, "request", &err) ||
         !(grad = bp_model_alloc_like(c.params, &err)) || !(step = bp_model_alloc_like(c.params, &err)) ||
         !(t = bp_trace_alloc(c.params, c.batch->m, &err)) ||
-        bp_gradient(c.cost, grad, &cost, t, c.params, c.batch, c.red, &err)) {
+        f(&c, &cost, grad, step, t, ctx, &err)) {
         json_object_set_new(resp, "error", json_string(err.msg));
     } else {
-        bp_model_step(step, c.params, grad, c.eta);
         json_t *want = json_object_get(req, "want"), *w;
         size_t i;
         json_array_foreach(want, i, w) {
@@ -56,13 +75,13 @@ json_t *bp_adapter_answer(const char *line, size_t len)
     return resp;
 }
 
-int bp_adapter_reference(FILE *in, FILE *out)
+int bp_adapter_loop(FILE *in, FILE *out, bp_adapter_fn f, void *ctx)
 {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     while ((n = getline(&line, &cap, in)) > 0) {
-        json_t *resp = bp_adapter_answer(line, (size_t)n);
+        json_t *resp = bp_adapter_answer_with(line, (size_t)n, f, ctx);
         char *text = json_dumps(resp, JSON_COMPACT | JSON_REAL_PRECISION(17));
         fprintf(out, "%s\n", text ? text : "{\"error\": \"cannot print the answer\"}");
         fflush(out);

@@ -5,7 +5,6 @@
  * exit) fail exactly their cases with a precise message and never stop the run; the xfail list
  * is strict; JUnit, profiles, overrides and usage errors; `bpcheck gradcheck --impl`. */
 #define _POSIX_C_SOURCE 200809L
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,39 +15,10 @@
 
 static const char *prog, *python, *helpers;
 
-/* Run a shell command line; stdout and stderr together into *out; the exit status. */
-static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sh(char **out, const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-    return tu_run(cmd, out);
-}
-
-/* The closing line: "P passed, F failed, S skipped". */
-static int summary(const char *out, long *p, long *f, long *s)
-{
-    const char *line = out, *q;
-    while ((q = strstr(line, " passed, ")) != NULL) {
-        const char *start = q;
-        while (start > out && start[-1] != '\n')
-            start--;
-        if (sscanf(start, "%ld passed, %ld failed, %ld skipped", p, f, s) == 3)
-            line = q + 1;
-        else
-            break;
-    }
-    return line != out;
-}
-
 static void hostile(const char *mode, const char *want_summary, const char *want_message)
 {
     char *out;
-    int rc = sh(&out, "'%s' conform --impl '%s/hostile %s' --only 'quadratic/3-4-2/*' --timeout 2 "
+    int rc = tu_sh(&out, "'%s' conform --impl '%s/hostile %s' --only 'quadratic/3-4-2/*' --timeout 2 "
                 "--max-response 1", prog, helpers, mode);
     int expect_rc = strstr(want_summary, " 0 failed") ? 0 : 1;
     if (!tap_ok(rc == expect_rc && strstr(out, want_summary) && (!want_message || strstr(out, want_message)),
@@ -68,13 +38,13 @@ int main(void)
     long p = -1, f = -1, s = -1;
 
     /* The bundled reference is green, and shows what success looks like. */
-    int rc = sh(&out, "'%s' conform", prog);
-    int parsed = summary(out, &p, &f, &s); /* before p is printed: argument order is unspecified */
+    int rc = tu_sh(&out, "'%s' conform", prog);
+    int parsed = tu_summary(out, &p, &f, &s); /* before p is printed: argument order is unspecified */
     tap_ok(rc == 0 && parsed && p >= 200 && f == 0 && s == 0,
            "conform: 'bpcheck conform' alone (the bundled reference) passes all %ld cases", p);
     free(out);
-    rc = sh(&out, "'%s' conform --deep --only 'loglik/*'", prog);
-    tap_ok(rc == 0 && summary(out, &p, &f, &s) && p == 66 && f == 0,
+    rc = tu_sh(&out, "'%s' conform --deep --only 'loglik/*'", prog);
+    tap_ok(rc == 0 && tu_summary(out, &p, &f, &s) && p == 66 && f == 0,
            "conform: --deep (z, a and delta too) passes the 66 loglik cases");
     free(out);
 
@@ -84,13 +54,13 @@ int main(void)
     }
 
     /* Usage and unusable input: exit 2 with a message. */
-    rc = sh(&out, "'%s' conform --frobnicate", prog);
+    rc = tu_sh(&out, "'%s' conform --frobnicate", prog);
     tap_ok(rc == 2 && strstr(out, "unknown option '--frobnicate'"), "conform: an unknown option: exit 2");
     free(out);
-    rc = sh(&out, "'%s' conform --profile float16", prog);
+    rc = tu_sh(&out, "'%s' conform --profile float16", prog);
     tap_ok(rc == 2 && strstr(out, "expected float64 or float32"), "conform: a bad --profile: exit 2");
     free(out);
-    rc = sh(&out, "'%s' conform --fixtures /nonexistent/dir", prog);
+    rc = tu_sh(&out, "'%s' conform --fixtures /nonexistent/dir", prog);
     tap_ok(rc == 2 && strstr(out, "/nonexistent/dir"), "conform: a missing fixtures directory: exit 2, named");
     free(out);
     {
@@ -101,7 +71,7 @@ int main(void)
         FILE *bf = fopen(path, "w");
         fputs("{\"format\": \"bpcheck-fixture/1\", \"cases\": [", bf);
         fclose(bf);
-        rc = sh(&out, "'%s' conform --fixtures '%s'", prog, dir);
+        rc = tu_sh(&out, "'%s' conform --fixtures '%s'", prog, dir);
         tap_ok(rc == 2 && strstr(out, "broken.json") && strstr(out, "not valid JSON"),
                "conform: a malformed fixture file: exit 2, naming the file");
         free(out);
@@ -125,7 +95,7 @@ int main(void)
     hostile("noise", "6 passed, 0 failed, 0 skipped", NULL);
 
     /* The independent numpy adapter. */
-    rc = sh(&out, "'%s' -c 'import numpy'", python);
+    rc = tu_sh(&out, "'%s' -c 'import numpy'", python);
     free(out);
     if (rc != 0) {
         if (getenv("BPCHECK_REQUIRE_NUMPY"))
@@ -135,17 +105,17 @@ int main(void)
                      python);
         return tap_done();
     }
-    rc = sh(&out, "'%s' conform --deep --impl '%s testsuite/adapters/numpy_adapter.py'", prog, python);
-    parsed = summary(out, &p, &f, &s);
+    rc = tu_sh(&out, "'%s' conform --deep --impl '%s testsuite/adapters/numpy_adapter.py'", prog, python);
+    parsed = tu_summary(out, &p, &f, &s);
     tap_ok(rc == 0 && parsed && p >= 200 && f == 0 && s == 0,
            "conform: the independent numpy adapter passes all %ld cases, --deep", p);
     free(out);
-    rc = sh(&out, "'%s' gradcheck --impl '%s testsuite/adapters/numpy_adapter.py' --model loglik "
+    rc = tu_sh(&out, "'%s' gradcheck --impl '%s testsuite/adapters/numpy_adapter.py' --model loglik "
             "--sizes 3,5,4,2", prog, python);
     tap_ok(rc == 0 && strstr(out, "order 2.00"), "gradcheck --impl: the numpy adapter's gradient "
            "against finite differences of its own cost passes (Taylor order 2)");
     free(out);
-    rc = sh(&out, "'%s' gradcheck --impl '%s testsuite/mutants/mutant.py sigma-prime-of-a' "
+    rc = tu_sh(&out, "'%s' gradcheck --impl '%s testsuite/mutants/mutant.py sigma-prime-of-a' "
             "--model quadratic", prog, python);
     tap_ok(rc == 1 && strstr(out, "order 1.00") && strstr(out, "FAIL"), "gradcheck --impl: a mutant's "
            "gradient fails against its own cost, Taylor order 1");
@@ -172,7 +142,7 @@ int main(void)
         char only[1024] = "";
         for (char *g = strtok(field[2], " "); g; g = strtok(NULL, " "))
             snprintf(only + strlen(only), sizeof only - strlen(only), " --only '%s'", g);
-        rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py %s'%s", prog, python,
+        rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py %s'%s", prog, python,
                 field[0], only);
         int named = strstr(out, field[3]) != NULL;
         mutants++;
@@ -191,36 +161,36 @@ int main(void)
     const char *xf = tu_temp_file("quadratic/3-4-2/m7/sum/typical\nquadratic/3-4-2/m7/mean/typical\n");
     char xpath[64];
     snprintf(xpath, sizeof xpath, "%s", xf);
-    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py sign' %s --xfail %s", prog,
+    rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py sign' %s --xfail %s", prog,
             python, signed_cases, xpath);
     tap_ok(rc == 0 && strstr(out, "# TODO expected failure") && strstr(out, "2 expected failures"),
            "conform --xfail: failures that are listed are expected (exit 0)");
     free(out);
-    rc = sh(&out, "'%s' conform %s --xfail %s", prog, signed_cases, xpath);
+    rc = tu_sh(&out, "'%s' conform %s --xfail %s", prog, signed_cases, xpath);
     tap_ok(rc == 1 && strstr(out, "unexpected pass"), "conform --xfail: a listed case that passes "
            "fails the run");
     free(out);
     unlink(xpath);
     xf = tu_temp_file("no/such/case\n");
     snprintf(xpath, sizeof xpath, "%s", xf);
-    rc = sh(&out, "'%s' conform %s --xfail %s", prog, signed_cases, xpath);
+    rc = tu_sh(&out, "'%s' conform %s --xfail %s", prog, signed_cases, xpath);
     tap_ok(rc == 1 && strstr(out, "'no/such/case' is not a case id"), "conform --xfail: an unknown "
            "id fails the run");
     free(out);
     unlink(xpath);
     xf = tu_temp_file("quadratic/3-4-2/m1/sum/typical\nquadratic/3-4-2/m1/mean/typical\n");
     snprintf(xpath, sizeof xpath, "%s", xf);
-    rc = sh(&out, "'%s' conform --impl '%s/hostile crash' --only 'quadratic/3-4-2/*' --xfail %s", prog,
+    rc = tu_sh(&out, "'%s' conform --impl '%s/hostile crash' --only 'quadratic/3-4-2/*' --xfail %s", prog,
             helpers, xpath);
     tap_ok(rc == 1 && strstr(out, "killed by SIGSEGV"), "conform --xfail: a crash where a failure "
            "was listed fails the run");
     free(out);
-    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py factor-2' --only 'quadratic/*/m7/*/typical' "
+    rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py factor-2' --only 'quadratic/*/m7/*/typical' "
             "--xfail %s --xfail-update", prog, python, xpath);
     free(out);
-    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py factor-2' --only 'quadratic/*/m7/*/typical' "
+    rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py factor-2' --only 'quadratic/*/m7/*/typical' "
             "--xfail %s", prog, python, xpath);
-    tap_ok(rc == 0 && summary(out, &p, &f, &s) && f == 0 && strstr(out, "expected failures"),
+    tap_ok(rc == 0 && tu_summary(out, &p, &f, &s) && f == 0 && strstr(out, "expected failures"),
            "conform --xfail-update: rewrites the list with today's failures; the next run passes");
     free(out);
     unlink(xpath);
@@ -229,20 +199,20 @@ int main(void)
     char junit[] = "/tmp/bpcheck-junit-XXXXXX";
     int fd = mkstemp(junit);
     close(fd);
-    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py sign' %s --junit %s", prog,
+    rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py sign' %s --junit %s", prog,
             python, signed_cases, junit);
     free(out);
-    sh(&out, "cat %s", junit);
+    tu_sh(&out, "cat %s", junit);
     tap_ok(rc == 1 && strstr(out, "<testsuite name=\"bpcheck conform\" tests=\"2\" failures=\"2\"") &&
                strstr(out, "<failure message=") && strstr(out, "sign flipped"),
            "conform --junit: a JUnit XML report with the counts and each failure's diagnosis");
     free(out);
     unlink(junit);
-    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py float32' --profile float32 "
+    rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py float32' --profile float32 "
             "--only 'quadratic/3-4-2/m7/*/typical'", prog, python);
     tap_ok(rc == 0, "conform --profile float32: a float32 implementation passes (tolerances x 2^29)");
     free(out);
-    rc = sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py factor-2' --rtol 2 --atol 1 "
+    rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py factor-2' --rtol 2 --atol 1 "
             "--only 'quadratic/3-4-2/m7/*/typical'", prog, python);
     tap_ok(rc == 0, "conform --rtol/--atol: override every case's tolerance");
     free(out);

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""testsuite/adapters/torch_adapter.py: bpcheck-protocol/1 (testsuite/PROTOCOL.md) answered by
+PyTorch autograd, the way a PyTorch user writes the model: torch.sigmoid hidden layers, and the
+costs from torch.nn.functional (binary_cross_entropy_with_logits for loglik, cross_entropy with
+probability targets for the softmax), reduced by sum or mean over the batch. Nothing here is
+derived by hand: the gradient is loss.backward()'s.
+
+    torch_adapter.py            float64 (run with the default profile)
+    torch_adapter.py --float32  every tensor in float32 (run with --profile float32)
+
+delta^l = dC_x/dz^l per sample is read from z.grad: under the mean reduction autograd gives
+delta / m, which is scaled back by m."""
+import json
+import sys
+
+import torch
+import torch.nn.functional as F
+
+
+def forward_backward(req, dtype):
+    cost, reduction = req["model"]["cost"], req["model"]["reduction"]
+    W = [torch.tensor(w, dtype=dtype, requires_grad=True) for w in req["params"]["W"]]
+    b = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in req["params"]["b"]]
+    x = torch.tensor(req["batch"]["x"], dtype=dtype)
+    y = torch.tensor(req["batch"]["y"], dtype=dtype)
+    a, zs, acts = x, [], []
+    for l, (Wl, bl) in enumerate(zip(W, b)):
+        z = a @ Wl.T + bl
+        z.retain_grad()
+        zs.append(z)
+        last = l == len(W) - 1
+        a = torch.softmax(z, dim=1) if last and cost == "cross-entropy" else torch.sigmoid(z)
+        acts.append(a)
+    z = zs[-1]
+    if cost == "quadratic":
+        loss = 0.5 * ((y - a) ** 2).sum(dim=1)
+        loss = loss.sum() if reduction == "sum" else loss.mean()
+    elif cost == "loglik":
+        per = F.binary_cross_entropy_with_logits(z, y, reduction="none").sum(dim=1)
+        loss = per.sum() if reduction == "sum" else per.mean()
+    else:
+        loss = F.cross_entropy(z, y, reduction=reduction)  # y: class probabilities
+    loss.backward()
+    scale = len(x) if reduction == "mean" else 1
+    return W, b, loss, zs, acts, [z.grad * scale for z in zs]
+
+
+def answer(req, dtype):
+    W, b, loss, zs, acts, deltas = forward_backward(req, dtype)
+    eta = req["eta"]
+    rows = lambda ts: [t.detach().double().tolist() for t in ts]
+    with torch.no_grad():
+        have = {
+            "cost": lambda: float(loss),
+            "grad": lambda: {"W": rows(w.grad for w in W), "b": rows(v.grad for v in b)},
+            # the step in the working precision, after the whole gradient is formed
+            "step": lambda: {"W": rows(w - eta * w.grad for w in W),
+                             "b": rows(v - eta * v.grad for v in b)},
+            "z": lambda: rows(zs),
+            "a": lambda: rows(acts),
+            "delta": lambda: rows(deltas),
+        }
+        out = {"id": req["id"]}
+        for want in req.get("want", ["cost", "grad", "step"]):
+            out[want] = have[want]()
+    return out
+
+
+def main():
+    if "-h" in sys.argv or "--help" in sys.argv:
+        print(__doc__)
+        return
+    dtype = torch.float32 if "--float32" in sys.argv[1:] else torch.float64
+    torch.set_num_threads(1)  # the runner runs adapters side by side
+    for line in sys.stdin:
+        req = None
+        try:
+            req = json.loads(line)
+            out = answer(req, dtype)
+        except Exception as e:  # a failure is an answer too: {"id", "error"}
+            out = {"id": req.get("id", "") if isinstance(req, dict) else "", "error": repr(e)}
+        print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
