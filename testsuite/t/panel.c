@@ -105,6 +105,10 @@ int main(void)
     prog = tu_env("BPCHECK");
     adapters = tu_env("BPCHECK_ADAPTERS");
     python = tu_env("BPCHECK_PYTHON");
+    if (getenv("BPCHECK_QUICK")) { /* the mutation runs: each of 19 runs re-runs every case */
+        tap_skip("the panel of correct variants: BPCHECK_QUICK is set");
+        return tap_done();
+    }
     char *out;
     long p = -1, f = -1, s = -1;
     int rc = tu_sh(&out, "'%s' conform", prog);
