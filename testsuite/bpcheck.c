@@ -3,7 +3,9 @@
  * Exit status: 0 success, 1 a check failed, 2 usage error or unusable input.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "gradcheck.h"
 #include "model.h"
 #include "oracle.h"
+#include "tolerance.h"
 #include "train.h"
 
 #ifndef BPCHECK_VERSION
@@ -40,6 +43,7 @@ static int cmd_train(int argc, char **argv);
 static int cmd_gradcheck(int argc, char **argv);
 static int cmd_conform(int argc, char **argv);
 static int cmd_serve(int argc, char **argv);
+static int cmd_tolerances(int argc, char **argv);
 static int cmd_derivations(int argc, char **argv) { return bp_derivations_main(argc, argv); }
 
 static const bp_command commands[] = {
@@ -49,6 +53,8 @@ static const bp_command commands[] = {
      cmd_derivations},
     {"gradcheck", "check the reference's gradient with six independent oracles", cmd_gradcheck},
     {"serve", "be the reference implementation over bpcheck-protocol/1 (stdin/stdout)", cmd_serve},
+    {"tolerances", "what each fixture case can resolve, per precision (resolving power)",
+     cmd_tolerances},
     {"train", "train a network on a CSV data set by SGD (004:train, 002:sgd)", cmd_train},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -304,6 +310,114 @@ static int cmd_serve(int argc, char **argv)
         return help ? 0 : 2;
     }
     return bp_adapter_reference(stdin, stdout);
+}
+
+/* ---- bpcheck tolerances ------------------------------------------------------------------ */
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmd_tolerances(int argc, char **argv)
+{
+    const char *dir = NULL, *only = NULL;
+    int f32 = 0, summary = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            printf("Usage: bpcheck tolerances [--fixtures DIR] [--profile float64|float32] [--only GLOB]\n"
+                   "                          [--summary]\n"
+                   "\n"
+                   "For each fixture case, its resolving power under the profile's per-entry\n"
+                   "tolerances (fixtures/FORMAT.md): over the gradient entries that are not 0,\n"
+                   "the smallest relative change of ONE entry that the case rejects (best), and\n"
+                   "that of the median entry. A case the precision cannot meet says why. The\n"
+                   "closing lines give the distribution over the cases (min, quartiles, max).\n"
+                   "\n"
+                   "  --fixtures DIR  the fixtures (default: ./fixtures, else the installed set)\n"
+                   "  --profile P     float64 (default) or float32\n"
+                   "  --only GLOB     only the cases whose id matches GLOB\n"
+                   "  --summary       only the distribution\n");
+            return 0;
+        }
+        if (strcmp(a, "--summary") == 0) {
+            summary = 1;
+        } else if (i + 1 < argc && strcmp(a, "--fixtures") == 0) {
+            dir = argv[++i];
+        } else if (i + 1 < argc && strcmp(a, "--only") == 0) {
+            only = argv[++i];
+        } else if (i + 1 < argc && strcmp(a, "--profile") == 0) {
+            const char *v = argv[++i];
+            if (strcmp(v, "float32") && strcmp(v, "float64")) {
+                fprintf(stderr, "bpcheck tolerances: --profile '%s': expected float64 or float32\n", v);
+                return 2;
+            }
+            f32 = strcmp(v, "float32") == 0;
+        } else {
+            fprintf(stderr, "bpcheck tolerances: unknown option or missing value '%s'\n"
+                            "Try 'bpcheck tolerances --help'.\n", a);
+            return 2;
+        }
+    }
+    if (!dir) {
+        DIR *d = opendir("fixtures");
+        const char *env = getenv("BPCHECK_FIXTURES");
+        dir = d ? "fixtures" : env ? env : BPCHECK_DATADIR "/fixtures";
+        if (d)
+            closedir(d);
+    }
+    bp_fixture_set fs;
+    bp_error err;
+    if (bp_fixture_load_dir(&fs, dir, &err)) {
+        fprintf(stderr, "bpcheck tolerances: %s\n", err.msg);
+        return 2;
+    }
+    bp_precision p = f32 ? BP_FLOAT32 : BP_FLOAT64;
+    size_t n = 0, unmeetable = 0, cap = 0;
+    double *best = NULL, *med = NULL;
+    printf("# bpcheck tolerances: %s, profile %s\n", dir, f32 ? "float32" : "float64");
+    if (!summary)
+        printf("# %-52s %9s %9s %8s\n", "case", "best", "median", "entries");
+    for (size_t fi = 0; fi < fs.nfiles; fi++)
+        for (size_t ci = 0; ci < fs.files[fi]->ncases; ci++) {
+            const bp_case *c = &fs.files[fi]->cases[ci];
+            if (only && fnmatch(only, c->id, 0) != 0)
+                continue;
+            if (!c->bounds[p]) {
+                unmeetable++;
+                if (!summary)
+                    printf("%-54s unmeetable: %s\n", c->id, c->unmeetable[p]);
+                continue;
+            }
+            double b, m;
+            size_t k = bp_resolving_power(c, p, &b, &m);
+            if (!summary)
+                printf("%-54s %9.2g %9.2g %8zu\n", c->id, b, m, k);
+            if (k == 0)
+                continue;
+            if (n == cap) {
+                cap = 2 * cap + 64;
+                best = realloc(best, cap * sizeof *best), med = realloc(med, cap * sizeof *med);
+            }
+            best[n] = b, med[n++] = m;
+        }
+    if (n) {
+        const char *what[2] = {"best entry", "median entry"};
+        double *v[2] = {best, med};
+        printf("# resolving power over %zu cases (min, 25%%, 50%%, 75%%, max):\n", n);
+        for (int q = 0; q < 2; q++) {
+            qsort(v[q], n, sizeof *v[q], dbl_cmp);
+            printf("# %-13s %9.2g %9.2g %9.2g %9.2g %9.2g\n", what[q], v[q][0], v[q][n / 4], v[q][n / 2],
+                   v[q][(3 * n) / 4], v[q][n - 1]);
+        }
+    }
+    if (unmeetable)
+        printf("# %zu cases unmeetable in %s\n", unmeetable, f32 ? "float32" : "float64");
+    free(best), free(med);
+    bp_fixture_set_free(&fs);
+    return 0;
 }
 
 /* ---- bpcheck gradcheck -------------------------------------------------------------------- */

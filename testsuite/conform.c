@@ -4,7 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "conform.h"
 
-#include <dirent.h>
+#include <dirent.h> /* opendir: is ./fixtures there */
 #include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
@@ -37,6 +37,7 @@ typedef struct {
     int xfail;         /* listed in the xfail file */
     int unmeetable;    /* a SKIP: no correct implementation in the profile's precision can
                           meet the case (fixtures/FORMAT.md) */
+    double used;       /* the largest error / bound among the entries within their bound */
     char message[1024];
     char *yaml;        /* the YAML body (without --- and ...), or NULL */
 } result;
@@ -164,62 +165,6 @@ static int parse_args(int argc, char **argv, opts *o)
     return 0;
 }
 
-/* ---- the fixtures ---- */
-
-typedef struct {
-    bp_fixture **files;
-    size_t nfiles;
-} fixture_set;
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int load_fixtures(fixture_set *fs, const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "bpcheck conform: cannot open the fixtures directory %s: %s\n", dir,
-                strerror(errno));
-        return -1;
-    }
-    char *names[256];
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 256) {
-        size_t len = strlen(e->d_name);
-        if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0)
-            names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    if (n == 0) {
-        fprintf(stderr, "bpcheck conform: no *.json fixtures in %s\n", dir);
-        return -1;
-    }
-    qsort(names, n, sizeof *names, name_cmp);
-    fs->files = calloc(n, sizeof *fs->files);
-    int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        bp_error err;
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (rc == 0 && !(fs->files[fs->nfiles++] = bp_fixture_load(path, &err))) {
-            fprintf(stderr, "bpcheck conform: %s\n", err.msg);
-            rc = -1;
-        }
-        free(names[i]);
-    }
-    return rc;
-}
-
-static void free_fixtures(fixture_set *fs)
-{
-    for (size_t i = 0; i < fs->nfiles; i++)
-        bp_fixture_free(fs->files[i]);
-    free(fs->files);
-}
-
 /* ---- the xfail list ---- */
 
 typedef struct {
@@ -296,16 +241,20 @@ typedef struct {
 #define MARGINAL 10.0
 
 /* Compare values with their per-entry bounds (NaN never within); remember the worst one, by
- * the ratio error / bound, and raise *ratio to it. */
+ * the ratio error / bound, and raise *ratio to it; raise *used to the largest ratio of the
+ * entries within their bound. */
 static size_t compare(const double *got, const double *exp, const double *bound, size_t n,
-                      size_t *worst, double *ratio)
+                      size_t *worst, double *ratio, double *used)
 {
     size_t bad = 0;
     double worst_r = -1.0;
     for (size_t i = 0; i < n; i++) {
         double d = fabs(got[i] - exp[i]);
-        if (d <= bound[i])
+        if (d <= bound[i]) {
+            if (bound[i] > 0 && d / bound[i] > *used)
+                *used = d / bound[i];
             continue;
+        }
         double r = isnan(d) ? INFINITY : bound[i] > 0 ? d / bound[i] : INFINITY;
         if (bad == 0 || r > worst_r)
             worst_r = r, *worst = i;
@@ -367,7 +316,7 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
             }
             cost_got = json_number_value(v);
             g = &cost_got, e = &c->cost_value, total = 1;
-            bad = compare(g, e, &B->cost, 1, &worst, &ratio);
+            bad = compare(g, e, &B->cost, 1, &worst, &ratio, &res->used);
             cost_ok = bad == 0;
             if (bad && !f.quantity) {
                 f = (failure){"cost", "", cost_got, c->cost_value, B->cost, 1, 1, bp_hint_cost(c, cost_got)};
@@ -407,7 +356,7 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
             bp_model *want_m = is_grad ? c->grad : c->step;
             const double *bound = is_grad ? B->grad->theta : B->step->theta;
             g = got->theta, e = want_m->theta, total = got->nparams;
-            bad = compare(g, e, bound, total, &worst, &ratio);
+            bad = compare(g, e, bound, total, &worst, &ratio, &res->used);
             if (is_grad)
                 grad_ok = bad == 0;
             if (bad && !f.quantity) {
@@ -432,7 +381,7 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
             }
             for (size_t l = 1; l <= c->params->L; l++) {
                 size_t n = c->batch->m * c->params->n[l], w = 0;
-                size_t b = compare(arr[l], exp[l], bnd[l], n, &w, &ratio);
+                size_t b = compare(arr[l], exp[l], bnd[l], n, &w, &ratio, &res->used);
                 bad += b, total += n;
                 if (b && !f.quantity) {
                     f = (failure){name, "", arr[l][w], exp[l][w], bnd[l][w], 0, 0, NULL};
@@ -616,10 +565,15 @@ int bp_conform_main(int argc, char **argv, const char *self)
         if (d)
             closedir(d);
     }
-    fixture_set fs = {NULL, 0};
+    bp_fixture_set fs = {NULL, 0};
     id_list xf = {NULL, NULL, 0};
-    if (load_fixtures(&fs, o.fixtures) || (o.xfail_path && load_xfail(&xf, o.xfail_path))) {
-        free_fixtures(&fs);
+    bp_error ferr;
+    if (bp_fixture_load_dir(&fs, o.fixtures, &ferr)) {
+        fprintf(stderr, "bpcheck conform: %s\n", ferr.msg);
+        return 2;
+    }
+    if (o.xfail_path && load_xfail(&xf, o.xfail_path)) {
+        bp_fixture_set_free(&fs);
         return 2;
     }
     bp_child ch;
@@ -628,6 +582,8 @@ int bp_conform_main(int argc, char **argv, const char *self)
     printf("TAP version %s\n# bpcheck conform: %s\n# fixtures: %s\n", v && strcmp(v, "14") == 0 ? "14" : "13",
            o.impl, o.fixtures);
     size_t n = 0, passed = 0, failed = 0, skipped = 0, xfailed = 0, unmeetable = 0;
+    double used = 0.0; /* the closest any passing entry came to its bound, and where */
+    const char *used_at = NULL;
     /* the JUnit cases go to memory first: <testsuite> carries the counts, known at the end */
     char *junit_buf = NULL;
     size_t junit_len = 0;
@@ -646,6 +602,8 @@ int bp_conform_main(int argc, char **argv, const char *self)
             result res;
             run_case(&res, &ch, c, prev, &o);
             prev = c;
+            if (res.used > used)
+                used = res.used, used_at = c->id;
             n++;
             res.xfail = o.xfail_path && listed(&xf, c->id);
             if (res.v == R_FAIL && !res.protocol) {
@@ -736,6 +694,8 @@ int bp_conform_main(int argc, char **argv, const char *self)
     printf("1..%zu\n", n);
     if (xfailed)
         printf("# %zu expected failures (xfail list)\n", xfailed);
+    if (used_at)
+        printf("# closest to a bound: an error %.2g x its bound, in %s\n", used, used_at);
     if (unmeetable)
         printf("# %zu skipped as unmeetable in %s (no correct implementation in that precision "
                "can meet them)\n", unmeetable, o.float32 ? "float32" : "float64");
@@ -744,6 +704,6 @@ int bp_conform_main(int argc, char **argv, const char *self)
     for (size_t i = 0; i < xf.n; i++)
         free(xf.ids[i]);
     free(xf.ids), free(xf.seen);
-    free_fixtures(&fs);
+    bp_fixture_set_free(&fs);
     return failed ? 1 : 0;
 }

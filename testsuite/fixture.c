@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "fixture.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -482,6 +484,51 @@ fail:
     json_decref(root);
     bp_fixture_free(f);
     return NULL;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int bp_fixture_load_dir(bp_fixture_set *fs, const char *dir, bp_error *err)
+{
+    fs->files = NULL, fs->nfiles = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return bp_fail(err, "cannot open the fixtures directory %s: %s", dir, strerror(errno));
+    char *names[256];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 256) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0)
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (n == 0)
+        return bp_fail(err, "no *.json fixtures in %s", dir);
+    qsort(names, n, sizeof *names, name_cmp);
+    fs->files = calloc(n, sizeof *fs->files);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (rc == 0 && !(fs->files[fs->nfiles++] = bp_fixture_load(path, err)))
+            rc = -1;
+        free(names[i]);
+    }
+    if (rc)
+        bp_fixture_set_free(fs);
+    return rc;
+}
+
+void bp_fixture_set_free(bp_fixture_set *fs)
+{
+    for (size_t i = 0; i < fs->nfiles; i++)
+        bp_fixture_free(fs->files[i]);
+    free(fs->files);
+    fs->files = NULL, fs->nfiles = 0;
 }
 
 /* ---- writing ---- */

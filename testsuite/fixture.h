@@ -64,6 +64,15 @@ bp_fixture *bp_fixture_load(const char *path, bp_error *err);
 void bp_fixture_free(bp_fixture *f);
 void bp_case_clear(bp_case *c);
 
+/* Every DIR/NAME.json, in name order (at most 256 files). Non-zero with err on the first file that
+ * cannot be read, or when there is none. */
+typedef struct {
+    bp_fixture **files;
+    size_t nfiles;
+} bp_fixture_set;
+int bp_fixture_load_dir(bp_fixture_set *fs, const char *dir, bp_error *err);
+void bp_fixture_set_free(bp_fixture_set *fs);
+
 /* A case as a JSON object (with its expected values, or without them: the runner's request). */
 json_t *bp_case_to_json(const bp_case *c, int with_expected);
 

@@ -420,3 +420,26 @@ bp_bounds *bp_bounds_derive(const bp_case *c, const bp_profile *pr, char *why, s
     }
     return B;
 }
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+size_t bp_resolving_power(const bp_case *c, bp_precision p, double *best, double *median)
+{
+    *best = *median = NAN;
+    const bp_bounds *B = c->bounds[p];
+    size_t P = c->params->nparams, n = 0;
+    double *r = B ? malloc(P * sizeof *r) : NULL;
+    for (size_t i = 0; r && i < P; i++)
+        if (c->grad->theta[i] != 0.0)
+            r[n++] = B->grad->theta[i] / fabs(c->grad->theta[i]);
+    if (n) {
+        qsort(r, n, sizeof *r, dbl_cmp);
+        *best = r[0], *median = r[n / 2];
+    }
+    free(r);
+    return n;
+}

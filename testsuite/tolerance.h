@@ -30,6 +30,12 @@ extern const bp_profile bp_profiles[BP_NPROFILES]; /* indexed by bp_precision */
  * precision's range, or an error bound that does not stay finite. */
 bp_bounds *bp_bounds_derive(const bp_case *c, const bp_profile *pr, char *why, size_t len);
 
+/* The resolving power of case c under precision p: over the gradient entries whose expected
+ * value e is not 0, the smallest and the median of bound / |e|, the relative change of that one
+ * entry beyond which the case rejects it. Returns the number of such entries (0: best and
+ * median are NAN), or 0 with both NAN where the case is unmeetable in that precision. */
+size_t bp_resolving_power(const bp_case *c, bp_precision p, double *best, double *median);
+
 /* x rounded up to 2 significant decimal digits: the smallest d.d x 10^e >= x (x >= 0). */
 double bp_round_up2(double x);
 
