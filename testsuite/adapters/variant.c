@@ -48,6 +48,7 @@ static const char *const switches[][2] = {
     {"blas", "the vectorized GSL BLAS form of reference/vectorized.c (double only)"},
     {"bug-sp-of-a", "BUG: sigma'(a) for sigma'(z) in the hidden layers"},
     {"bug-step-sign", "BUG: the step added, params + eta grad"},
+    {"nudge", "every gradient entry times 1 + 2^-44: a few bounds off, for marginal verdicts"},
 };
 #define NSWITCH (sizeof switches / sizeof switches[0])
 
@@ -310,6 +311,13 @@ static int compute(const bp_case *c, double *cost, bp_model *grad, bp_model *ste
             }
         }
     *cost = (double)(vsum(v, N.cx, m) * (mean ? inv_m : 1));
+    if (has(v, "nudge"))
+        for (size_t l = 1; l <= L; l++) {
+            for (size_t i = 0; i < N.n[l] * N.n[l - 1]; i++)
+                N.gW[l][i] *= (real)(1 + 0x1p-44);
+            for (size_t j = 0; j < N.n[l]; j++)
+                N.gb[l][j] *= (real)(1 + 0x1p-44);
+        }
     /* the step, after the whole gradient is formed */
     real eta = (real)c->eta * (has(v, "bug-step-sign") ? -1 : 1);
     for (size_t l = 1; l <= L; l++) {

@@ -210,7 +210,30 @@ int main(void)
     unlink(junit);
     rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py float32' --profile float32 "
             "--only 'quadratic/3-4-2/m7/*/typical'", prog, python);
-    tap_ok(rc == 0, "conform --profile float32: a float32 implementation passes (tolerances x 2^29)");
+    tap_ok(rc == 0, "conform --profile float32: a float32 implementation passes (the float32 bounds)");
+    free(out);
+
+    /* marginal: a gradient a few bounds off is said to be so, with the factor, and unnamed */
+    rc = tu_sh(&out, "'%s' conform --impl '%s/variant --variant nudge' --only 'quadratic/*'", prog,
+               tu_env("BPCHECK_ADAPTERS"));
+    size_t marginal = 0, named = 0, factored = 0;
+    for (char *blk = strstr(out, "\nnot ok"); blk; blk = strstr(blk + 1, "\nnot ok")) {
+        char *end = strstr(blk + 1, "\n  ...");
+        if (!end)
+            break;
+        char saved = *end;
+        *end = '\0';
+        if (strstr(blk, "verdict: \"marginal")) {
+            marginal++;
+            named += strstr(blk, "hint:") != NULL;
+            factored += strstr(blk, "marginally: the worst error is") && strstr(blk, "error_over_bound:");
+        }
+        *end = saved;
+    }
+    if (!tap_ok(rc == 1 && marginal >= 10 && named == 0 && factored == marginal,
+                "conform: a gradient off by 2^-44 relative fails as marginal on %zu cases, each with its "
+                "factor, none with a bug hint (%zu named)", marginal, named))
+        tap_diag("exit %d", rc);
     free(out);
     rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py factor-2' --rtol 2 --atol 1 "
             "--only 'quadratic/3-4-2/m7/*/typical'", prog, python);
