@@ -20,9 +20,10 @@ endif
 # Libraries, found through pkg-config; Debian packages that provide everything, for make deps.
 PKGS := gsl mpfr jansson
 DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev libmpfr-dev \
-                   libjansson-dev python3-numpy
+                   libjansson-dev python3-numpy python3-torch
 
-# The Python that runs the numpy adapter and the mutants: Debian's, where python3-numpy goes.
+# The Python that runs the numpy and PyTorch adapters and the mutants: Debian's, where
+# python3-numpy and python3-torch go.
 PYTHON ?= /usr/bin/python3
 # make conform IMPL='python3 my_adapter.py': the implementation to check (default: the
 # bundled reference).
