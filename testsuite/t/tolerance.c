@@ -20,6 +20,51 @@
 #include "train.h"
 #include "vectorized.h"
 
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* FORMAT.md's table of resolving power ("after" rows) is what the fixtures give now. */
+static void format_md_current(void)
+{
+    bp_fixture_set fs;
+    bp_error err;
+    if (bp_fixture_load_dir(&fs, "fixtures", &err))
+        tap_bail_out("%s", err.msg);
+    FILE *f = fopen("fixtures/FORMAT.md", "r");
+    char *doc = calloc(1, 1 << 20);
+    size_t len = f ? fread(doc, 1, (1 << 20) - 1, f) : 0;
+    doc[len] = '\0';
+    if (f)
+        fclose(f);
+    const char *pname[2] = {"float64", "float32"}, *ename[2] = {"best", "median"};
+    int all = 1;
+    for (int p = 0; p < BP_NPROFILES; p++) {
+        double *v[2] = {calloc(1000, sizeof(double)), calloc(1000, sizeof(double))};
+        size_t n = 0;
+        for (size_t fi = 0; fi < fs.nfiles; fi++)
+            for (size_t ci = 0; ci < fs.files[fi]->ncases && n < 1000; ci++)
+                if (bp_resolving_power(&fs.files[fi]->cases[ci], (bp_precision)p, &v[0][n], &v[1][n]))
+                    n++;
+        for (int q = 0; q < 2; q++) {
+            qsort(v[q], n, sizeof(double), dbl_cmp);
+            char row[256];
+            snprintf(row, sizeof row, "| %s, after | %s | %.2g | %.2g | %.2g | %.2g | %.2g |", pname[p],
+                     ename[q], v[q][0], v[q][n / 4], v[q][n / 2], v[q][(3 * n) / 4], v[q][n - 1]);
+            if (!strstr(doc, row)) {
+                all = 0;
+                tap_diag("FORMAT.md lacks the row: %s", row);
+            }
+            free(v[q]);
+        }
+    }
+    tap_ok(all, "FORMAT.md's resolving-power table (the 'after' rows) is what the fixtures give");
+    free(doc);
+    bp_fixture_set_free(&fs);
+}
+
 /* A case of the given sizes, its inputs from seed, biases offset by +-sat (alternating), with
  * its exact expected values (mpref) and bounds for both precisions. */
 static bp_case *make_case(bp_cost cost, const char *sizes, size_t m, bp_reduction red, double sat,
@@ -217,6 +262,7 @@ int main(void)
            "entries moved by 1e-6 relative alone is rejected (%zu; loosest bound %.2g relative)",
            big ? big->id : "(no 784-30-10 case)", n, caught, loosest);
     bp_fixture_free(fx);
+    format_md_current();
     mp_done();
     return tap_done();
 }
