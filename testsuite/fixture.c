@@ -313,18 +313,16 @@ static int bounds_from_json(bp_case *c, bp_precision pi, json_t *tol, const char
     snprintf(sub, sizeof sub, "%s.cost", path);
     if (number(v, &b->cost, what, sub, err) || nonnegative(&b->cost, 1, NULL, what, sub, err))
         return -1;
-    snprintf(sub, sizeof sub, "%s.", path);
-    if (!(v = field(o, "grad", JSON_OBJECT, what, sub, err)))
-        return -1;
-    snprintf(sub, sizeof sub, "%s.grad", path);
-    if (bp_params_from_json(b->grad, v, what, sub, err) || nonnegative(b->grad->theta, P, c->params, what, sub, err))
-        return -1;
-    snprintf(sub, sizeof sub, "%s.", path);
-    if (!(v = field(o, "step", JSON_OBJECT, what, sub, err)))
-        return -1;
-    snprintf(sub, sizeof sub, "%s.step", path);
-    if (bp_params_from_json(b->step, v, what, sub, err) || nonnegative(b->step->theta, P, c->params, what, sub, err))
-        return -1;
+    const char *pq[] = {"grad", "step"};
+    bp_model *pm[] = {b->grad, b->step};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(sub, sizeof sub, "%s.", path);
+        if (!(v = field(o, pq[i], JSON_OBJECT, what, sub, err)))
+            return -1;
+        snprintf(sub, sizeof sub, "%s.%s", path, pq[i]);
+        if (bp_params_from_json(pm[i], v, what, sub, err) || nonnegative(pm[i]->theta, P, c->params, what, sub, err))
+            return -1;
+    }
     for (size_t i = 0; i < 3; i++) {
         snprintf(sub, sizeof sub, "%s.", path);
         if (!(v = field(o, q[i], JSON_ARRAY, what, sub, err)))

@@ -134,6 +134,19 @@ static void refused(const char *json, const char *want, const char *label)
     unlink(name);
 }
 
+/* head + good + "]}" with the first `find` overwritten by `repl` (the same length): refused */
+static void refused_edit(const char *head, const char *good, const char *find, const char *repl,
+                         const char *want, const char *label)
+{
+    char bad[8192];
+    snprintf(bad, sizeof bad, "%s%s]}", head, good);
+    char *p = strstr(bad, find);
+    if (!p || strlen(find) != strlen(repl))
+        tap_bail_out("refused_edit: '%s' not found, or '%s' not of its length", find, repl);
+    memcpy(p, repl, strlen(repl));
+    refused(bad, want, label);
+}
+
 int main(void)
 {
     bp_fixture *fx[3];
@@ -312,23 +325,14 @@ int main(void)
 
     snprintf(buf, sizeof buf, "%s{\"id\": \"x\"}]}", head);
     refused(buf, "case 0 ('x'): field 'model' is missing", "a case without a model");
-    char bad[8192];
-    snprintf(bad, sizeof bad, "%s%s]}", head, good);
-    char *p = strstr(bad, "[[[1.5, -2]]]");
-    memcpy(p, "[[[1.5]    ]]", 13); /* W^1 one column short */
-    refused(bad, "field 'params.W[0][0]' is an array of 1; expected an array of 2", "a short row of W");
-    snprintf(bad, sizeof bad, "%s%s]}", head, good);
-    p = strstr(bad, "\"sizes\": [2, 1]");
-    memcpy(p, "\"sizes\": [2, 0]", 15);
-    refused(bad, "'model.sizes[1]' must be an integer from 1", "a zero layer size");
-    snprintf(bad, sizeof bad, "%s%s]}", head, good);
-    p = strstr(bad, "\"rtol\": 1e-14");
-    memcpy(p, "\"rtol\": -1e-4", 13);
-    refused(bad, "negative rtol or atol", "a negative tolerance");
-    snprintf(bad, sizeof bad, "%s%s]}", head, good);
-    p = strstr(bad, "\"eta\": 0.5");
-    memcpy(p, "\"eta\": \"x\"", 10);
-    refused(bad, "field 'eta' is a string; expected a number", "eta as a string");
+    refused_edit(head, good, "[[[1.5, -2]]]", "[[[1.5]    ]]", /* W^1 one column short */
+                 "field 'params.W[0][0]' is an array of 1; expected an array of 2", "a short row of W");
+    refused_edit(head, good, "\"sizes\": [2, 1]", "\"sizes\": [2, 0]",
+                 "'model.sizes[1]' must be an integer from 1", "a zero layer size");
+    refused_edit(head, good, "\"rtol\": 1e-14", "\"rtol\": -1e-4", "negative rtol or atol",
+                 "a negative tolerance");
+    refused_edit(head, good, "\"eta\": 0.5", "\"eta\": \"x\"", "field 'eta' is a string; expected a number",
+                 "eta as a string");
     refused("{\"format\": \"bpcheck-fixture/1\", \"format\": \"x\"}", "not valid JSON",
             "a duplicate key");
     refused("{\"format\": \"bpcheck-fixture/1\", \"generator\": \"t\", \"notes\": {}, "
@@ -339,7 +343,7 @@ int main(void)
                         "\"cases\": [";
     char good2[4096];
     snprintf(good2, sizeof good2, "%s", good);
-    p = strstr(good2, "\"tolerance\"");
+    char *p = strstr(good2, "\"tolerance\"");
     snprintf(p, sizeof good2 - (size_t)(p - good2),
              "\"tolerance\": {\"float64\": {\"cost\": 1e-15, \"grad\": {\"W\": [[[1e-16, 2e-16]]], "
              "\"b\": [[3e-16]]}, \"step\": {\"W\": [[[4e-16, 5e-16]]], \"b\": [[6e-16]]}, \"z\": "
@@ -360,18 +364,12 @@ int main(void)
         bp_fixture_free(ok);
         unlink(name);
     }
-    snprintf(bad, sizeof bad, "%s%s]}", head2, good2);
-    p = strstr(bad, "2e-16");
-    memcpy(p, "-2e-1", 5);
-    refused(bad, "field 'tolerance.float64.grad' holds a negative bound at W^1[0][1]", "a negative bound");
-    snprintf(bad, sizeof bad, "%s%s]}", head2, good2);
-    p = strstr(bad, "\"float32\"");
-    memcpy(p, "\"floatXX\"", 9);
-    refused(bad, "field 'tolerance.float32' is missing", "a profile missing");
-    snprintf(bad, sizeof bad, "%s%s]}", head2, good2);
-    p = strstr(bad, "[[[7e-16]]]");
-    memcpy(p, "[[7e-16]  ]", 11);
-    refused(bad, "tolerance.float64.z[0]", "a bound of the wrong shape");
+    refused_edit(head2, good2, "2e-16", "-2e-1",
+                 "field 'tolerance.float64.grad' holds a negative bound at W^1[0][1]", "a negative bound");
+    refused_edit(head2, good2, "\"float32\"", "\"floatXX\"", "field 'tolerance.float32' is missing",
+                 "a profile missing");
+    refused_edit(head2, good2, "[[[7e-16]]]", "[[7e-16]  ]", "tolerance.float64.z[0]",
+                 "a bound of the wrong shape");
     for (size_t i = 0; i < 3; i++)
         bp_fixture_free(fx[i]);
     return tap_done();
