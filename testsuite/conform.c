@@ -14,6 +14,7 @@
 
 #include "child.h"
 #include "fixture.h"
+#include "diagnose.h"
 #include "hints.h"
 
 #ifndef BPCHECK_DATADIR
@@ -38,6 +39,8 @@ typedef struct {
     int unmeetable;    /* a SKIP: no correct implementation in the profile's precision can
                           meet the case (fixtures/FORMAT.md) */
     double used;       /* the largest error / bound among the entries within their bound */
+    const char *hint;  /* the bug named (static text), or NULL */
+    int marginal;      /* failed, but every error within MARGINAL x its bound */
     char message[1024];
     char *yaml;        /* the YAML body (without --- and ...), or NULL */
 } result;
@@ -284,8 +287,10 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
     char failed_list[128] = "";
     int cost_ok = 1, grad_ok = 1;
     double cost_got = NAN;
-    bp_model *got = bp_model_alloc_like(c->params, NULL);
+    bp_model *got_grad = bp_model_alloc_like(c->params, NULL), *got_step = bp_model_alloc_like(c->params, NULL);
     bp_trace *t = bp_trace_alloc(c->params, c->batch->m, NULL);
+    /* what the answer gave, for the diagnosis (diagnose.h); NULL: not given */
+    bp_answer ans = {c, B, NULL, NULL, NULL, NULL, NULL, NULL};
     for (size_t q = 0; q < nwant; q++) {
         const char *name = want[q];
         int skipped = 0;
@@ -315,6 +320,7 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                 break;
             }
             cost_got = json_number_value(v);
+            ans.cost = &cost_got;
             g = &cost_got, e = &c->cost_value, total = 1;
             bad = compare(g, e, &B->cost, 1, &worst, &ratio, &res->used);
             cost_ok = bad == 0;
@@ -322,6 +328,7 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                 f = (failure){"cost", "", cost_got, c->cost_value, B->cost, 1, 1, bp_hint_cost(c, cost_got)};
             }
         } else if (strcmp(name, "grad") == 0 || strcmp(name, "step") == 0) {
+            bp_model *got = strcmp(name, "grad") == 0 ? got_grad : got_step;
             if (bp_params_from_json(got, v, what, name, &err)) {
                 /* the right numbers in the wrong shapes: transposed, or the previous request's */
                 const char *hint = NULL;
@@ -353,6 +360,10 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                 break;
             }
             int is_grad = strcmp(name, "grad") == 0;
+            if (is_grad)
+                ans.grad = got;
+            else
+                ans.step = got;
             bp_model *want_m = is_grad ? c->grad : c->step;
             const double *bound = is_grad ? B->grad->theta : B->step->theta;
             g = got->theta, e = want_m->theta, total = got->nparams;
@@ -379,6 +390,12 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                 res->v = R_FAIL, res->protocol = 1;
                 break;
             }
+            if (arr == t->z)
+                ans.z = t->z;
+            else if (arr == t->a)
+                ans.a = t->a;
+            else
+                ans.delta = t->delta;
             for (size_t l = 1; l <= c->params->L; l++) {
                 size_t n = c->batch->m * c->params->n[l], w = 0;
                 size_t b = compare(arr[l], exp[l], bnd[l], n, &w, &ratio, &res->used);
@@ -387,10 +404,6 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                     f = (failure){name, "", arr[l][w], exp[l][w], bnd[l][w], 0, 0, NULL};
                     snprintf(f.where, sizeof f.where, "layer %zu, sample %zu, neuron %zu", l,
                              w / c->params->n[l], w % c->params->n[l]);
-                    static char hint[128];
-                    snprintf(hint, sizeof hint, "the %s pass first goes wrong in layer %zu",
-                             strcmp(name, "delta") == 0 ? "backward" : "forward", l);
-                    f.hint = hint;
                 }
             }
             if (bad && f.quantity == name)
@@ -412,7 +425,7 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
             snprintf(res->message, sizeof res->message, "%s out of tolerance", failed_list);
     }
     if (res->v == R_FAIL) {
-        char msg[1100], hint[300], yaml[4096];
+        char msg[1100], hint[300], yaml[8192];
         yaml_str(msg, sizeof msg, res->message);
         size_t o2 = (size_t)snprintf(yaml, sizeof yaml, "  message: \"%s\"\n  case: \"%s\"\n", msg, c->id);
         if (f.quantity) {
@@ -441,13 +454,34 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                                        "  verdict: \"marginal: every error is within %g x its bound; "
                                        "no bug is named on such evidence\"\n", MARGINAL);
         }
-        if (f.hint && !marginal) {
+        if (f.quantity && f.total && !res->protocol) { /* the evidence, and where it starts */
+            bp_findings fd;
+            bp_diagnose(&fd, &ans);
+            if (fd.n)
+                o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "  evidence:\n");
+            for (size_t i = 0; i < fd.n && o2 < sizeof yaml; i++) {
+                char e[220];
+                yaml_str(e, sizeof e, fd.evidence[i]);
+                o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "    - \"%s\"\n", e);
+            }
+            if (fd.wrong > fd.n && o2 < sizeof yaml)
+                o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "    - \"and %zu more tensors\"\n",
+                                       fd.wrong - fd.n);
+            if (fd.first[0] && o2 < sizeof yaml) {
+                char e[260];
+                yaml_str(e, sizeof e, fd.first);
+                o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "  first_wrong: \"%s\"\n", e);
+            }
+        }
+        res->marginal = marginal;
+        if (f.hint && !marginal && o2 < sizeof yaml) {
+            res->hint = f.hint;
             yaml_str(hint, sizeof hint, f.hint);
             snprintf(yaml + o2, sizeof yaml - o2, "  hint: \"%s\"\n", hint);
         }
         res->yaml = strdup(yaml);
     }
-    bp_model_free(got);
+    bp_model_free(got_grad), bp_model_free(got_step);
     bp_trace_free(t);
     bp_bounds_free(scalar);
 }
@@ -498,7 +532,8 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
                      bp_json_type_name(r));
         if (nonfinite) {
             char h[300];
-            yaml_str(h, sizeof h, bp_hint_nonfinite(c));
+            res->hint = bp_hint_nonfinite(c);
+            yaml_str(h, sizeof h, res->hint);
             char m2[1100];
             yaml_str(m2, sizeof m2, res->message);
             char yaml[1600];
@@ -582,6 +617,8 @@ int bp_conform_main(int argc, char **argv, const char *self)
     printf("TAP version %s\n# bpcheck conform: %s\n# fixtures: %s\n", v && strcmp(v, "14") == 0 ? "14" : "13",
            o.impl, o.fixtures);
     size_t n = 0, passed = 0, failed = 0, skipped = 0, xfailed = 0, unmeetable = 0;
+    static bp_summary sum; /* what the failures have in common (diagnose.h); large, so static */
+    memset(&sum, 0, sizeof sum);
     double used = 0.0; /* the closest any passing entry came to its bound, and where */
     const char *used_at = NULL;
     /* the JUnit cases go to memory first: <testsuite> carries the counts, known at the end */
@@ -604,6 +641,9 @@ int bp_conform_main(int argc, char **argv, const char *self)
             prev = c;
             if (res.used > used)
                 used = res.used, used_at = c->id;
+            if (res.v != R_SKIP)
+                bp_summary_add(&sum, c, n, res.v == R_FAIL && !(res.xfail && !res.protocol), res.hint,
+                               res.marginal);
             n++;
             res.xfail = o.xfail_path && listed(&xf, c->id);
             if (res.v == R_FAIL && !res.protocol) {
@@ -682,9 +722,17 @@ int bp_conform_main(int argc, char **argv, const char *self)
         fclose(junit);
         FILE *f = fopen(o.junit_path, "w");
         if (f) {
+            char text[8192];
+            bp_summary_format(&sum, "", text, sizeof text);
             fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"bpcheck "
-                       "conform\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n%s</testsuite>\n",
+                       "conform\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n%s",
                     n, failed, skipped, junit_buf ? junit_buf : "");
+            if (text[0]) { /* the run's diagnosis, as the suite's output */
+                fprintf(f, "  <system-out>");
+                xml_escaped(f, text);
+                fprintf(f, "</system-out>\n");
+            }
+            fprintf(f, "</testsuite>\n");
             fclose(f);
         } else {
             fprintf(stderr, "bpcheck conform: cannot write %s: %s\n", o.junit_path, strerror(errno));
@@ -692,6 +740,9 @@ int bp_conform_main(int argc, char **argv, const char *self)
         free(junit_buf);
     }
     printf("1..%zu\n", n);
+    char text[8192];
+    bp_summary_format(&sum, "# ", text, sizeof text);
+    fputs(text, stdout);
     if (xfailed)
         printf("# %zu expected failures (xfail list)\n", xfailed);
     if (used_at)

@@ -40,8 +40,9 @@ int main(void)
     /* The bundled reference is green, and shows what success looks like. */
     int rc = tu_sh(&out, "'%s' conform", prog);
     int parsed = tu_summary(out, &p, &f, &s); /* before p is printed: argument order is unspecified */
-    tap_ok(rc == 0 && parsed && p >= 200 && f == 0 && s == 0,
-           "conform: 'bpcheck conform' alone (the bundled reference) passes all %ld cases", p);
+    tap_ok(rc == 0 && parsed && p >= 200 && f == 0 && s == 0 && !strstr(out, "Summary:"),
+           "conform: 'bpcheck conform' alone (the bundled reference) passes all %ld cases, with no "
+           "failure summary", p);
     free(out);
     rc = tu_sh(&out, "'%s' conform --deep --only 'loglik/*'", prog);
     tap_ok(rc == 0 && tu_summary(out, &p, &f, &s) && p == 66 && f == 0,
@@ -119,6 +120,20 @@ int main(void)
             "--model quadratic", prog, python);
     tap_ok(rc == 1 && strstr(out, "order 1.00") && strstr(out, "FAIL"), "gradcheck --impl: a mutant's "
            "gradient fails against its own cost, Taylor order 1");
+    free(out);
+
+    /* A failing run ends with its summary; with --deep each failure says where it starts. */
+    rc = tu_sh(&out, "'%s' conform --deep --impl '%s testsuite/mutants/mutant.py sigma-prime-missing' "
+               "--only 'quadratic/4-6-5-3/*' --only 'loglik/4-6-5-3/*'", prog, python);
+    tap_ok(rc == 1 && strstr(out, "# Summary: 13 of 28 cases fail.") &&
+               strstr(out, "#   by model:  quadratic 13 of 14; 1 other without a failure") &&
+               strstr(out, "#   likely bug: \"sigma' missing at the output") &&
+               strstr(out, "#   look first at: quadratic/4-6-5-3/m1/") &&
+               strstr(out, "  evidence:\n    - \"grad W^1 (6 x 4)") &&
+               strstr(out, "  first_wrong: \"delta^3 wrong (the output error), the forward pass right: "
+                           "000:4 / 002:BP1\""),
+           "conform: sigma' missing at the output, --deep: each failure's evidence and first wrong "
+           "quantity (000:4), and the run's summary (the model, the bug, the case to look at)");
     free(out);
 
     /* Every mutant is rejected, and named. */
@@ -204,8 +219,11 @@ int main(void)
     free(out);
     tu_sh(&out, "cat %s", junit);
     tap_ok(rc == 1 && strstr(out, "<testsuite name=\"bpcheck conform\" tests=\"2\" failures=\"2\"") &&
-               strstr(out, "<failure message=") && strstr(out, "sign flipped"),
-           "conform --junit: a JUnit XML report with the counts and each failure's diagnosis");
+               strstr(out, "<failure message=") && strstr(out, "sign flipped") &&
+               strstr(out, "<system-out>Summary: 2 of 2 cases fail") &&
+               strstr(out, "likely bug: &quot;sign flipped"),
+           "conform --junit: a JUnit XML report with the counts, each failure's diagnosis, and the "
+           "run's summary");
     free(out);
     unlink(junit);
     rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py float32' --profile float32 "
