@@ -15,7 +15,6 @@
 #include "child.h"
 #include "fixture.h"
 #include "diagnose.h"
-#include "hints.h"
 
 #ifndef BPCHECK_DATADIR
 #define BPCHECK_DATADIR "/usr/local/share/bpcheck"
@@ -285,7 +284,6 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
     json_t *unsup = json_object_get(r, "unsupported");
     failure f = {NULL, "", 0, 0, 0, 0, 0, NULL};
     char failed_list[128] = "";
-    int cost_ok = 1, grad_ok = 1;
     double cost_got = NAN;
     bp_model *got_grad = bp_model_alloc_like(c->params, NULL), *got_step = bp_model_alloc_like(c->params, NULL);
     bp_trace *t = bp_trace_alloc(c->params, c->batch->m, NULL);
@@ -323,31 +321,20 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
             ans.cost = &cost_got;
             g = &cost_got, e = &c->cost_value, total = 1;
             bad = compare(g, e, &B->cost, 1, &worst, &ratio, &res->used);
-            cost_ok = bad == 0;
             if (bad && !f.quantity) {
-                f = (failure){"cost", "", cost_got, c->cost_value, B->cost, 1, 1, bp_hint_cost(c, cost_got)};
+                f = (failure){"cost", "", cost_got, c->cost_value, B->cost, 1, 1, NULL};
             }
         } else if (strcmp(name, "grad") == 0 || strcmp(name, "step") == 0) {
             bp_model *got = strcmp(name, "grad") == 0 ? got_grad : got_step;
             if (bp_params_from_json(got, v, what, name, &err)) {
                 /* the right numbers in the wrong shapes: transposed, or the previous request's */
-                const char *hint = NULL;
                 bp_model *tr = NULL;
-                if (prev && (tr = bp_model_alloc_like(prev->params, NULL)) &&
-                    bp_params_from_json(tr, v, what, name, &err) == 0)
-                    hint = "stale: the shapes of the previous request (state kept between requests)";
+                int prev_shapes = prev && (tr = bp_model_alloc_like(prev->params, NULL)) &&
+                                  bp_params_from_json(tr, v, what, name, &err) == 0;
                 bp_model_free(tr);
-                json_t *W = json_object_get(v, "W");
-                for (size_t l = 1; !hint && json_is_array(W) && l <= c->params->L; l++) {
-                    json_t *Wl = json_array_get(W, l - 1);
-                    size_t J = c->params->n[l], K = c->params->n[l - 1];
-                    size_t rows = json_array_size(Wl), cols = json_array_size(json_array_get(Wl, 0));
-                    if (J != K && rows == K && cols == J)
-                        hint = "W transposed: dC/dW^l is laid out n_{l-1} x n_l (source by destination)";
-                    else if (rows == J && cols != K && cols == J)
-                        hint = "activations of the wrong layer: dC/dW^l has n_l columns (a^l used "
-                               "where a^{l-1} belongs)";
-                }
+                static char shape_hint[400];
+                const char *hint = bp_match_shapes(c, prev, json_object_get(v, "W"), prev_shapes, shape_hint,
+                                                   sizeof shape_hint);
                 bp_error e2;
                 bp_params_from_json(got, v, what, name, &e2); /* the first message again */
                 snprintf(res->message, sizeof res->message, "%s", e2.msg);
@@ -368,14 +355,9 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
             const double *bound = is_grad ? B->grad->theta : B->step->theta;
             g = got->theta, e = want_m->theta, total = got->nparams;
             bad = compare(g, e, bound, total, &worst, &ratio, &res->used);
-            if (is_grad)
-                grad_ok = bad == 0;
             if (bad && !f.quantity) {
                 f = (failure){name, "", g[worst], e[worst], bound[worst], bad, total, NULL};
                 params_where(f.where, sizeof f.where, c->params, worst);
-                f.hint = strcmp(name, "grad") == 0
-                             ? bp_hint_grad(c, got, cost_ok, prev ? prev->grad : NULL, bad)
-                             : (grad_ok ? bp_hint_step(c, got) : "the step follows the wrong gradient");
             }
         } else {
             double **arr = strcmp(name, "z") == 0 ? t->z : strcmp(name, "a") == 0 ? t->a : t->delta;
@@ -454,9 +436,13 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                                        "  verdict: \"marginal: every error is within %g x its bound; "
                                        "no bug is named on such evidence\"\n", MARGINAL);
         }
+        bp_matches mt; /* the bug models the answer matches: named only when one does */
         if (f.quantity && f.total && !res->protocol) { /* the evidence, and where it starts */
             bp_findings fd;
             bp_diagnose(&fd, &ans);
+            bp_match_bugs(&mt, &ans, prev);
+            if (!f.hint && mt.n)
+                f.hint = mt.hint;
             if (fd.n)
                 o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "  evidence:\n");
             for (size_t i = 0; i < fd.n && o2 < sizeof yaml; i++) {
@@ -484,6 +470,64 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
     bp_model_free(got_grad), bp_model_free(got_step);
     bp_trace_free(t);
     bp_bounds_free(scalar);
+}
+
+/* Which quantities of a JSON-with-NaN answer are not finite: the answer with every NaN,
+ * Infinity or inf token outside strings read as null, then its top-level keys searched.
+ * Returns 1 when only "cost" holds one, 0 when another key does, -1 when it cannot tell. */
+static int has_null(json_t *v)
+{
+    size_t i;
+    const char *k;
+    json_t *e;
+    if (json_is_null(v))
+        return 1;
+    if (json_is_array(v))
+        json_array_foreach(v, i, e) if (has_null(e)) return 1;
+    if (json_is_object(v))
+        json_object_foreach(v, k, e) if (has_null(e)) return 1;
+    return 0;
+}
+
+static int nonfinite_cost_only(const char *answer)
+{
+    static const char *const tokens[] = {"-Infinity", "Infinity", "-NaN", "NaN", "-nan", "nan", "-inf", "inf"};
+    size_t n = strlen(answer), o = 0;
+    char *text = malloc(2 * n + 1);
+    int in_string = 0;
+    for (size_t i = 0; text && i < n;) {
+        if (in_string) {
+            if (answer[i] == '\\' && i + 1 < n)
+                text[o++] = answer[i++];
+            else if (answer[i] == '"')
+                in_string = 0;
+            text[o++] = answer[i++];
+            continue;
+        }
+        if (answer[i] == '"')
+            in_string = 1;
+        size_t t = 0, tl = 0;
+        for (; t < sizeof tokens / sizeof *tokens; t++)
+            if (strncmp(answer + i, tokens[t], tl = strlen(tokens[t])) == 0)
+                break;
+        if (t < sizeof tokens / sizeof *tokens) {
+            memcpy(text + o, "null", 4), o += 4, i += tl;
+            continue;
+        }
+        text[o++] = answer[i++];
+    }
+    json_t *r = text ? json_loadb(text, o, 0, NULL) : NULL;
+    free(text);
+    if (!json_is_object(r)) {
+        json_decref(r);
+        return -1;
+    }
+    int cost = has_null(json_object_get(r, "cost")), other = 0;
+    const char *k;
+    json_t *e;
+    json_object_foreach(r, k, e) other |= strcmp(k, "cost") != 0 && has_null(e);
+    json_decref(r);
+    return cost && !other ? 1 : other ? 0 : -1;
 }
 
 /* Send one case, read the answer, judge it. */
@@ -532,7 +576,8 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
                      bp_json_type_name(r));
         if (nonfinite) {
             char h[300];
-            res->hint = bp_hint_nonfinite(c);
+            static char nf[400];
+            res->hint = bp_match_nonfinite(c, nonfinite_cost_only(answer), nf, sizeof nf);
             yaml_str(h, sizeof h, res->hint);
             char m2[1100];
             yaml_str(m2, sizeof m2, res->message);

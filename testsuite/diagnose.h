@@ -30,6 +30,36 @@ typedef struct {
 /* Describe what is wrong in ans into f (all zero when nothing is). */
 void bp_diagnose(bp_findings *f, const bp_answer *ans);
 
+/* ---- which bug models of the catalogue (bugs.h) the answer matches ---- */
+
+#define BP_MAX_MATCHES 4
+
+typedef struct {
+    size_t n;                         /* models matched (at most BP_MAX_MATCHES kept) */
+    const char *name[BP_MAX_MATCHES]; /* their names, catalogue order */
+    char hint[400];                   /* what to say: one model named, an ambiguity, or "" */
+} bp_matches;
+
+/* Compare the answer with each model's effect on the case (prev: the previous request's case,
+ * for a stale answer; NULL if none). A model matches when its effect differs from the right
+ * answer beyond the bounds here, and every quantity the answer gave is within 10 x its bound
+ * of that effect (float32: when the answer is within the case's float32 bounds). One match is
+ * named; several are stated as an ambiguity; none gives no hint. */
+void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev);
+
+/* An answer that is not JSON because of NaN or Inf. cost_only: whether only the cost is not
+ * finite (1), something else is too (0), or unknown (-1). From the case's exact values: a
+ * softmax without its maximum can overflow only where a logit exceeds 709.78, and poisons the
+ * gradient; ln 0 arises only where an output rounds to 0 or 1, and poisons only the cost. The
+ * model that fits, described into buf, an ambiguity, or a plain statement. Returns buf. */
+const char *bp_match_nonfinite(const bp_case *c, int cost_only, char *buf, size_t len);
+
+/* An answer in the wrong shapes: a model's signature (transposed-grad, wrong-layer-activations,
+ * stale), described into buf, or NULL. what is "grad" or "step"; W the answer's "W" list;
+ * prev the previous request's case (NULL: none), whose shapes a stale answer has. */
+const char *bp_match_shapes(const bp_case *c, const bp_case *prev, json_t *W, int prev_shapes,
+                            char *buf, size_t len);
+
 /* ---- the run: what the failures have in common ---- */
 
 #define BP_SUMMARY_KEYS 64

@@ -1,0 +1,429 @@
+/* testsuite/bugs.c: the catalogue of bug models and the one buggy pass that computes each
+ * model's effect (bugs.h).
+ * Legend: l = layer, j = neuron in layer l (J), k = neuron in layer l-1 (K), p = sample (m).
+ * The pass is the canonical one (README "Conventions"), layer by layer over the whole batch so
+ * that a bug in the order of updates can be expressed; each model is a test of `is(...)` at
+ * the line it changes. */
+#define _POSIX_C_SOURCE 200809L
+#include "bugs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "activation.h"
+
+const bp_bug bp_bugs[] = {
+    /* layout */
+    {"transposed-grad", "layout", "000:7",
+     "dC/dW^l laid out n_{l-1} x n_l (source by destination) and read back in order"},
+    {"column-major", "layout", "000:1, 000:7",
+     "W^l read and written column by column: every weight taken from the wrong place"},
+    {"wrong-layer-activations", "layout", "000:7",
+     "a^l where a^{l-1} belongs in dC/dW^L: the activations of the wrong layer (n_L columns)"},
+    {"w-not-transposed", "layout", "000:5",
+     "W^{l+1} in place of its transpose in the backward recursion (only square layers run)"},
+    /* reductions */
+    {"sum-for-mean", "reductions", "002:cost, 002:sgd", "the batch summed where the mean was asked"},
+    {"mean-for-sum", "reductions", "002:cost", "the batch averaged where the sum was asked"},
+    {"grad-sum-cost-mean", "reductions", "002:BP3, 002:BP4",
+     "the cost averaged over the batch, the gradient summed"},
+    {"cost-sum-grad-mean", "reductions", "002:cost", "the gradient averaged over the batch, the cost summed"},
+    {"mean-over-outputs", "reductions", "000:2", "the cost and gradient divided by n_L too (a mean over outputs)"},
+    {"factor-2", "reductions", "000:4", "the 1/2 of the quadratic cost dropped from its derivative: dC/da = 2 (a - y)"},
+    {"bias-not-over-m", "reductions", "000:6, 002:sgd", "dC/db not divided by m under the mean (1/m on W only)"},
+    /* signs */
+    {"sign-flipped", "signs", "000:4, 002:BP1", "y - a for a - y: the output error, and so the whole gradient, negated"},
+    /* activation derivatives */
+    {"sigma-prime-of-a", "activation derivatives", "000:4, 000:5, 004:sig",
+     "sigma'(a) for sigma'(z): the derivative evaluated at the activation"},
+    {"no-sigma-prime-output", "activation derivatives", "000:4",
+     "sigma' missing at the output: delta^L = a - y for the quadratic cost"},
+    {"no-sigma-prime-hidden", "activation derivatives", "000:5",
+     "sigma' missing in the hidden layers: delta^l = (W^{l+1})^T delta^{l+1}"},
+    {"sigma-prime-layer-above", "activation derivatives", "000:5",
+     "sigma' of layer l+1 in the recursion for delta^l: the derivative of the wrong layer"},
+    {"sigma-prime-on-top", "activation derivatives", "001:12, 004:7",
+     "sigma' applied on top of a - y: the output delta is already dC/dz"},
+    /* forward pass */
+    {"z-for-a", "forward pass", "000:7", "z^{l-1} where a^{l-1} belongs in dC/dW^l"},
+    {"activation-on-input", "forward pass", "000:1", "sigma applied to the input: a^0 = sigma(x)"},
+    {"tanh-hidden", "forward pass", "000:1", "tanh in the hidden layers where sigma belongs"},
+    /* biases */
+    {"bias-last-sample", "biases", "000:6, 002:BP3", "dC/db is the last sample's delta, not summed over the batch"},
+    {"bias-sign", "biases", "000:6", "dC/db with the wrong sign"},
+    /* updates */
+    {"params-changed-during-backprop", "updates", "002:alg, 002:sgd",
+     "W^{l+1} stepped before delta^l is formed from it"},
+    {"sequential-steps", "updates", "002:sgd",
+     "one step per sample, in turn, presented as one batch step"},
+    {"step-added", "updates", "002:sgd", "the step added: params + eta grad (ascent)"},
+    {"eta-not-over-m", "updates", "002:sgd", "the step with the summed gradient under the mean"},
+    {"eta-over-m-twice", "updates", "002:sgd", "eta divided by m twice: (eta/m) times the mean gradient"},
+    {"weight-decay", "updates", "002:sgd", "weight decay (5e-4) left on in the step"},
+    {"stale", "updates", "-", "the previous request's gradient: state kept between requests"},
+    {"step-not-taken", "updates", "002:sgd", "the step not taken: step = params"},
+    /* numerics */
+    {"naive-softmax", "numerics", "004:cost", "the softmax without the maximum subtracted: e^z overflows"},
+    {"ln-zero", "numerics", "001:12, 004:cost", "ln of a saturated output: ln 0 in the cost"},
+    {"clipped-probabilities", "numerics", "001:12, 004:cost",
+     "probabilities clipped to [1e-15, 1 - 1e-15] in the cost, as scikit-learn's log loss does"},
+    {"lut-sigmoid", "numerics", "000:1", "sigma from a lookup table (step 1/16 on [-8, 8], linear)"},
+    {"float32", "numerics", "-", "float32 arithmetic in a float64 build"},
+    /* softmax */
+    {"diagonal-jacobian", "softmax", "004:1, 004:7",
+     "the softmax Jacobian's diagonal only: delta_k = -y_k (1 - a_k)"},
+    /* single quantity */
+    {"cost-sign", "single quantity", "000:2, 001:2", "only the cost wrong: its sign flipped"},
+    {"one-wrong-entry", "single quantity", "000:7", "one wrong entry of dC/dW^1: an indexing bug"},
+    {"off-by-one-layer", "single quantity", "000:5",
+     "the backward recursion stops before the first layer: dC/dW^1 and dC/db^1 are 0"},
+};
+const size_t bp_nbugs = sizeof bp_bugs / sizeof bp_bugs[0];
+
+const char *bp_bug_describe(const bp_bug *b, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s: %s (%s)", b->name, b->explain, b->equations);
+    return buf;
+}
+
+const bp_bug *bp_bug_find(const char *name)
+{
+    for (size_t i = 0; i < bp_nbugs; i++)
+        if (strcmp(bp_bugs[i].name, name) == 0)
+            return &bp_bugs[i];
+    return NULL;
+}
+
+/* ---- the buggy pass ---- */
+
+typedef struct {
+    const char *bug;
+    int f32;
+} pass_ctx;
+
+static int is(const pass_ctx *x, const char *name)
+{
+    return x->bug && strcmp(x->bug, name) == 0;
+}
+
+static double R(const pass_ctx *x, double v) /* every stored value rounded, for float32 */
+{
+    return x->f32 ? (double)(float)v : v;
+}
+
+static double lut_sigmoid(double z)
+{
+    double t = fmin(fmax(z, -8.0), 8.0) * 16.0, lo = floor(t);
+    double s0 = bp_sigmoid(lo / 16.0), s1 = bp_sigmoid((lo + 1.0) / 16.0);
+    return s0 + (t - lo) * (s1 - s0);
+}
+
+static double act(const pass_ctx *x, double z, int hidden)
+{
+    if (hidden && is(x, "tanh-hidden"))
+        return tanh(z);
+    if (is(x, "lut-sigmoid"))
+        return lut_sigmoid(z);
+    return bp_sigmoid(z);
+}
+
+/* the derivative of the activation at layer l's z (or, for one bug, at its a) */
+static double act_prime(const pass_ctx *x, double z, double a, int hidden)
+{
+    if (hidden && is(x, "tanh-hidden"))
+        return 1.0 - a * a;
+    if (is(x, "lut-sigmoid"))
+        return a * (1.0 - a);
+    if (is(x, "sigma-prime-of-a"))
+        return bp_sigmoid_prime(a);
+    return bp_sigmoid_prime(z);
+}
+
+/* the cost of one sample's outputs */
+static double sample_cost(const pass_ctx *x, bp_cost cost, const double *z, const double *a,
+                          const double *y, size_t n)
+{
+    double C = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        if (cost == BP_QUADRATIC) {
+            C += 0.5 * (y[j] - a[j]) * (y[j] - a[j]);
+        } else if (cost == BP_LOGLIK) {
+            double h = a[j];
+            if (is(x, "clipped-probabilities"))
+                h = fmin(fmax(h, 1e-15), 1.0 - 1e-15);
+            if (is(x, "ln-zero") || is(x, "clipped-probabilities"))
+                C -= y[j] * log(h) + (1.0 - y[j]) * log(1.0 - h);
+            else /* -y ln sigma(z) - (1 - y) ln sigma(-z), stably */
+                C += y[j] * (fmax(-z[j], 0.0) + log1p(exp(-fabs(z[j])))) +
+                     (1.0 - y[j]) * (fmax(z[j], 0.0) + log1p(exp(-fabs(z[j]))));
+        } else if (y[j] != 0.0) {
+            if (is(x, "ln-zero") || is(x, "clipped-probabilities")) {
+                double h = is(x, "clipped-probabilities") ? fmin(fmax(a[j], 1e-15), 1.0 - 1e-15) : a[j];
+                C -= y[j] * log(h);
+            } else {
+                double M = z[0], s = 0.0;
+                for (size_t i = 1; i < n; i++)
+                    M = fmax(M, z[i]);
+                for (size_t i = 0; i < n; i++)
+                    s += exp(z[i] - M);
+                C -= y[j] * (z[j] - M - log(s));
+            }
+        }
+    }
+    return C;
+}
+
+/* The pass with bug x over the whole batch at params P: cost, grad (reduced), trace. */
+static void pass(const pass_ctx *x, const bp_case *c, const bp_model *P0, double *cost, bp_model *G,
+                 bp_trace *t)
+{
+    const bp_batch *bt = c->batch;
+    size_t L = P0->L, m = bt->m, NL = P0->n[L];
+    bp_model *P = bp_model_alloc_like(P0, NULL);
+    bp_model_copy(P, P0);
+    if (is(x, "column-major")) /* W'[j][k] = W_flat[k J + j] */
+        for (size_t l = 1; l <= L; l++) {
+            size_t J = P->n[l], K = P->n[l - 1];
+            for (size_t j = 0; j < J; j++)
+                for (size_t k = 0; k < K; k++)
+                    P->W[l][j * K + k] = P0->W[l][k * J + j];
+        }
+    for (size_t i = 0; i < P->nparams; i++)
+        P->theta[i] = R(x, P->theta[i]);
+    int mean = c->red == BP_MEAN;
+    if (is(x, "sum-for-mean"))
+        mean = 0;
+    if (is(x, "mean-for-sum"))
+        mean = 1;
+    /* forward */
+    for (size_t i = 0; i < m * P->n[0]; i++)
+        t->a[0][i] = R(x, is(x, "activation-on-input") ? bp_sigmoid(bt->x[i]) : bt->x[i]);
+    for (size_t l = 1; l <= L; l++) {
+        size_t J = P->n[l], K = P->n[l - 1];
+        for (size_t p = 0; p < m; p++) {
+            double *z = t->z[l] + p * J, *a = t->a[l] + p * J;
+            for (size_t j = 0; j < J; j++) {
+                double s = P->b[l][j];
+                for (size_t k = 0; k < K; k++)
+                    s += P->W[l][j * K + k] * t->a[l - 1][p * K + k];
+                z[j] = R(x, s);
+            }
+            if (l == L && c->cost == BP_CROSS_ENTROPY) {
+                double M = is(x, "naive-softmax") ? 0.0 : z[0], s = 0.0;
+                for (size_t j = 1; j < J && !is(x, "naive-softmax"); j++)
+                    M = fmax(M, z[j]);
+                for (size_t j = 0; j < J; j++)
+                    s += (a[j] = exp(z[j] - M));
+                for (size_t j = 0; j < J; j++)
+                    a[j] = R(x, a[j] / s);
+            } else {
+                for (size_t j = 0; j < J; j++)
+                    a[j] = R(x, act(x, z[j], l < L));
+            }
+        }
+    }
+    /* the cost, and delta^L */
+    double C = 0.0;
+    for (size_t p = 0; p < m; p++) {
+        const double *y = bt->y + p * NL, *z = t->z[L] + p * NL, *a = t->a[L] + p * NL;
+        double *d = t->delta[L] + p * NL;
+        C += sample_cost(x, c->cost, z, a, y, NL);
+        double sy = 0.0;
+        for (size_t j = 0; j < NL; j++)
+            sy += y[j];
+        for (size_t j = 0; j < NL; j++) {
+            double e;
+            if (c->cost == BP_QUADRATIC) {
+                e = (a[j] - y[j]) * (is(x, "factor-2") ? 2.0 : 1.0);
+                if (!is(x, "no-sigma-prime-output"))
+                    e *= act_prime(x, z[j], a[j], 0);
+            } else if (c->cost == BP_CROSS_ENTROPY && is(x, "diagonal-jacobian")) {
+                e = -y[j] * (1.0 - a[j]);
+            } else {
+                e = c->cost == BP_CROSS_ENTROPY ? a[j] * sy - y[j] : a[j] - y[j];
+                if (is(x, "sigma-prime-on-top"))
+                    e *= a[j] * (1.0 - a[j]);
+            }
+            d[j] = R(x, is(x, "sign-flipped") ? -e : e);
+        }
+    }
+    /* backward, layer by layer over the batch: dC/dW^l, dC/db^l, then delta^{l-1} */
+    double scale = mean ? 1.0 / (double)m : 1.0;
+    if (is(x, "mean-over-outputs"))
+        scale /= (double)NL, C /= (double)NL;
+    bp_model_zero(G);
+    for (size_t l = L; l >= 1; l--) {
+        size_t J = P->n[l], K = P->n[l - 1];
+        int bias_scale_m = is(x, "bias-not-over-m") && mean;
+        for (size_t j = 0; j < J; j++) {
+            double gb = 0.0;
+            for (size_t p = 0; p < m; p++) {
+                double dj = t->delta[l][p * J + j];
+                gb = is(x, "bias-last-sample") ? dj : gb + dj;
+                for (size_t k = 0; k < K; k++) {
+                    double ak = is(x, "z-for-a") && l > 1                    ? t->z[l - 1][p * K + k]
+                                : is(x, "wrong-layer-activations") && l == L ? t->a[l][p * J + k]
+                                                                            : t->a[l - 1][p * K + k];
+                    G->W[l][j * K + k] += dj * ak;
+                }
+            }
+            G->b[l][j] = gb * (bias_scale_m ? 1.0 : scale) * (is(x, "bias-sign") ? -1.0 : 1.0);
+            for (size_t k = 0; k < K; k++)
+                G->W[l][j * K + k] = R(x, G->W[l][j * K + k] * scale);
+        }
+        if (is(x, "params-changed-during-backprop")) /* W^l stepped before delta^{l-1} uses it */
+            for (size_t i = 0; i < J * K; i++)
+                P->W[l][i] -= c->eta * G->W[l][i];
+        if (l == 1)
+            break;
+        int skip = is(x, "off-by-one-layer") && l == 2;
+        for (size_t p = 0; p < m; p++)
+            for (size_t k = 0; k < K; k++) {
+                double s = 0.0;
+                for (size_t j = 0; j < J; j++) {
+                    double w = is(x, "w-not-transposed") ? P->W[l][k * K + j] : P->W[l][j * K + k];
+                    double dj = t->delta[l][p * J + j];
+                    if (is(x, "sigma-prime-layer-above"))
+                        dj *= act_prime(x, t->z[l][p * J + j], t->a[l][p * J + j], l < L);
+                    s += w * dj;
+                }
+                double zk = t->z[l - 1][p * K + k], ak = t->a[l - 1][p * K + k];
+                double sp = is(x, "no-sigma-prime-hidden") || is(x, "sigma-prime-layer-above")
+                                ? 1.0
+                                : act_prime(x, zk, ak, 1);
+                t->delta[l - 1][p * K + k] = skip ? 0.0 : R(x, s * sp);
+            }
+    }
+    if (is(x, "grad-sum-cost-mean") && c->red == BP_MEAN)
+        for (size_t i = 0; i < G->nparams; i++)
+            G->theta[i] *= (double)m;
+    if (is(x, "off-by-one-layer") && L >= 2) {
+        memset(G->W[1], 0, P->n[1] * P->n[0] * sizeof(double));
+        memset(G->b[1], 0, P->n[1] * sizeof(double));
+    }
+    *cost = C * (mean && !is(x, "cost-sum-grad-mean") ? 1.0 / (double)m : 1.0) *
+            (is(x, "cost-sign") ? -1.0 : 1.0);
+    if (is(x, "column-major")) /* written back column by column */
+        for (size_t l = 1; l <= L; l++) {
+            size_t J = P->n[l], K = P->n[l - 1];
+            double *g = malloc(J * K * sizeof *g);
+            memcpy(g, G->W[l], J * K * sizeof *g);
+            for (size_t j = 0; j < J; j++)
+                for (size_t k = 0; k < K; k++)
+                    G->W[l][k * J + j] = g[j * K + k];
+            free(g);
+        }
+    bp_model_free(P);
+}
+
+static int finite_all(const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
+int bp_bug_eval(const bp_bug *b, const bp_case *c, const bp_case *prev, double *cost,
+                bp_model *grad, bp_model *step, bp_trace *t, bp_error *err)
+{
+    pass_ctx x = {b ? b->name : NULL, b && strcmp(b->name, "float32") == 0};
+    const bp_model *P = c->params;
+    size_t L = P->L;
+    if (is(&x, "w-not-transposed"))
+        for (size_t l = 2; l <= L; l++)
+            if (P->n[l] != P->n[l - 1])
+            {
+                bp_fail(err, "W^%zu is %zu x %zu: its untransposed product does not conform", l, P->n[l],
+                        P->n[l - 1]);
+                return 1;
+            }
+    if (is(&x, "wrong-layer-activations") && P->n[L] != P->n[L - 1]) {
+        bp_fail(err, "dC/dW^L with a^L is %zu x %zu, not %zu x %zu", P->n[L], P->n[L], P->n[L], P->n[L - 1]);
+        return 1;
+    }
+    bp_model *stale = NULL; /* the previous request's gradient, where its shapes fit */
+    if (is(&x, "stale") && prev) {
+        if (!bp_model_same_shape(prev->params, P)) {
+            bp_fail(err, "the previous request's gradient has other shapes");
+            return 1;
+        }
+        double c0;
+        bp_trace *t0 = bp_trace_alloc(prev->params, prev->batch->m, NULL);
+        bp_model *s0 = bp_model_alloc_like(P, NULL);
+        stale = bp_model_alloc_like(P, NULL);
+        bp_bug_eval(NULL, prev, NULL, &c0, stale, s0, t0, err);
+        bp_trace_free(t0), bp_model_free(s0);
+    }
+    pass(&x, c, P, cost, grad, t);
+    if (stale) {
+        bp_model_copy(grad, stale);
+        bp_model_free(stale);
+    }
+    /* the step: theta - eta g, unless the model changes it */
+    double eta = c->eta, m = (double)c->batch->m;
+    int mean = c->red == BP_MEAN;
+    if (is(&x, "step-added"))
+        eta = -eta;
+    if (is(&x, "eta-not-over-m") && mean)
+        eta *= m;
+    if (is(&x, "eta-over-m-twice") && mean)
+        eta /= m;
+    bp_model *g = grad;
+    bp_model *right = NULL; /* the step follows the right gradient where only the layout is wrong */
+    if (is(&x, "transposed-grad")) {
+        right = bp_model_alloc_like(P, NULL);
+        bp_model_copy(right, grad);
+        g = right;
+    }
+    if (is(&x, "one-wrong-entry")) { /* an indexing bug: the step takes the wrong entry too */
+        double gmax = 0.0;
+        for (size_t i = 0; i < P->n[1] * P->n[0]; i++)
+            gmax = fmax(gmax, fabs(grad->W[1][i]));
+        grad->W[1][0] += 1e-3 * (gmax > 0 ? gmax : 1.0);
+    }
+    for (size_t i = 0; i < P->nparams; i++)
+        step->theta[i] = is(&x, "step-not-taken") ? P->theta[i] : P->theta[i] - eta * g->theta[i];
+    if (is(&x, "weight-decay"))
+        for (size_t l = 1; l <= L; l++)
+            for (size_t i = 0; i < P->n[l] * P->n[l - 1]; i++)
+                step->W[l][i] -= eta * 5e-4 * P->W[l][i];
+    if (is(&x, "sequential-steps")) { /* m steps of one sample each, eta / m under the mean */
+        bp_case one = *c;
+        bp_batch *b1 = bp_batch_alloc(1, c->batch->n_in, c->batch->n_out, NULL);
+        bp_model *w = bp_model_alloc_like(P, NULL), *g1 = bp_model_alloc_like(P, NULL);
+        bp_trace *t1 = bp_trace_alloc(P, 1, NULL);
+        bp_model_copy(w, P);
+        bp_model_zero(grad);
+        one.batch = b1, one.red = BP_SUM;
+        for (size_t p = 0; p < c->batch->m; p++) {
+            memcpy(b1->x, c->batch->x + p * b1->n_in, b1->n_in * sizeof(double));
+            memcpy(b1->y, c->batch->y + p * b1->n_out, b1->n_out * sizeof(double));
+            double c1;
+            pass_ctx none = {NULL, 0};
+            pass(&none, &one, w, &c1, g1, t1);
+            for (size_t i = 0; i < P->nparams; i++) {
+                double gi = g1->theta[i] / (mean ? m : 1.0);
+                grad->theta[i] += gi;
+                w->theta[i] -= c->eta * gi;
+            }
+        }
+        bp_model_copy(step, w);
+        bp_model_free(w), bp_model_free(g1), bp_trace_free(t1), bp_batch_free(b1);
+    }
+    if (is(&x, "transposed-grad")) /* laid out K x J, read back in order as J x K */
+        for (size_t l = 1; l <= L; l++) {
+            size_t J = P->n[l], K = P->n[l - 1];
+            for (size_t i = 0; i < J * K; i++)
+                grad->W[l][i] = right->W[l][(i % J) * K + i / J];
+        }
+    bp_model_free(right);
+    int finite = isfinite(*cost) && finite_all(grad->theta, P->nparams) && finite_all(step->theta, P->nparams);
+    for (size_t l = 1; l <= L; l++) {
+        size_t n = c->batch->m * P->n[l];
+        finite = finite && finite_all(t->z[l], n) && finite_all(t->a[l], n) && finite_all(t->delta[l], n);
+    }
+    return finite ? 0 : 2;
+}

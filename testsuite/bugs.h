@@ -1,0 +1,36 @@
+/* testsuite/bugs.h: the catalogue of bug models: classic ways to get backpropagation wrong,
+ * each with its name, family, the equation IDs it violates, a one-line explanation, and its
+ * effect on a case, computed by one buggy pass (bugs.c) in which the model is a switch. The
+ * same catalogue serves the mutant adapter (testsuite/adapters/mutant.c, which answers the
+ * conformance protocol with a model's effect, so every model is proven to be caught) and the
+ * diagnosis (which compares a wrong answer with each model's effect). */
+#ifndef BPCHECK_BUGS_H
+#define BPCHECK_BUGS_H
+
+#include "fixture.h"
+
+typedef struct {
+    const char *name;      /* "sigma-prime-of-a" */
+    const char *family;    /* "activation derivatives" */
+    const char *equations; /* "000:4, 000:5" */
+    const char *explain;   /* one line, for a student */
+} bp_bug;
+
+extern const bp_bug bp_bugs[];
+extern const size_t bp_nbugs;
+
+/* "name: explanation (equations)" into buf; returns buf. */
+const char *bp_bug_describe(const bp_bug *b, char *buf, size_t len);
+
+/* The model named name, or NULL. */
+const bp_bug *bp_bug_find(const char *name);
+
+/* What an implementation with bug b answers for case c (prev: the previous request's case, for
+ * a stale answer; NULL if none): cost, gradient, step, and the trace z, a, delta (delta
+ * unreduced). Returns 0; 1 when the model does not apply to this case (its shapes, say: the
+ * answer would be a shape error), with the reason in err; 2 when the outputs are not finite
+ * (the implementation would print NaN or Inf). */
+int bp_bug_eval(const bp_bug *b, const bp_case *c, const bp_case *prev, double *cost,
+                bp_model *grad, bp_model *step, bp_trace *t, bp_error *err);
+
+#endif
