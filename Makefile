@@ -104,8 +104,10 @@ check-sanitize:
 	$(MAKE) BUILD=build/sanitize BIN=build/sanitize/bin SANITIZE=1 BPCHECK_LIGHT=1 check
 
 # Each listed source mutation of the reference must make `make check` fail.
-check-mutants:
-	prove -j2 --exec perl testsuite/mutate/run.pl :: $(wildcard testsuite/mutate/*.txt)
+# The lists of testsuite/mutate/, and the catalogue's bug models planted in the reference.
+check-mutants: $(PROGRAM)
+	$(PROGRAM) bugs --plants > $(BUILD)/bug-models.txt
+	prove -j2 --exec perl testsuite/mutate/run.pl :: $(wildcard testsuite/mutate/*.txt) $(BUILD)/bug-models.txt
 
 # The main job: run an implementation against the golden fixtures.
 conform: $(PROGRAM)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "adapters/adapters.h"
+#include "bugs.h"
 #include "conform.h"
 #include "derivations.h"
 #include "child.h"
@@ -44,9 +45,11 @@ static int cmd_gradcheck(int argc, char **argv);
 static int cmd_conform(int argc, char **argv);
 static int cmd_serve(int argc, char **argv);
 static int cmd_tolerances(int argc, char **argv);
+static int cmd_bugs(int argc, char **argv);
 static int cmd_derivations(int argc, char **argv) { return bp_derivations_main(argc, argv); }
 
 static const bp_command commands[] = {
+    {"bugs", "list the bug models the diagnosis can name (the catalogue)", cmd_bugs},
     {"conform", "run an implementation against the golden fixtures (the main job)", cmd_conform},
     {"help", "show this help, or a command's help", cmd_help},
     {"derivations", "check every equation of the five documents on its own (TAP, report)",
@@ -310,6 +313,33 @@ static int cmd_serve(int argc, char **argv)
         return help ? 0 : 2;
     }
     return bp_adapter_reference(stdin, stdout);
+}
+
+/* ---- bpcheck bugs ------------------------------------------------------------------------ */
+
+static int cmd_bugs(int argc, char **argv)
+{
+    int plants = argc == 2 && strcmp(argv[1], "--plants") == 0;
+    if (argc > 1 && !plants) {
+        int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+        fprintf(help ? stdout : stderr,
+                "Usage: bpcheck bugs [--plants]\n\nList the catalogue of bug models that the diagnosis of "
+                "'bpcheck conform' can name:\nname, family, the equation IDs it violates, and what it is.\n"
+                "\n  --plants  the source edits that plant each model in the reference, in the list\n"
+                "            format of testsuite/mutate/run.pl (what 'make check-mutants' runs)\n");
+        return help ? 0 : 2;
+    }
+    for (size_t i = 0; i < bp_nbugs; i++) {
+        const bp_bug *b = &bp_bugs[i];
+        if (!plants) {
+            printf("%-31s %-23s %-22s %s\n", b->name, b->family, b->equations, b->explain);
+            continue;
+        }
+        const char *sep = b->plant ? strstr(b->plant, " ||| ") : NULL;
+        if (sep) /* FILE ||| what ||| OLD ||| NEW */
+            printf("%.*s ||| bug model %s ||| %s\n", (int)(sep - b->plant), b->plant, b->name, sep + 5);
+    }
+    return 0;
 }
 
 /* ---- bpcheck tolerances ------------------------------------------------------------------ */

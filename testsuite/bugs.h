@@ -14,6 +14,9 @@ typedef struct {
     const char *family;    /* "activation derivatives" */
     const char *equations; /* "000:4, 000:5" */
     const char *explain;   /* one line, for a student */
+    /* where the bug can be planted in the reference, as "FILE ||| OLD ||| NEW" (the source
+     * edit `make check-mutants` applies, testsuite/mutate/run.pl), or NULL */
+    const char *plant;
 } bp_bug;
 
 extern const bp_bug bp_bugs[];

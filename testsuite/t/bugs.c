@@ -51,6 +51,32 @@ int main(void)
      * model, and no accuracy figures; make check measures them all */
     size_t stride = getenv("BPCHECK_LIGHT") ? 4 : 1;
     tap_ok(bp_nbugs >= 30, "the catalogue has %zu bug models (at least 30)", bp_nbugs);
+    /* the plants (make check-mutants applies them): each one's text is in its file once */
+    size_t plants = 0, rotten = 0;
+    for (size_t i = 0; i < bp_nbugs; i++) {
+        const char *pl = bp_bugs[i].plant, *s1 = pl ? strstr(pl, " ||| ") : NULL;
+        const char *s2 = s1 ? strstr(s1 + 5, " ||| ") : NULL;
+        if (!pl)
+            continue;
+        plants++;
+        char file[256], old[512], *text = NULL;
+        snprintf(file, sizeof file, "%.*s", s1 ? (int)(s1 - pl) : 0, pl);
+        snprintf(old, sizeof old, "%.*s", s2 ? (int)(s2 - s1 - 5) : 0, s1 ? s1 + 5 : "");
+        FILE *f = fopen(file, "r");
+        if (f) {
+            text = calloc(1, 1 << 20);
+            fread(text, 1, (1 << 20) - 1, f);
+            fclose(f);
+        }
+        const char *at = text && *old ? strstr(text, old) : NULL;
+        if (!at || strstr(at + 1, old)) {
+            rotten++;
+            tap_diag("%s: the plant's text is not in %s exactly once: %s", bp_bugs[i].name, file, old);
+        }
+        free(text);
+    }
+    tap_ok(plants >= 10 && rotten == 0, "%zu models have a plant in the reference, each text found once "
+           "(make check-mutants plants them)", plants);
     size_t models_named = 0, failing_all = 0, other_all = 0;
     tap_note("%-32s %-24s %8s %8s %6s %6s", "model", "family", "failing", "named", "ambig.", "other");
     for (size_t i = 0; i < bp_nbugs; i += stride) {
