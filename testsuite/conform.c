@@ -24,7 +24,7 @@ typedef struct {
     const char *impl, *fixtures, *xfail_path, *junit_path;
     const char *only[64];
     size_t nonly;
-    int float32, deep, xfail_update;
+    int float32, deep, xfail_update, json; /* json: --format json */
     double rtol, atol, timeout; /* rtol, atol: NAN unless overridden */
     size_t max_response;
 } opts;
@@ -38,10 +38,12 @@ typedef struct {
     int unmeetable;    /* a SKIP: no correct implementation in the profile's precision can
                           meet the case (fixtures/FORMAT.md) */
     double used;       /* the largest error / bound among the entries within their bound */
-    const char *hint;  /* the bug named (static text), or NULL */
+    const char *hint;  /* the bug named (-> hint_text), or NULL */
+    char hint_text[400];
     int marginal;      /* failed, but every error within MARGINAL x its bound */
     char message[1024];
     char *yaml;        /* the YAML body (without --- and ...), or NULL */
+    json_t *detail;    /* the same as JSON (--format json), or NULL */
 } result;
 
 static void usage(FILE *out)
@@ -75,6 +77,8 @@ static void usage(FILE *out)
             "                      fails the run\n"
             "  --xfail-update      rewrite the --xfail FILE with the cases that fail now\n"
             "  --junit FILE        also write a JUnit XML report\n"
+            "  --format F          tap (default), or json: one JSON object per case, one\n"
+            "                      line each, then one with the counts and the summary\n"
             "  -h, --help          show this help\n"
             "\n"
             "Exit status: 0 every case passes (or fails as listed), 1 a failure, 2 usage\n"
@@ -83,7 +87,7 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    *o = (opts){NULL, NULL, NULL, NULL, {NULL}, 0, 0, 0, 0, NAN, NAN, 60.0, 256};
+    *o = (opts){NULL, NULL, NULL, NULL, {NULL}, 0, 0, 0, 0, 0, NAN, NAN, 60.0, 256};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -100,7 +104,7 @@ static int parse_args(int argc, char **argv, opts *o)
         }
         static const char *const with_value[] = {"--impl", "--fixtures", "--only", "--profile",
                                                  "--rtol", "--atol", "--timeout", "--xfail",
-                                                 "--junit", "--max-response"};
+                                                 "--junit", "--max-response", "--format"};
         size_t which = 99;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) {
             size_t n = strlen(with_value[k]);
@@ -158,6 +162,13 @@ static int parse_args(int argc, char **argv, opts *o)
             break;
         case 7: o->xfail_path = v; break;
         case 8: o->junit_path = v; break;
+        case 10:
+            if (strcmp(v, "tap") && strcmp(v, "json")) {
+                fprintf(stderr, "bpcheck conform: --format '%s': expected tap or json\n", v);
+                return 2;
+            }
+            o->json = strcmp(v, "json") == 0;
+            break;
         }
     }
     if (o->xfail_update && !o->xfail_path) {
@@ -407,12 +418,15 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
             snprintf(res->message, sizeof res->message, "%s out of tolerance", failed_list);
     }
     if (res->v == R_FAIL) {
+        json_t *dj = res->detail = json_object();
         char msg[1100], hint[300], yaml[8192];
         yaml_str(msg, sizeof msg, res->message);
         size_t o2 = (size_t)snprintf(yaml, sizeof yaml, "  message: \"%s\"\n  case: \"%s\"\n", msg, c->id);
         if (f.quantity) {
             o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "  failed: [%s]\n  quantity: %s\n",
                                    failed_list, f.quantity);
+            json_object_set_new(dj, "failed", json_string(failed_list));
+            json_object_set_new(dj, "quantity", json_string(f.quantity));
             if (f.total) {
                 o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2,
                                        "  where: \"%s\"\n  got: %.17g\n  expected: %.17g\n"
@@ -422,6 +436,13 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                                        f.expected != 0 ? fabs(f.got - f.expected) / fabs(f.expected)
                                                        : INFINITY,
                                        f.bad, f.total);
+                json_object_set_new(dj, "where", json_string(f.where));
+                if (isfinite(f.got))
+                    json_object_set_new(dj, "got", json_real(f.got));
+                json_object_set_new(dj, "expected", json_real(f.expected));
+                json_object_set_new(dj, "bound", json_real(f.bound));
+                json_object_set_new(dj, "out_of_tolerance", json_integer((json_int_t)f.bad));
+                json_object_set_new(dj, "entries", json_integer((json_int_t)f.total));
             }
             if (f.total)
                 o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "  bound: %.2g\n", f.bound);
@@ -429,8 +450,11 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                                    scalar ? "the scalar model of --rtol/--atol"
                                    : o->float32 ? "per entry, profile float32"
                                                 : "per entry, profile float64");
-            if (isfinite(ratio))
+            if (isfinite(ratio)) {
                 o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "  error_over_bound: %.3g\n", ratio);
+                json_object_set_new(dj, "error_over_bound", json_real(ratio));
+            }
+            json_object_set_new(dj, "marginal", json_boolean(marginal));
             if (marginal)
                 o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2,
                                        "  verdict: \"marginal: every error is within %g x its bound; "
@@ -445,6 +469,12 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                 f.hint = mt.hint;
             if (fd.n)
                 o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "  evidence:\n");
+            json_t *ev = json_array();
+            for (size_t i = 0; i < fd.n; i++)
+                json_array_append_new(ev, json_string(fd.evidence[i]));
+            json_object_set_new(dj, "evidence", ev);
+            if (fd.first[0])
+                json_object_set_new(dj, "first_wrong", json_string(fd.first));
             for (size_t i = 0; i < fd.n && o2 < sizeof yaml; i++) {
                 char e[220];
                 yaml_str(e, sizeof e, fd.evidence[i]);
@@ -460,8 +490,13 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
             }
         }
         res->marginal = marginal;
+        if (f.hint && !marginal)
+            json_object_set_new(dj, "hint", json_string(f.hint));
+        if (f.hint && !marginal) {
+            snprintf(res->hint_text, sizeof res->hint_text, "%s", f.hint);
+            res->hint = res->hint_text;
+        }
         if (f.hint && !marginal && o2 < sizeof yaml) {
-            res->hint = f.hint;
             yaml_str(hint, sizeof hint, f.hint);
             snprintf(yaml + o2, sizeof yaml - o2, "  hint: \"%s\"\n", hint);
         }
@@ -576,14 +611,14 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
                      bp_json_type_name(r));
         if (nonfinite) {
             char h[300];
-            static char nf[400];
-            res->hint = bp_match_nonfinite(c, nonfinite_cost_only(answer), nf, sizeof nf);
+            res->hint = bp_match_nonfinite(c, nonfinite_cost_only(answer), res->hint_text, sizeof res->hint_text);
             yaml_str(h, sizeof h, res->hint);
             char m2[1100];
             yaml_str(m2, sizeof m2, res->message);
             char yaml[1600];
             snprintf(yaml, sizeof yaml, "  message: \"%s\"\n  case: \"%s\"\n  hint: \"%s\"\n", m2, c->id, h);
             res->yaml = strdup(yaml);
+            res->detail = json_pack("{s:s}", "hint", res->hint);
             res->protocol = 0;
         }
         json_decref(r);
@@ -659,7 +694,8 @@ int bp_conform_main(int argc, char **argv, const char *self)
     bp_child ch;
     bp_child_init(&ch, o.impl, o.max_response << 20);
     const char *v = getenv("TAP_VERSION");
-    printf("TAP version %s\n# bpcheck conform: %s\n# fixtures: %s\n", v && strcmp(v, "14") == 0 ? "14" : "13",
+    if (!o.json)
+        printf("TAP version %s\n# bpcheck conform: %s\n# fixtures: %s\n", v && strcmp(v, "14") == 0 ? "14" : "13",
            o.impl, o.fixtures);
     size_t n = 0, passed = 0, failed = 0, skipped = 0, xfailed = 0, unmeetable = 0;
     static bp_summary sum; /* what the failures have in common (diagnose.h); large, so static */
@@ -686,28 +722,48 @@ int bp_conform_main(int argc, char **argv, const char *self)
             prev = c;
             if (res.used > used)
                 used = res.used, used_at = c->id;
+            n++;
+            res.xfail = o.xfail_path && listed(&xf, c->id);
             if (res.v != R_SKIP)
                 bp_summary_add(&sum, c, n, res.v == R_FAIL && !(res.xfail && !res.protocol), res.hint,
                                res.marginal);
-            n++;
-            res.xfail = o.xfail_path && listed(&xf, c->id);
             if (res.v == R_FAIL && !res.protocol) {
                 now_failing = realloc(now_failing, (nfailing + 1) * sizeof *now_failing);
                 now_failing[nfailing++] = c->id;
             }
+            if (o.json) { /* one object a line: the case, its verdict, and what the YAML says */
+                const char *verdict = res.v == R_PASS ? (res.xfail ? "unexpected-pass" : "pass")
+                                      : res.v == R_SKIP ? "skip"
+                                      : res.xfail && !res.protocol ? "xfail" : "fail";
+                json_t *line = json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n, "id", c->id, "verdict", verdict);
+                if (res.v != R_PASS)
+                    json_object_set_new(line, "message", json_string(res.message));
+                if (res.v == R_FAIL)
+                    json_object_set_new(line, "protocol", json_boolean(res.protocol));
+                if (res.detail)
+                    json_object_update(line, res.detail);
+                char *text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(17));
+                printf("%s\n", text ? text : "{}");
+                free(text);
+                json_decref(line);
+            }
             if (res.v == R_PASS && res.xfail) {
-                printf("not ok %zu - %s\n  ---\n  message: \"an unexpected pass: the case is in the "
-                       "xfail list\"\n  ...\n", n, c->id);
+                if (!o.json)
+                    printf("not ok %zu - %s\n  ---\n  message: \"an unexpected pass: the case is in the "
+                           "xfail list\"\n  ...\n", n, c->id);
                 failed++;
             } else if (res.v == R_PASS) {
-                printf("ok %zu - %s\n", n, c->id);
+                if (!o.json)
+                    printf("ok %zu - %s\n", n, c->id);
                 passed++;
             } else if (res.v == R_SKIP) {
-                printf("ok %zu - %s # SKIP %s\n", n, c->id, res.message);
+                if (!o.json)
+                    printf("ok %zu - %s # SKIP %s\n", n, c->id, res.message);
                 skipped++;
                 unmeetable += res.unmeetable;
             } else if (res.xfail && !res.protocol) {
-                printf("not ok %zu - %s # TODO expected failure (xfail list)\n", n, c->id);
+                if (!o.json)
+                    printf("not ok %zu - %s # TODO expected failure (xfail list)\n", n, c->id);
                 xfailed++;
             } else {
                 if (!res.yaml) { /* a protocol failure: the message is the diagnosis */
@@ -716,7 +772,8 @@ int bp_conform_main(int argc, char **argv, const char *self)
                     snprintf(y, sizeof y, "  message: \"%s\"\n  case: \"%s\"\n", m, c->id);
                     res.yaml = strdup(y);
                 }
-                printf("not ok %zu - %s\n  ---\n%s  ...\n", n, c->id, res.yaml);
+                if (!o.json)
+                    printf("not ok %zu - %s\n  ---\n%s  ...\n", n, c->id, res.yaml);
                 failed++;
             }
             fflush(stdout);
@@ -738,6 +795,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
                 fprintf(junit, "</testcase>\n");
             }
             free(res.yaml);
+            json_decref(res.detail);
         }
     bp_child_free(&ch);
     for (size_t i = 0; i < xf.n; i++)
@@ -747,7 +805,15 @@ int bp_conform_main(int argc, char **argv, const char *self)
                 for (size_t ci = 0; ci < fs.files[fi]->ncases; ci++)
                     exists |= strcmp(fs.files[fi]->cases[ci].id, xf.ids[i]) == 0;
             if (!exists) {
-                printf("not ok %zu - xfail list: '%s' is not a case id\n", ++n, xf.ids[i]);
+                if (o.json) {
+                    json_t *line = json_pack("{s:I, s:s, s:s, s:s}", "n", (json_int_t)++n, "id", xf.ids[i],
+                                             "verdict", "fail", "message", "the xfail list names an unknown case id");
+                    char *text = json_dumps(line, JSON_COMPACT);
+                    printf("%s\n", text ? text : "{}");
+                    free(text);
+                    json_decref(line);
+                } else
+                    printf("not ok %zu - xfail list: '%s' is not a case id\n", ++n, xf.ids[i]);
                 failed++;
             }
         }
@@ -758,7 +824,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
             for (size_t i = 0; i < nfailing; i++)
                 fprintf(f, "%s\n", now_failing[i]);
             fclose(f);
-            printf("# wrote %zu expected failures to %s\n", nfailing, o.xfail_path);
+            fprintf(o.json ? stderr : stdout, "# wrote %zu expected failures to %s\n", nfailing, o.xfail_path);
         } else {
             fprintf(stderr, "bpcheck conform: cannot write %s: %s\n", o.xfail_path, strerror(errno));
         }
@@ -784,18 +850,31 @@ int bp_conform_main(int argc, char **argv, const char *self)
         }
         free(junit_buf);
     }
-    printf("1..%zu\n", n);
-    char text[8192];
-    bp_summary_format(&sum, "# ", text, sizeof text);
-    fputs(text, stdout);
-    if (xfailed)
-        printf("# %zu expected failures (xfail list)\n", xfailed);
-    if (used_at)
-        printf("# closest to a bound: an error %.2g x its bound, in %s\n", used, used_at);
-    if (unmeetable)
-        printf("# %zu skipped as unmeetable in %s (no correct implementation in that precision "
-               "can meet them)\n", unmeetable, o.float32 ? "float32" : "float64");
-    printf("%zu passed, %zu failed, %zu skipped\n", passed, failed, skipped);
+    if (o.json) { /* the closing object: the counts and the diagnosis of the run */
+        json_t *end = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "cases", (json_int_t)n, "passed",
+                                (json_int_t)passed, "failed", (json_int_t)failed, "skipped", (json_int_t)skipped,
+                                "xfailed", (json_int_t)xfailed, "unmeetable", (json_int_t)unmeetable,
+                                "summary", bp_summary_json(&sum));
+        if (used_at)
+            json_object_set_new(end, "closest_to_bound", json_pack("{s:f, s:s}", "ratio", used, "id", used_at));
+        char *text = json_dumps(end, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        printf("%s\n", text ? text : "{}");
+        free(text);
+        json_decref(end);
+    } else {
+        printf("1..%zu\n", n);
+        char text[8192];
+        bp_summary_format(&sum, "# ", text, sizeof text);
+        fputs(text, stdout);
+        if (xfailed)
+            printf("# %zu expected failures (xfail list)\n", xfailed);
+        if (used_at)
+            printf("# closest to a bound: an error %.2g x its bound, in %s\n", used, used_at);
+        if (unmeetable)
+            printf("# %zu skipped as unmeetable in %s (no correct implementation in that precision "
+                   "can meet them)\n", unmeetable, o.float32 ? "float32" : "float64");
+        printf("%zu passed, %zu failed, %zu skipped\n", passed, failed, skipped);
+    }
     free(now_failing);
     for (size_t i = 0; i < xf.n; i++)
         free(xf.ids[i]);

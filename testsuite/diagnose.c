@@ -450,3 +450,28 @@ void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_
     PUT("%s  look first at: %s (test %zu, the smallest failing case)\n", prefix, s->look_at, s->look_n);
 #undef PUT
 }
+
+static json_t *tallies_json(const bp_tally *t, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, t[i].key, json_pack("{s:I, s:I}", "failed", (json_int_t)t[i].failed, "cases",
+                                                   (json_int_t)t[i].total));
+    return o;
+}
+
+json_t *bp_summary_json(const bp_summary *s)
+{
+    json_t *hints = json_array();
+    for (size_t i = 0; i < s->nhint; i++)
+        json_array_append_new(hints, json_pack("{s:s, s:I}", "hint", s->hint[i].key, "cases",
+                                               (json_int_t)s->hint[i].failed));
+    json_t *o = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I}", "cases", (json_int_t)s->cases,
+                          "failed", (json_int_t)s->failed, "marginal", (json_int_t)s->marginal, "by_model",
+                          tallies_json(s->model, s->nmodel), "by_regime", tallies_json(s->regime, s->nregime),
+                          "by_depth", tallies_json(s->depth, s->ndepth), "hints", hints, "unnamed",
+                          (json_int_t)s->unnamed);
+    if (s->look_at[0])
+        json_object_set_new(o, "look_at", json_pack("{s:s, s:I}", "id", s->look_at, "n", (json_int_t)s->look_n));
+    return o;
+}

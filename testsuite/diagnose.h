@@ -87,4 +87,7 @@ void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const
  * empty when nothing failed. */
 void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_t len);
 
+/* The same as a JSON object (counts per family, hints with their counts, the case to look at). */
+json_t *bp_summary_json(const bp_summary *s);
+
 #endif

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "tap.h"
 #include "testutil.h"
 
@@ -134,6 +136,32 @@ int main(void)
                            "000:4 / 002:BP1\""),
            "conform: sigma' missing at the output, --deep: each failure's evidence and first wrong "
            "quantity (000:4), and the run's summary (the model, the bug, the case to look at)");
+    free(out);
+
+    /* --format json: one object per case, then one with the counts and the summary */
+    rc = tu_sh(&out, "'%s' conform --format json --impl '%s testsuite/mutants/mutant.py sign' --only "
+               "'quadratic/3-4-2/*'", prog, python);
+    {
+        size_t lines = 0, objects = 0, failing = 0;
+        int closing = 0;
+        for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+            json_t *j = json_loads(line, 0, NULL);
+            lines++;
+            objects += json_is_object(j);
+            json_t *v = json_object_get(j, "verdict");
+            failing += json_is_string(v) && strcmp(json_string_value(v), "fail") == 0 &&
+                       json_is_string(json_object_get(j, "hint")) &&
+                       strncmp(json_string_value(json_object_get(j, "hint")), "sign-flipped:", 13) == 0;
+            json_t *sum = json_object_get(j, "summary"), *h = json_array_get(json_object_get(sum, "hints"), 0);
+            closing |= json_integer_value(json_object_get(j, "failed")) == 6 &&
+                       strncmp(json_string_value(json_object_get(h, "hint")) ? json_string_value(json_object_get(h, "hint")) : "",
+                               "sign-flipped:", 13) == 0;
+            json_decref(j);
+        }
+        tap_ok(rc == 1 && lines == 7 && objects == 7 && failing == 6 && closing,
+               "conform --format json: 6 lines, one JSON object per case (fail, hint sign-flipped), and a "
+               "closing object with the counts and the summary (%zu lines, %zu objects)", lines, objects);
+    }
     free(out);
 
     /* Every mutant is rejected, and named. */
