@@ -259,6 +259,34 @@ int main(void)
     tap_ok(rc == 0, "conform --profile float32: a float32 implementation passes (the float32 bounds)");
     free(out);
 
+    /* a case no float32 implementation can meet: a counted SKIP under --profile float32 */
+    {
+        char dir[] = "/tmp/bpcheck-fx-XXXXXX", path[128];
+        if (!mkdtemp(dir))
+            tap_bail_out("mkdtemp failed");
+        snprintf(path, sizeof path, "%s/unmeetable.json", dir);
+        FILE *uf = fopen(path, "w");
+        fputs("{\"format\": \"bpcheck-fixture/2\", \"generator\": \"t\", \"notes\": {}, \"cases\": [{\"id\": "
+              "\"quadratic/2-1/m1/sum/big\", \"model\": {\"cost\": \"quadratic\", \"sizes\": [2, 1], "
+              "\"reduction\": \"sum\"}, \"params\": {\"W\": [[[1.5, -2]]], \"b\": [[0.5]]}, \"batch\": "
+              "{\"x\": [[1e39, 2]], \"y\": [[0.5]]}, \"eta\": 0.5, \"expected\": {\"cost\": 0.125, \"grad\": "
+              "{\"W\": [[[0, 0]]], \"b\": [[0]]}, \"step\": {\"W\": [[[1.5, -2]]], \"b\": [[0.5]]}, \"z\": "
+              "[[[1.5e39]]], \"a\": [[[1]]], \"delta\": [[[0]]]}, \"flags\": [], \"equations\": [], "
+              "\"tolerance\": {\"float64\": {\"cost\": 1e-16, \"grad\": {\"W\": [[[1e-300, 1e-300]]], \"b\": "
+              "[[1e-300]]}, \"step\": {\"W\": [[[1e-16, 1e-16]]], \"b\": [[1e-16]]}, \"z\": [[[1e24]]], \"a\": "
+              "[[[1e-16]]], \"delta\": [[[1e-300]]]}, \"float32\": {\"unmeetable\": \"batch.x holds 1e+39, beyond "
+              "the largest number of the precision (3.4e+38)\"}}}]}\n", uf);
+        fclose(uf);
+        rc = tu_sh(&out, "'%s' conform --fixtures '%s' --profile float32", prog, dir);
+        tap_ok(rc == 0 && strstr(out, "ok 1 - quadratic/2-1/m1/sum/big # SKIP no correct float32 implementation "
+                                      "can meet this case: batch.x holds 1e+39") &&
+                   strstr(out, "# 1 skipped as unmeetable in float32") && strstr(out, "0 passed, 0 failed, 1 skipped"),
+               "conform --profile float32: a case float32 cannot hold is a SKIP with its reason, counted");
+        free(out);
+        unlink(path);
+        rmdir(dir);
+    }
+
     /* marginal: a gradient a few bounds off is said to be so, with the factor, and unnamed */
     rc = tu_sh(&out, "'%s' conform --impl '%s/variant --variant nudge' --only 'quadratic/*'", prog,
                tu_env("BPCHECK_ADAPTERS"));
