@@ -85,6 +85,15 @@ static void usage(FILE *out)
             "error or unusable input (fixtures, xfail file).\n");
 }
 
+/* v is a or b: 0 or 1; otherwise a message naming the option, and -1 */
+static int one_of(const char *opt, const char *v, const char *a, const char *b)
+{
+    if (strcmp(v, a) == 0 || strcmp(v, b) == 0)
+        return strcmp(v, b) == 0;
+    fprintf(stderr, "bpcheck conform: %s '%s': expected %s or %s\n", opt, v, a, b);
+    return -1;
+}
+
 static int parse_args(int argc, char **argv, opts *o)
 {
     *o = (opts){NULL, NULL, NULL, NULL, {NULL}, 0, 0, 0, 0, 0, NAN, NAN, 60.0, 256};
@@ -136,11 +145,8 @@ static int parse_args(int argc, char **argv, opts *o)
             o->only[o->nonly++] = v;
             break;
         case 3:
-            if (strcmp(v, "float32") && strcmp(v, "float64")) {
-                fprintf(stderr, "bpcheck conform: --profile '%s': expected float64 or float32\n", v);
+            if ((o->float32 = one_of("--profile", v, "float64", "float32")) < 0)
                 return 2;
-            }
-            o->float32 = strcmp(v, "float32") == 0;
             break;
         case 4:
         case 5:
@@ -163,11 +169,8 @@ static int parse_args(int argc, char **argv, opts *o)
         case 7: o->xfail_path = v; break;
         case 8: o->junit_path = v; break;
         case 10:
-            if (strcmp(v, "tap") && strcmp(v, "json")) {
-                fprintf(stderr, "bpcheck conform: --format '%s': expected tap or json\n", v);
+            if ((o->json = one_of("--format", v, "tap", "json")) < 0)
                 return 2;
-            }
-            o->json = strcmp(v, "json") == 0;
             break;
         }
     }

@@ -63,6 +63,9 @@ int main(void)
     rc = tu_sh(&out, "'%s' conform --profile float16", prog);
     tap_ok(rc == 2 && strstr(out, "expected float64 or float32"), "conform: a bad --profile: exit 2");
     free(out);
+    rc = tu_sh(&out, "'%s' conform --format xml", prog);
+    tap_ok(rc == 2 && strstr(out, "--format 'xml': expected tap or json"), "conform: a bad --format: exit 2");
+    free(out);
     rc = tu_sh(&out, "'%s' conform --fixtures /nonexistent/dir", prog);
     tap_ok(rc == 2 && strstr(out, "/nonexistent/dir"), "conform: a missing fixtures directory: exit 2, named");
     free(out);
