@@ -17,6 +17,25 @@
 
 static const char *prog, *python, *helpers;
 
+/* conform on a fixtures directory holding one file, name, with text; extra options in args.
+ * The directory is removed after; returns conform's exit status, its output in *out. */
+static int conform_on_file(char **out, const char *name, const char *text, const char *args)
+{
+    char dir[] = "/tmp/bpcheck-fx-XXXXXX", path[128];
+    if (!mkdtemp(dir))
+        tap_bail_out("mkdtemp failed");
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        tap_bail_out("cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+    int rc = tu_sh(out, "'%s' conform --fixtures '%s' %s", prog, dir, args);
+    unlink(path);
+    rmdir(dir);
+    return rc;
+}
+
 static void hostile(const char *mode, const char *want_summary, const char *want_message)
 {
     char *out;
@@ -69,21 +88,10 @@ int main(void)
     rc = tu_sh(&out, "'%s' conform --fixtures /nonexistent/dir", prog);
     tap_ok(rc == 2 && strstr(out, "/nonexistent/dir"), "conform: a missing fixtures directory: exit 2, named");
     free(out);
-    {
-        char dir[] = "/tmp/bpcheck-fx-XXXXXX", path[128];
-        if (!mkdtemp(dir))
-            tap_bail_out("mkdtemp failed");
-        snprintf(path, sizeof path, "%s/broken.json", dir);
-        FILE *bf = fopen(path, "w");
-        fputs("{\"format\": \"bpcheck-fixture/1\", \"cases\": [", bf);
-        fclose(bf);
-        rc = tu_sh(&out, "'%s' conform --fixtures '%s'", prog, dir);
-        tap_ok(rc == 2 && strstr(out, "broken.json") && strstr(out, "not valid JSON"),
-               "conform: a malformed fixture file: exit 2, naming the file");
-        free(out);
-        unlink(path);
-        rmdir(dir);
-    }
+    rc = conform_on_file(&out, "broken.json", "{\"format\": \"bpcheck-fixture/1\", \"cases\": [", "");
+    tap_ok(rc == 2 && strstr(out, "broken.json") && strstr(out, "not valid JSON"),
+           "conform: a malformed fixture file: exit 2, naming the file");
+    free(out);
 
     /* Hostile implementations: the m1 cases misbehave, the others answer right. */
     hostile("crash", "4 passed, 2 failed, 0 skipped", "killed by SIGSEGV");
@@ -263,32 +271,23 @@ int main(void)
     free(out);
 
     /* a case no float32 implementation can meet: a counted SKIP under --profile float32 */
-    {
-        char dir[] = "/tmp/bpcheck-fx-XXXXXX", path[128];
-        if (!mkdtemp(dir))
-            tap_bail_out("mkdtemp failed");
-        snprintf(path, sizeof path, "%s/unmeetable.json", dir);
-        FILE *uf = fopen(path, "w");
-        fputs("{\"format\": \"bpcheck-fixture/2\", \"generator\": \"t\", \"notes\": {}, \"cases\": [{\"id\": "
-              "\"quadratic/2-1/m1/sum/big\", \"model\": {\"cost\": \"quadratic\", \"sizes\": [2, 1], "
-              "\"reduction\": \"sum\"}, \"params\": {\"W\": [[[1.5, -2]]], \"b\": [[0.5]]}, \"batch\": "
-              "{\"x\": [[1e39, 2]], \"y\": [[0.5]]}, \"eta\": 0.5, \"expected\": {\"cost\": 0.125, \"grad\": "
-              "{\"W\": [[[0, 0]]], \"b\": [[0]]}, \"step\": {\"W\": [[[1.5, -2]]], \"b\": [[0.5]]}, \"z\": "
-              "[[[1.5e39]]], \"a\": [[[1]]], \"delta\": [[[0]]]}, \"flags\": [], \"equations\": [], "
-              "\"tolerance\": {\"float64\": {\"cost\": 1e-16, \"grad\": {\"W\": [[[1e-300, 1e-300]]], \"b\": "
-              "[[1e-300]]}, \"step\": {\"W\": [[[1e-16, 1e-16]]], \"b\": [[1e-16]]}, \"z\": [[[1e24]]], \"a\": "
-              "[[[1e-16]]], \"delta\": [[[1e-300]]]}, \"float32\": {\"unmeetable\": \"batch.x holds 1e+39, beyond "
-              "the largest number of the precision (3.4e+38)\"}}}]}\n", uf);
-        fclose(uf);
-        rc = tu_sh(&out, "'%s' conform --fixtures '%s' --profile float32", prog, dir);
-        tap_ok(rc == 0 && strstr(out, "ok 1 - quadratic/2-1/m1/sum/big # SKIP no correct float32 implementation "
-                                      "can meet this case: batch.x holds 1e+39") &&
-                   strstr(out, "# 1 skipped as unmeetable in float32") && strstr(out, "0 passed, 0 failed, 1 skipped"),
-               "conform --profile float32: a case float32 cannot hold is a SKIP with its reason, counted");
-        free(out);
-        unlink(path);
-        rmdir(dir);
-    }
+    rc = conform_on_file(&out, "unmeetable.json",
+        "{\"format\": \"bpcheck-fixture/2\", \"generator\": \"t\", \"notes\": {}, \"cases\": [{\"id\": "
+        "\"quadratic/2-1/m1/sum/big\", \"model\": {\"cost\": \"quadratic\", \"sizes\": [2, 1], "
+        "\"reduction\": \"sum\"}, \"params\": {\"W\": [[[1.5, -2]]], \"b\": [[0.5]]}, \"batch\": "
+        "{\"x\": [[1e39, 2]], \"y\": [[0.5]]}, \"eta\": 0.5, \"expected\": {\"cost\": 0.125, \"grad\": "
+        "{\"W\": [[[0, 0]]], \"b\": [[0]]}, \"step\": {\"W\": [[[1.5, -2]]], \"b\": [[0.5]]}, \"z\": "
+        "[[[1.5e39]]], \"a\": [[[1]]], \"delta\": [[[0]]]}, \"flags\": [], \"equations\": [], "
+        "\"tolerance\": {\"float64\": {\"cost\": 1e-16, \"grad\": {\"W\": [[[1e-300, 1e-300]]], \"b\": "
+        "[[1e-300]]}, \"step\": {\"W\": [[[1e-16, 1e-16]]], \"b\": [[1e-16]]}, \"z\": [[[1e24]]], \"a\": "
+        "[[[1e-16]]], \"delta\": [[[1e-300]]]}, \"float32\": {\"unmeetable\": \"batch.x holds 1e+39, beyond "
+        "the largest number of the precision (3.4e+38)\"}}}]}\n",
+        "--profile float32");
+    tap_ok(rc == 0 && strstr(out, "ok 1 - quadratic/2-1/m1/sum/big # SKIP no correct float32 implementation "
+                                  "can meet this case: batch.x holds 1e+39") &&
+               strstr(out, "# 1 skipped as unmeetable in float32") && strstr(out, "0 passed, 0 failed, 1 skipped"),
+           "conform --profile float32: a case float32 cannot hold is a SKIP with its reason, counted");
+    free(out);
 
     /* marginal: a gradient a few bounds off is said to be so, with the factor, and unnamed */
     rc = tu_sh(&out, "'%s' conform --impl '%s/variant --variant nudge' --only 'quadratic/*'", prog,
