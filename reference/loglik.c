@@ -53,7 +53,38 @@ ll_net *ll_alloc(size_t L, const size_t *N, const ll_activation *f, bp_error *er
 
 ll_net *ll_alloc_like(const ll_net *net, bp_error *err)
 {
-    return ll_alloc(net->L, net->N, net->f, err);
+    ll_net *c = ll_alloc(net->L, net->N, net->f, err);
+    if (c) {
+        memcpy(c->kind, net->kind, sizeof c->kind);
+        c->slope = net->slope;
+    }
+    return c;
+}
+
+double ll_f(const ll_net *net, size_t l, double z)
+{
+    return net->kind[l] != BP_ACT_DEFAULT ? bp_act_f(net->kind[l], net->slope, z) : net->f->f(z);
+}
+
+double ll_fprime(const ll_net *net, size_t l, double z)
+{
+    return net->kind[l] != BP_ACT_DEFAULT ? bp_act_prime(net->kind[l], net->slope, z)
+                                          : net->f->fprime(z);
+}
+
+/* The name of layer l's f */
+static const char *ll_f_name(const ll_net *net, size_t l)
+{
+    return net->kind[l] != BP_ACT_DEFAULT ? bp_act_name(net->kind[l]) : net->f->name;
+}
+
+/* Is every hidden layer the sigmoid (001:13's system)? */
+static int ll_all_sigmoid(const ll_net *net)
+{
+    for (size_t l = 1; l < net->L; l++)
+        if (strcmp(ll_f_name(net, l), "sigmoid") != 0)
+            return 0;
+    return 1;
 }
 
 void ll_free(ll_net *net)
@@ -129,6 +160,10 @@ int ll_from_canonical(ll_net *out, const bp_model *m, bp_error *err)
                 LL_W(out, l - 1, k + 1, j + 1) = m->W[l][j * K + k]; /* from-to = (to-from)^T */
         }
     }
+    /* the hidden layers' activations (001's f per layer; the output stays sigma, 001:12) */
+    for (size_t l = 1; l < m->L; l++)
+        out->kind[l] = m->act[l];
+    out->slope = m->slope;
     return 0;
 }
 
@@ -245,7 +280,7 @@ int ll_forward(ll_trace *t, const ll_net *net, const double *x, size_t P, bp_err
                     z += LL_W(net, l, n, n1) * LL_A(t, p, l, n);
                 LL_Z(t, p, l + 1, n1) = z;
                 /* a^{p,l+1} = f(z^{p,l+1}); the output is h = sigma(z^{p,L}) (001:12) */
-                LL_A(t, p, l + 1, n1) = l + 1 == L ? bp_sigmoid(z) : net->f->f(z);
+                LL_A(t, p, l + 1, n1) = l + 1 == L ? bp_sigmoid(z) : ll_f(net, l + 1, z);
             }
         }
     }
@@ -328,7 +363,7 @@ void ll_backward_point(double **D, const ll_net *net, const ll_trace *t, const d
                 double a = LL_A(t, p, l - 1, nm);
                 fprime = a * (1.0 - a);
             } else {
-                fprime = net->f->fprime(LL_Z(t, p, l - 1, nm));
+                fprime = ll_fprime(net, l - 1, LL_Z(t, p, l - 1, nm));
             }
             /* 001:7  dc/dz^{p,l-1}_{n_{l-1}} = sum_{n_l} dc/dz^{p,l}_{n_l}
              *                                 * dz^{p,l}_{n_l}/dz^{p,l-1}_{n_{l-1}},
@@ -349,9 +384,10 @@ static int ll_system(ll_net *grad, double *C, ll_trace *trace, const ll_net *net
     size_t L = net->L, NL = net->N[L];
     if (grad->L != L || memcmp(grad->N, net->N, (L + 1) * sizeof *net->N) != 0)
         return bp_fail(err, "001: the gradient's shape differs from the network's");
-    if (sigmoid_form && net->f != &ll_sigmoid)
-        return bp_fail(err, "001:13 is the sigmoid system; the network's f is %s",
-                       net->f->name);
+    for (size_t l = 1; sigmoid_form && l < L; l++)
+        if (strcmp(ll_f_name(net, l), "sigmoid") != 0)
+            return bp_fail(err, "001:13 is the sigmoid system; the network's f is %s in layer %zu",
+                           ll_f_name(net, l), l);
     ll_trace *t = trace ? trace : ll_trace_alloc(net, P, err);
     double **D = t ? ll_scratch_alloc(net, err) : NULL;
     if (!D || ll_forward(t, net, x, P, err)) {
@@ -434,7 +470,7 @@ int ll_backprop_summed(ll_net *grad, double *C, double **dz, const ll_net *net, 
                 double s = 0.0;
                 for (size_t nl = 1; nl <= net->N[l]; nl++)
                     s += LL_W(net, l - 1, nm, nl) * D[l][nl];
-                D[l - 1][nm] = net->f->fprime(LL_Z(t, p, l - 1, nm)) * s;
+                D[l - 1][nm] = ll_fprime(net, l - 1, LL_Z(t, p, l - 1, nm)) * s;
             }
         }
     }
@@ -473,7 +509,7 @@ int ll_backprop_one_output(ll_net *grad, double *C, const ll_net *net, const dou
             if (l < 2)
                 break;
             for (size_t nm = 1; nm <= net->N[l - 1]; nm++) {
-                double fprime = net->f->fprime(LL_Z(t, p, l - 1, nm)), s;
+                double fprime = ll_fprime(net, l - 1, LL_Z(t, p, l - 1, nm)), s;
                 if (l == L) {
                     /* 001:11  dc^p/dz^{p,L-1}_{n_{L-1}} = f'(z^{p,L-1}_{n_{L-1}}) w^{L-1}_{n_{L-1} 1}
                      * dc^p/dz^{p,L}_1: one term, as printed */
@@ -518,7 +554,7 @@ int ll_backprop_two_layer(ll_net *grad, double *C, const ll_net *net, const doub
             for (size_t n1 = 1; n1 <= N1; n1++) {
                 /* 001:14  dc^p_{n_2}/dz^{p,1}_{n_1} = f'(z^{p,1}_{n_1})
                  *         sum_{n_l=1}^{N_2} w^1_{n_1 n_l} dc^p_{n_2}/dz^{p,2}_{n_l}: one term */
-                double d1 = net->f->fprime(LL_Z(t, p, 1, n1)) * LL_W(net, 1, n1, n2) * dc_dz2;
+                double d1 = ll_fprime(net, 1, LL_Z(t, p, 1, n1)) * LL_W(net, 1, n1, n2) * dc_dz2;
                 /* 001:14  dC/dw^0_{0 n_1} = sum_p sum_{n_2} dc^p_{n_2}/dz^{p,1}_{n_1} */
                 LL_W(grad, 0, 0, n1) += d1;
                 for (size_t q = 1; q <= Q; q++)
@@ -536,7 +572,7 @@ int ll_closed_form_221(ll_net *grad_w0, const ll_net *net, const double *x, cons
                        size_t P, size_t p_last, bp_error *err)
 {
     if (net->L != 2 || net->N[0] != 2 || net->N[1] != 2 || net->N[2] != 1 ||
-        net->f != &ll_sigmoid)
+        !ll_all_sigmoid(net))
         return bp_fail(err, "001:15 is the 2-2-1 sigmoid network");
     if (p_last > P)
         return bp_fail(err, "001:15: the sum runs to p = %zu but there are only P = %zu data "
@@ -569,6 +605,8 @@ int ll_closed_form_221(ll_net *grad_w0, const ll_net *net, const double *x, cons
 
 static int ll_check_batch(const bp_model *params, const bp_batch *batch, bp_error *err)
 {
+    if (bp_acts_check(params, BP_LOGLIK, err))
+        return -1;
     if (batch->n_in != params->n[0] || batch->n_out != params->n[params->L])
         return bp_fail(err, "batch: x and y have %zu and %zu columns; the model needs %zu and %zu",
                        batch->n_in, batch->n_out, params->n[0], params->n[params->L]);

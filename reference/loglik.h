@@ -36,12 +36,20 @@ typedef struct {
     size_t L;                          /* layers 0..L */
     size_t N[BP_MAX_LAYERS + 1];       /* N_l */
     const ll_activation *f;            /* hidden layers 1..L-1 */
+    /* a layer's own activation where kind[l] is not BP_ACT_DEFAULT (the canonical model's
+     * activations, ll_from_canonical), with leaky-relu's slope */
+    bp_act kind[BP_MAX_LAYERS + 1];
+    double slope;
     double *w[BP_MAX_LAYERS];          /* w[l], l = 0..L-1: (N_l + 1) x N_{l+1} row-major */
     size_t nparams;
     double *mem;                       /* w[0], w[1], ... contiguous: nparams doubles */
 } ll_net;
 
 /* w^l_{i j} with i = n_l in 0..N_l (0: the bias) and j = n_{l+1} in 1..N_{l+1} */
+/* f and f' of hidden layer l: the layer's kind, or the network's f */
+double ll_f(const ll_net *net, size_t l, double z);
+double ll_fprime(const ll_net *net, size_t l, double z);
+
 #define LL_W(net, l, i, j) ((net)->w[l][(size_t)(i) * (net)->N[(l) + 1] + (size_t)(j) - 1])
 
 /* z^{p,l}_{n} and a^{p,l}_{n} for p = 1..P, n = 1..N_l; a^{p,l}_0 = 1 (the bias's input) */

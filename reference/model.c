@@ -85,6 +85,7 @@ bp_model *bp_model_alloc(size_t L, const size_t *n, bp_error *err)
         return NULL;
     }
     m->L = L;
+    m->slope = BP_LEAKY_SLOPE;
     m->nparams = nparams;
     m->theta = theta;
     size_t off = 0;
@@ -102,7 +103,128 @@ bp_model *bp_model_alloc(size_t L, const size_t *n, bp_error *err)
 
 bp_model *bp_model_alloc_like(const bp_model *m, bp_error *err)
 {
-    return bp_model_alloc(m->L, m->n, err);
+    bp_model *c = bp_model_alloc(m->L, m->n, err);
+    if (c)
+        bp_acts_copy(c, m);
+    return c;
+}
+
+void bp_acts_copy(bp_model *dst, const bp_model *src)
+{
+    memcpy(dst->act, src->act, sizeof dst->act);
+    dst->slope = src->slope;
+}
+
+bp_act bp_layer_act(const bp_model *m, bp_cost cost, size_t l)
+{
+    if (m->act[l] != BP_ACT_DEFAULT)
+        return m->act[l];
+    return l == m->L && cost == BP_CROSS_ENTROPY ? BP_ACT_SOFTMAX : BP_ACT_SIGMOID;
+}
+
+int bp_acts_canonical(const bp_model *m, bp_cost cost)
+{
+    for (size_t l = 1; l <= m->L; l++) {
+        bp_act f = bp_layer_act(m, cost, l);
+        if (f != (l == m->L && cost == BP_CROSS_ENTROPY ? BP_ACT_SOFTMAX : BP_ACT_SIGMOID))
+            return 0;
+    }
+    return 1;
+}
+
+int bp_acts_check(const bp_model *m, bp_cost cost, bp_error *err)
+{
+    for (size_t l = 1; l <= m->L; l++) {
+        bp_act f = bp_layer_act(m, cost, l);
+        if (f >= BP_NACTS)
+            return bp_fail(err, "activations[%zu]: unknown activation %d", l - 1, (int)f);
+        if (l < m->L && f == BP_ACT_SOFTMAX)
+            return bp_fail(err, "activations[%zu]: softmax is an output activation; hidden "
+                                "layers take sigmoid, tanh, relu, leaky-relu or identity",
+                           l - 1);
+        if (l == m->L && cost == BP_LOGLIK && f != BP_ACT_SIGMOID)
+            return bp_fail(err, "activations[%zu]: the loglik output is sigmoid (its cost takes "
+                                "ln a and ln(1 - a)), not %s",
+                           l - 1, bp_act_name(f));
+        if (l == m->L && cost == BP_CROSS_ENTROPY && f != BP_ACT_SOFTMAX)
+            return bp_fail(err, "activations[%zu]: the cross-entropy output is softmax, not %s",
+                           l - 1, bp_act_name(f));
+        if (l == m->L && cost == BP_QUADRATIC && f == BP_ACT_SOFTMAX)
+            return bp_fail(err, "activations[%zu]: a quadratic output is elementwise (sigmoid, "
+                                "tanh, relu, leaky-relu or identity), not softmax",
+                           l - 1);
+    }
+    if (!isfinite(m->slope))
+        return bp_fail(err, "leaky_slope: %g is not finite", m->slope);
+    return 0;
+}
+
+int bp_acts_parse(const char *s, bp_model *m, bp_error *err)
+{
+    size_t l = 1;
+    const char *p = s;
+    char name[32];
+    int slope_set = 0;
+    while (1) {
+        size_t len = strcspn(p, ",");
+        if (l > m->L)
+            return bp_fail(err, "activations: more than the %zu the sizes give (one per layer "
+                                "after the input)",
+                           m->L);
+        if (len == 0 || len >= sizeof name)
+            return bp_fail(err, "activations: entry %zu is %s; expected sigmoid, tanh, relu, "
+                                "leaky-relu[:SLOPE], identity or softmax",
+                           l, len ? "too long" : "empty");
+        memcpy(name, p, len);
+        name[len] = '\0';
+        char *colon = strchr(name, ':');
+        if (colon) {
+            *colon = '\0';
+            char *end;
+            errno = 0;
+            double v = strtod(colon + 1, &end);
+            if (strcmp(name, "leaky-relu") || end == colon + 1 || *end || errno ||
+                !isfinite(v))
+                return bp_fail(err, "activations: '%s:%s'; only leaky-relu takes a slope, as "
+                                    "leaky-relu:0.01",
+                               name, colon + 1);
+            if (slope_set && v != m->slope)
+                return bp_fail(err, "activations: two leaky-relu slopes (%g and %g); one slope "
+                                    "serves every leaky layer",
+                               m->slope, v);
+            m->slope = v, slope_set = 1;
+        }
+        bp_act f = bp_act_lookup(name);
+        if (f == BP_NACTS || f == BP_ACT_DEFAULT)
+            return bp_fail(err, "activations: unknown activation '%s' (expected sigmoid, tanh, "
+                                "relu, leaky-relu, identity or softmax)",
+                           name);
+        m->act[l++] = f;
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    if (l != m->L + 1)
+        return bp_fail(err, "activations: %zu given; the sizes have %zu layers after the input",
+                       l - 1, m->L);
+    return 0;
+}
+
+char *bp_acts_format(const bp_model *m, bp_cost cost, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t l = 1; l <= m->L && off < len; l++) {
+        bp_act f = bp_layer_act(m, cost, l);
+        int w = f == BP_ACT_LEAKY_RELU
+                    ? snprintf(buf + off, len - off, "%s%s:%g", l > 1 ? "," : "", bp_act_name(f),
+                               m->slope)
+                    : snprintf(buf + off, len - off, "%s%s", l > 1 ? "," : "", bp_act_name(f));
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+    return buf;
 }
 
 void bp_model_free(bp_model *m)

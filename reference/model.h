@@ -18,6 +18,8 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "activation.h"
+
 #define BP_MAX_LAYERS 64              /* L at most (weight layers) */
 #define BP_MAX_WIDTH 1000000u         /* n_l at most */
 #define BP_MAX_PARAMS (1u << 28)      /* 2 GiB of doubles: the largest model we allocate */
@@ -49,11 +51,31 @@ typedef struct {
     double *theta;                    /* the one allocation, nparams doubles */
     double *W[BP_MAX_LAYERS + 1];     /* W[l] -> theta, (n_l, n_{l-1}); W[0] = NULL */
     double *b[BP_MAX_LAYERS + 1];     /* b[l] -> theta, (n_l); b[0] = NULL */
+    /* the activation of each layer l = 1..L (act[0] unused), and leaky-relu's slope;
+     * BP_ACT_DEFAULT everywhere (what bp_model_alloc gives) is the cost's canonical model */
+    bp_act act[BP_MAX_LAYERS + 1];
+    double slope;
 } bp_model;
 
-/* Sizes n[0..L]; parameters set to zero. NULL (and err) on absurd sizes or no memory. */
+/* The activation layer l (1..L) uses under cost: m->act[l], or where that is BP_ACT_DEFAULT the
+ * canonical model's (sigmoid; softmax at a cross-entropy output). */
+bp_act bp_layer_act(const bp_model *m, bp_cost cost, size_t l);
+/* Does every layer use the canonical model's activation? */
+int bp_acts_canonical(const bp_model *m, bp_cost cost);
+/* Check the activations against the cost: hidden layers take sigmoid, tanh, relu, leaky-relu
+ * or identity; the output of quadratic any of those, of loglik sigmoid (001:12 takes ln a and
+ * ln(1 - a)), of cross-entropy softmax (004:7); a leaky slope is finite. */
+int bp_acts_check(const bp_model *m, bp_cost cost, bp_error *err);
+/* "tanh,relu,identity" (one per layer 1..L; "leaky-relu:0.2" also sets the slope) into
+ * m->act and m->slope. */
+int bp_acts_parse(const char *s, bp_model *m, bp_error *err);
+/* The resolved list as "sigmoid,sigmoid,softmax" (leaky-relu with its slope) into buf. */
+char *bp_acts_format(const bp_model *m, bp_cost cost, char *buf, size_t len);
+void bp_acts_copy(bp_model *dst, const bp_model *src); /* act[] and slope */
+
+/* Sizes n[0..L]; parameters set to zero, activations BP_ACT_DEFAULT. NULL (and err) on absurd sizes or no memory. */
 bp_model *bp_model_alloc(size_t L, const size_t *n, bp_error *err);
-bp_model *bp_model_alloc_like(const bp_model *m, bp_error *err);
+bp_model *bp_model_alloc_like(const bp_model *m, bp_error *err); /* activations too */
 void bp_model_free(bp_model *m);
 
 /* Check sizes n[0..L] (L from 1 to BP_MAX_LAYERS, each n_l from 1 to BP_MAX_WIDTH, at most

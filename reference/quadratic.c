@@ -10,7 +10,7 @@
 #include "activation.h"
 
 void quad_feedforward_layer(double *z, double *a, const double *w, const double *b,
-                            const double *a_prev, size_t J, size_t K)
+                            const double *a_prev, size_t J, size_t K, bp_act f, double slope)
 {
     /* w is (J,K) row-major; b, z, a are (J); a_prev is (K) */
     for (size_t j = 0; j < J; j++) {
@@ -19,8 +19,8 @@ void quad_feedforward_layer(double *z, double *a, const double *w, const double 
         for (size_t k = 0; k < K; k++)
             s += w[j * K + k] * a_prev[k];
         z[j] = s + b[j];
-        /* 000:1  a^l_j = sigma(z^l_j) */
-        a[j] = bp_sigmoid(z[j]);
+        /* 000:1  a^l_j = sigma(z^l_j), with the layer's f in place of sigma */
+        a[j] = bp_act_f(f, slope, z[j]);
     }
 }
 
@@ -36,18 +36,18 @@ double quad_cost_sample(const double *a, const double *y, size_t J)
 }
 
 void quad_output_error(double *delta, const double *a, const double *y, const double *z,
-                       size_t J)
+                       size_t J, bp_act f, double slope)
 {
     for (size_t j = 0; j < J; j++) {
         /* 002:BP1  grad_a C for C = 1/2 ||y - a||^2 is dC/da^L_j = a^L_j - y_j */
         double dC_da = a[j] - y[j];
-        /* 000:4  delta^L_j = (a^L_j - y_j) sigma'(z^L_j) */
-        delta[j] = dC_da * bp_sigmoid_prime(z[j]);
+        /* 000:4  delta^L_j = (a^L_j - y_j) sigma'(z^L_j)  (f'(z^L_j) for the output's f) */
+        delta[j] = dC_da * bp_act_prime(f, slope, z[j]);
     }
 }
 
 void quad_backprop_error(double *delta, const double *w_next, const double *delta_next,
-                         const double *z, size_t J, size_t I)
+                         const double *z, size_t J, size_t I, bp_act f, double slope)
 {
     /* w_next is W^{l+1}, (I,J) row-major: w_next[i*J + j] = w^{l+1}_ij */
     for (size_t j = 0; j < J; j++) {
@@ -56,7 +56,7 @@ void quad_backprop_error(double *delta, const double *w_next, const double *delt
         for (size_t i = 0; i < I; i++)
             s += w_next[i * J + j] * delta_next[i];
         /* 000:5, 002:BP2  delta^l_j = (sum_i w^{l+1}_ij delta^{l+1}_i) sigma'(z^l_j) */
-        delta[j] = s * bp_sigmoid_prime(z[j]);
+        delta[j] = s * bp_act_prime(f, slope, z[j]);
     }
 }
 
@@ -78,6 +78,8 @@ void quad_grad_w(double *dw, const double *delta, const double *a_prev, size_t J
 
 static int check_batch(const bp_model *params, const bp_batch *batch, bp_error *err)
 {
+    if (bp_acts_check(params, BP_QUADRATIC, err))
+        return -1;
     if (batch->n_in != params->n[0])
         return bp_fail(err, "batch: x has %zu columns; the model's input layer has %zu",
                        batch->n_in, params->n[0]);
@@ -100,7 +102,8 @@ static void forward_sample(bp_trace *t, const bp_model *params, const bp_batch *
         size_t J = params->n[l], K = params->n[l - 1];
         /* 002:ff  z^l = w^l a^{l-1} + b^l, a^l = sigma(z^l) */
         quad_feedforward_layer(t->z[l] + p * J, t->a[l] + p * J, params->W[l], params->b[l],
-                               t->a[l - 1] + p * K, J, K);
+                               t->a[l - 1] + p * K, J, K, bp_layer_act(params, BP_QUADRATIC, l),
+                               params->slope);
     }
 }
 
@@ -151,12 +154,13 @@ int quad_backprop(bp_model *grad, double *cost, bp_trace *trace, const bp_model 
          * sample, which is 000:3's dC_x/dz^l_j (the tests perturb z to check it) */
         quad_output_error(t->delta[L] + p * params->n[L], t->a[L] + p * params->n[L],
                           batch->y + p * batch->n_out, t->z[L] + p * params->n[L],
-                          params->n[L]);
+                          params->n[L], bp_layer_act(params, BP_QUADRATIC, L), params->slope);
         /* 002:alg step 4  backpropagate, l = L-1 .. 1 */
         for (size_t l = L - 1; l >= 1; l--) {
             size_t J = params->n[l], I = params->n[l + 1];
             quad_backprop_error(t->delta[l] + p * J, params->W[l + 1], t->delta[l + 1] + p * I,
-                                t->z[l] + p * J, J, I);
+                                t->z[l] + p * J, J, I, bp_layer_act(params, BP_QUADRATIC, l),
+                                params->slope);
         }
         /* 002:alg step 5  output: the gradient, summed over the samples */
         for (size_t l = 1; l <= L; l++) {

@@ -49,6 +49,9 @@ int q003_from_canonical(q003_params *out, const bp_model *m, bp_error *err)
 {
     if (q003_check(out, m, err))
         return -1;
+    if (!bp_acts_canonical(m, BP_QUADRATIC))
+        return bp_fail(err, "003 mapping: 003's network is sigmoid throughout (003:sig); this "
+                            "model declares other activations");
     size_t n[3] = {out->n0, out->n1, out->n2};
     double *W[3] = {NULL, out->W1, out->W2}, *b[3] = {NULL, out->b1, out->b2};
     for (size_t l = 1; l <= 2; l++) {

@@ -101,11 +101,13 @@ double sce_dz_da(double w_ki)
     return w_ki;
 }
 
-void sce_sigmoid_factor(double *e, const double *z, const double *dC_da, size_t I)
+void sce_sigmoid_factor(double *e, const double *z, const double *dC_da, size_t I, bp_act f,
+                        double slope)
 {
     for (size_t i = 0; i < I; i++)
-        /* 004:sig  da_i/dz_i = sigma'(z_i) = sigma(z_i)(1 - sigma(z_i)), times dC/da_i */
-        e[i] = bp_sigmoid_prime(z[i]) * dC_da[i];
+        /* 004:sig  da_i/dz_i = sigma'(z_i) = sigma(z_i)(1 - sigma(z_i)), times dC/da_i
+         * (f'(z_i) for the layer's own f) */
+        e[i] = bp_act_prime(f, slope, z[i]) * dC_da[i];
 }
 
 void sce_softmax_factor(double *e, const double *a, const double *dC_da, size_t I)
@@ -162,7 +164,9 @@ void sce_forward(sce_work *w, const bp_model *params, const double *x)
         sce_weighted_input(w->z[l], params->W[l], params->b[l], w->a[l - 1], I, J);
         if (l < L)
             for (size_t i = 0; i < I; i++)
-                w->a[l][i] = bp_sigmoid(w->z[l][i]); /* sigmoid hidden layers */
+                /* sigmoid hidden layers (or the layer's own activation) */
+                w->a[l][i] = bp_act_f(bp_layer_act(params, BP_CROSS_ENTROPY, l), params->slope,
+                                      w->z[l][i]);
         else
             sce_softmax(w->a[L], w->z[L], I); /* the softmax output layer */
     }
@@ -198,7 +202,8 @@ void sce_backward_chain(bp_model *grad, sce_work *w, const bp_model *params, con
         if (l == L)
             sce_softmax_factor(w->e[l], w->a[l], w->dC_da[l], I);
         else
-            sce_sigmoid_factor(w->e[l], w->z[l], w->dC_da[l], I);
+            sce_sigmoid_factor(w->e[l], w->z[l], w->dC_da[l], I,
+                               bp_layer_act(params, BP_CROSS_ENTROPY, l), params->slope);
         chain_layer_gradient(grad, w, l);
         if (l == 1)
             break;
@@ -237,10 +242,11 @@ void sce_backward_simplified(bp_model *grad, sce_work *w, const bp_model *params
     }
     for (size_t l = L - 1; l >= 1; l--) {
         size_t I = params->n[l], J = params->n[l - 1];
+        bp_act f = bp_layer_act(params, BP_CROSS_ENTROPY, l); /* sigma, or the layer's own */
         for (size_t i = 0; i < I; i++) {
             /* 004:sig  sigma'(z^l) = sigma(z^l) ⊙ (1 - sigma(z^l));
              * 004:11  dC/db^l = sigma'(z^l) ⊙ dC/da^l */
-            w->e[l][i] = bp_sigmoid_prime(w->z[l][i]) * w->dC_da[l][i];
+            w->e[l][i] = bp_act_prime(f, params->slope, w->z[l][i]) * w->dC_da[l][i];
             grad->b[l][i] += w->e[l][i];
             for (size_t j = 0; j < J; j++)
                 /* 004:10  dC/dw^l = (sigma'(z^l) ⊙ dC/da^l) . (a^{l-1})^T */
@@ -260,6 +266,8 @@ void sce_backward_simplified(bp_model *grad, sce_work *w, const bp_model *params
 
 static int sce_check_batch(const bp_model *params, const bp_batch *batch, bp_error *err)
 {
+    if (bp_acts_check(params, BP_CROSS_ENTROPY, err))
+        return -1;
     if (batch->n_in != params->n[0] || batch->n_out != params->n[params->L])
         return bp_fail(err, "batch: x and y have %zu and %zu columns; the model needs %zu and %zu",
                        batch->n_in, batch->n_out, params->n[0], params->n[params->L]);

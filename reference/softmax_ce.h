@@ -43,10 +43,11 @@ double sce_dz_db(void);
 double sce_dz_da(double w_ki);
 
 /* The last two factors of 004:1 and 004:2, da^l_i/dz^l_i * dC/da^l_i, for a whole layer:
- *   sigmoid layer (004:sig): e_i = sigma'(z_i) dC/da_i;
+ *   sigmoid layer (004:sig): e_i = sigma'(z_i) dC/da_i (f'(z_i) for a layer with its own f);
  *   softmax layer (the honest replacement): e_k = sum_i da_i/dz_k dC/da_i with the Jacobian
  *   da_i/dz_k = a_i (delta_ik - a_k). */
-void sce_sigmoid_factor(double *e, const double *z, const double *dC_da, size_t I);
+void sce_sigmoid_factor(double *e, const double *z, const double *dC_da, size_t I, bp_act f,
+                        double slope);
 void sce_softmax_factor(double *e, const double *a, const double *dC_da, size_t I);
 
 /* Per-sample workspace: z, a, dC/da and e = dC/dz for every layer. */

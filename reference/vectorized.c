@@ -19,6 +19,8 @@ static int vec_check(bp_cost model, const bp_model *params, const bp_batch *batc
                      bp_error *err)
 {
     size_t NL = params->n[params->L];
+    if (bp_acts_check(params, model, err))
+        return -1;
     if (batch->n_in != params->n[0] || batch->n_out != NL)
         return bp_fail(err, "batch: x and y have %zu and %zu columns; the model needs %zu and %zu",
                        batch->n_in, batch->n_out, params->n[0], NL);
@@ -35,14 +37,32 @@ static int vec_check(bp_cost model, const bp_model *params, const bp_batch *batc
     return 0;
 }
 
-/* The output activation of one sample (row): sigmoid, or softmax for cross-entropy. */
-static void output_activation(bp_cost model, double *a, const double *z, size_t n)
+/* The output activation of one sample (row): softmax for cross-entropy, else the output
+ * layer's elementwise f (sigmoid by default). */
+static void output_activation(bp_cost model, const bp_model *params, double *a, const double *z,
+                              size_t n)
 {
     if (model == BP_CROSS_ENTROPY)
         sce_softmax(a, z, n);
     else
         for (size_t j = 0; j < n; j++)
-            a[j] = bp_sigmoid(z[j]);
+            a[j] = bp_act_f(bp_layer_act(params, model, params->L), params->slope, z[j]);
+}
+
+/* a = f(z) and d *= f'(z) for a hidden layer l, one row of n */
+static void hidden_activation(bp_cost model, const bp_model *params, size_t l, double *a,
+                              const double *z, size_t n)
+{
+    bp_act f = bp_layer_act(params, model, l);
+    for (size_t j = 0; j < n; j++)
+        a[j] = bp_act_f(f, params->slope, z[j]); /* 000:1  a^l = sigma(z^l) */
+}
+static void hidden_prime(bp_cost model, const bp_model *params, size_t l, double *d,
+                         const double *z, size_t n)
+{
+    bp_act f = bp_layer_act(params, model, l);
+    for (size_t j = 0; j < n; j++)
+        d[j] *= bp_act_prime(f, params->slope, z[j]); /* ⊙ sigma'(z^l) */
 }
 
 /* The cost of one sample from its output z, a and target y. */
@@ -66,13 +86,14 @@ static double sample_cost(bp_cost model, const double *z, const double *a, const
 }
 
 /* The output error delta^L = dC_x/dz^L of one sample. */
-static void output_error(bp_cost model, double *d, const double *z, const double *a,
-                         const double *y, size_t n)
+static void output_error(bp_cost model, const bp_model *params, double *d, const double *z,
+                         const double *a, const double *y, size_t n)
 {
+    bp_act f = bp_layer_act(params, model, params->L);
     for (size_t j = 0; j < n; j++)
         switch (model) {
         case BP_QUADRATIC: /* 000:4 002:BP1 003:d2  delta^L = (a^L - y) ⊙ sigma'(z^L) */
-            d[j] = (a[j] - y[j]) * bp_sigmoid_prime(z[j]);
+            d[j] = (a[j] - y[j]) * bp_act_prime(f, params->slope, z[j]);
             break;
         case BP_LOGLIK: /* 001:12 negated: a - y, without cancellation (loglik.c) */
             d[j] = -ll_dc_dzL(y[j], z[j]);
@@ -140,10 +161,9 @@ static void vec_forward(bp_cost model, vec_work *w, const bp_model *params, cons
         for (size_t p = 0; p < m; p++) {
             double *z = gsl_matrix_ptr(w->Z[l], p, 0), *a = gsl_matrix_ptr(w->A[l], p, 0);
             if (l < L)
-                for (size_t j = 0; j < params->n[l]; j++)
-                    a[j] = bp_sigmoid(z[j]); /* 000:1  a^l = sigma(z^l) */
+                hidden_activation(model, params, l, a, z, params->n[l]);
             else
-                output_activation(model, a, z, NL);
+                output_activation(model, params, a, z, NL);
         }
     }
 }
@@ -160,7 +180,7 @@ static double vec_batch(bp_cost model, vec_work *w, const bp_model *params,
         const double *z = gsl_matrix_const_ptr(w->Z[L], p, 0);
         const double *a = gsl_matrix_const_ptr(w->A[L], p, 0), *y = batch->y + p * NL;
         total += sample_cost(model, z, a, y, NL);
-        output_error(model, gsl_matrix_ptr(w->D[L], p, 0), z, a, y, NL);
+        output_error(model, params, gsl_matrix_ptr(w->D[L], p, 0), z, a, y, NL);
     }
     for (size_t l = L - 1; l >= 1; l--) {
         gsl_matrix_const_view W = gsl_matrix_const_view_array(params->W[l + 1], params->n[l + 1],
@@ -171,8 +191,7 @@ static double vec_batch(bp_cost model, vec_work *w, const bp_model *params,
         for (size_t p = 0; p < m; p++) {
             double *d = gsl_matrix_ptr(w->D[l], p, 0);
             const double *z = gsl_matrix_const_ptr(w->Z[l], p, 0);
-            for (size_t j = 0; j < params->n[l]; j++)
-                d[j] *= bp_sigmoid_prime(z[j]);
+            hidden_prime(model, params, l, d, z, params->n[l]);
         }
     }
     return total;
@@ -262,13 +281,12 @@ int vec_gradient_per_sample(bp_cost model, bp_model *grad, double *cost,
             gsl_vector_memcpy(z[l], &b.vector);
             gsl_blas_dgemv(CblasNoTrans, 1.0, &W.matrix, a[l - 1], 1.0, z[l]);
             if (l < L)
-                for (size_t j = 0; j < params->n[l]; j++)
-                    a[l]->data[j] = bp_sigmoid(z[l]->data[j]);
+                hidden_activation(model, params, l, a[l]->data, z[l]->data, params->n[l]);
             else
-                output_activation(model, a[L]->data, z[L]->data, NL);
+                output_activation(model, params, a[L]->data, z[L]->data, NL);
         }
         total += sample_cost(model, z[L]->data, a[L]->data, y, NL);
-        output_error(model, d[L]->data, z[L]->data, a[L]->data, y, NL);
+        output_error(model, params, d[L]->data, z[L]->data, a[L]->data, y, NL);
         for (size_t l = L; l >= 1; l--) {
             gsl_matrix_view gW = gsl_matrix_view_array(grad->W[l], params->n[l], params->n[l - 1]);
             gsl_vector_view gb = gsl_vector_view_array(grad->b[l], params->n[l]);
@@ -282,8 +300,7 @@ int vec_gradient_per_sample(bp_cost model, bp_model *grad, double *cost,
                                                                   params->n[l - 1]);
             /* 000:5  delta^{l-1} = ((w^l)^T delta^l) ⊙ sigma'(z^{l-1}) */
             gsl_blas_dgemv(CblasTrans, 1.0, &W.matrix, d[l], 0.0, d[l - 1]);
-            for (size_t j = 0; j < params->n[l - 1]; j++)
-                d[l - 1]->data[j] *= bp_sigmoid_prime(z[l - 1]->data[j]);
+            hidden_prime(model, params, l - 1, d[l - 1]->data, z[l - 1]->data, params->n[l - 1]);
         }
     }
     if (red == BP_MEAN) {

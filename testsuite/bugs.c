@@ -42,13 +42,13 @@ const bp_bug bp_bugs[] = {
     /* activation derivatives */
     {"sigma-prime-of-a", "activation derivatives", "000:4, 000:5, 004:sig",
      "sigma'(a) for sigma'(z): the derivative evaluated at the activation",
-     "reference/quadratic.c ||| delta[j] = dC_da * bp_sigmoid_prime(z[j]); ||| delta[j] = dC_da * bp_sigmoid_prime(a[j]);"},
+     "reference/quadratic.c ||| delta[j] = dC_da * bp_act_prime(f, slope, z[j]); ||| delta[j] = dC_da * bp_act_prime(f, slope, a[j]);"},
     {"no-sigma-prime-output", "activation derivatives", "000:4",
      "sigma' missing at the output: delta^L = a - y for the quadratic cost",
-     "reference/quadratic.c ||| delta[j] = dC_da * bp_sigmoid_prime(z[j]); ||| delta[j] = dC_da;"},
+     "reference/quadratic.c ||| delta[j] = dC_da * bp_act_prime(f, slope, z[j]); ||| delta[j] = dC_da;"},
     {"no-sigma-prime-hidden", "activation derivatives", "000:5",
      "sigma' missing in the hidden layers: delta^l = (W^{l+1})^T delta^{l+1}",
-     "reference/quadratic.c ||| delta[j] = s * bp_sigmoid_prime(z[j]); ||| delta[j] = s;"},
+     "reference/quadratic.c ||| delta[j] = s * bp_act_prime(f, slope, z[j]); ||| delta[j] = s;"},
     {"sigma-prime-layer-above", "activation derivatives", "000:5",
      "sigma' of layer l+1 in the recursion for delta^l: the derivative of the wrong layer", NULL},
     {"sigma-prime-on-top", "activation derivatives", "001:12, 004:7",
@@ -133,8 +133,16 @@ static double lut_sigmoid(double z)
     return s0 + (t - lo) * (s1 - s0);
 }
 
-static double act(const pass_ctx *x, double z, int hidden)
+/* layer l's activation f (the bug models are stated for the sigmoid; another f is taken as
+ * declared, with the bugs that make sense for it) */
+static double act(const pass_ctx *x, const bp_model *P, bp_cost cost, size_t l, double z)
 {
+    bp_act f = bp_layer_act(P, cost, l);
+    int hidden = l < P->L;
+    if (hidden && is(x, "tanh-hidden") && f != BP_ACT_TANH)
+        return tanh(z);
+    if (f != BP_ACT_SIGMOID)
+        return bp_act_f(f, P->slope, z);
     if (hidden && is(x, "tanh-hidden"))
         return tanh(z);
     if (is(x, "lut-sigmoid"))
@@ -143,8 +151,15 @@ static double act(const pass_ctx *x, double z, int hidden)
 }
 
 /* the derivative of the activation at layer l's z (or, for one bug, at its a) */
-static double act_prime(const pass_ctx *x, double z, double a, int hidden)
+static double act_prime(const pass_ctx *x, const bp_model *P, bp_cost cost, size_t l, double z,
+                        double a)
 {
+    bp_act f = bp_layer_act(P, cost, l);
+    int hidden = l < P->L;
+    if (hidden && is(x, "tanh-hidden") && f != BP_ACT_TANH)
+        return 1.0 - a * a;
+    if (f != BP_ACT_SIGMOID)
+        return bp_act_prime(f, P->slope, is(x, "sigma-prime-of-a") ? a : z);
     if (hidden && is(x, "tanh-hidden"))
         return 1.0 - a * a;
     if (is(x, "lut-sigmoid"))
@@ -233,7 +248,7 @@ static void pass(const pass_ctx *x, const bp_case *c, const bp_model *P0, double
                     a[j] = R(x, a[j] / s);
             } else {
                 for (size_t j = 0; j < J; j++)
-                    a[j] = R(x, act(x, z[j], l < L));
+                    a[j] = R(x, act(x, P, c->cost, l, z[j]));
             }
         }
     }
@@ -251,7 +266,7 @@ static void pass(const pass_ctx *x, const bp_case *c, const bp_model *P0, double
             if (c->cost == BP_QUADRATIC) {
                 e = (a[j] - y[j]) * (is(x, "factor-2") ? 2.0 : 1.0);
                 if (!is(x, "no-sigma-prime-output"))
-                    e *= act_prime(x, z[j], a[j], 0);
+                    e *= act_prime(x, P, c->cost, L, z[j], a[j]);
             } else if (c->cost == BP_CROSS_ENTROPY && is(x, "diagonal-jacobian")) {
                 e = -y[j] * (1.0 - a[j]);
             } else {
@@ -299,13 +314,13 @@ static void pass(const pass_ctx *x, const bp_case *c, const bp_model *P0, double
                     double w = is(x, "w-not-transposed") ? P->W[l][k * K + j] : P->W[l][j * K + k];
                     double dj = t->delta[l][p * J + j];
                     if (is(x, "sigma-prime-layer-above"))
-                        dj *= act_prime(x, t->z[l][p * J + j], t->a[l][p * J + j], l < L);
+                        dj *= act_prime(x, P, c->cost, l, t->z[l][p * J + j], t->a[l][p * J + j]);
                     s += w * dj;
                 }
                 double zk = t->z[l - 1][p * K + k], ak = t->a[l - 1][p * K + k];
                 double sp = is(x, "no-sigma-prime-hidden") || is(x, "sigma-prime-layer-above")
                                 ? 1.0
-                                : act_prime(x, zk, ak, 1);
+                                : act_prime(x, P, c->cost, l - 1, zk, ak);
                 t->delta[l - 1][p * K + k] = skip ? 0.0 : R(x, s * sp);
             }
     }

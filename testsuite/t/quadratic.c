@@ -32,7 +32,8 @@ static double cost_of_z(const double *zlj, void *ptr)
     const bp_model *m = c->params;
     memcpy(c->a_prev, c->batch->x + c->p * m->n[0], m->n[0] * sizeof(double));
     for (size_t l = 1; l <= m->L; l++) {
-        quad_feedforward_layer(c->z, c->a, m->W[l], m->b[l], c->a_prev, m->n[l], m->n[l - 1]);
+        quad_feedforward_layer(c->z, c->a, m->W[l], m->b[l], c->a_prev, m->n[l], m->n[l - 1],
+                               BP_ACT_SIGMOID, 0.0);
         if (l == c->l) {
             c->z[c->j] = zlj[0];
             c->a[c->j] = bp_sigmoid(zlj[0]);
