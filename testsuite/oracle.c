@@ -23,6 +23,7 @@
 #define T_DIV(a, b) ((a) / (b))
 #define T_EXP(a) exp(a)
 #define T_LOG1P(a) log1p(a)
+#define T_TANH(a) tanh(a)
 #define T_RE(a) (a)
 #include "oracle_template.h"
 #undef T
@@ -34,6 +35,7 @@
 #undef T_DIV
 #undef T_EXP
 #undef T_LOG1P
+#undef T_TANH
 #undef T_RE
 
 /* ---- T = double complex: the complex step ------------------------------------------------ */
@@ -56,6 +58,7 @@ static double complex cx_log1p(double complex z)
 #define T_DIV(a, b) ((a) / (b))
 #define T_EXP(a) cexp(a)
 #define T_LOG1P(a) cx_log1p(a)
+#define T_TANH(a) ctanh(a)
 #define T_RE(a) creal(a)
 #include "oracle_template.h"
 #undef T
@@ -67,6 +70,7 @@ static double complex cx_log1p(double complex z)
 #undef T_DIV
 #undef T_EXP
 #undef T_LOG1P
+#undef T_TANH
 #undef T_RE
 
 /* ---- T = dual numbers: forward-mode automatic differentiation ---------------------------- */
@@ -82,6 +86,11 @@ or_dual or_dual_exp(or_dual a)
 {
     double e = exp(a.v);
     return (or_dual){e, a.d * e};
+}
+or_dual or_dual_tanh(or_dual a)
+{
+    double t = tanh(a.v), e = exp(-2.0 * fabs(a.v));
+    return (or_dual){t, a.d * 4.0 * e / ((1.0 + e) * (1.0 + e))}; /* sech^2, no cancellation */
 }
 or_dual or_dual_log1p(or_dual a) { return (or_dual){log1p(a.v), a.d / (1.0 + a.v)}; }
 or_dual or_dual_sin(or_dual a) { return (or_dual){sin(a.v), a.d * cos(a.v)}; }
@@ -105,6 +114,7 @@ double or_dual_1d(or_dual (*f)(or_dual), double x)
 #define T_DIV(a, b) or_dual_div((a), (b))
 #define T_EXP(a) or_dual_exp(a)
 #define T_LOG1P(a) or_dual_log1p(a)
+#define T_TANH(a) or_dual_tanh(a)
 #define T_RE(a) ((a).v)
 #include "oracle_template.h"
 #undef T
@@ -116,6 +126,7 @@ double or_dual_1d(or_dual (*f)(or_dual), double x)
 #undef T_DIV
 #undef T_EXP
 #undef T_LOG1P
+#undef T_TANH
 #undef T_RE
 
 double or_cost_real(bp_cost model, const bp_model *params, const bp_batch *b,

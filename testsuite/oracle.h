@@ -38,6 +38,7 @@ or_dual or_dual_mul(or_dual a, or_dual b);
 or_dual or_dual_div(or_dual a, or_dual b);
 or_dual or_dual_exp(or_dual a);
 or_dual or_dual_log1p(or_dual a);
+or_dual or_dual_tanh(or_dual a);
 or_dual or_dual_sin(or_dual a);
 
 /* f'(x) of a function of one variable by the complex step and by dual numbers: the oracles on

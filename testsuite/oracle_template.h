@@ -4,14 +4,18 @@
  * apart. No include guard: it is a template.
  *
  * The includer defines T, TN(name) (a per-type function name), and the operations
- * T_LIFT(double), T_ADD, T_SUB, T_MUL, T_DIV, T_EXP, T_LOG1P and T_RE (the real part, used only
- * for branch decisions, never in a value: the function stays analytic on each piece).
+ * T_LIFT(double), T_ADD, T_SUB, T_MUL, T_DIV, T_EXP, T_LOG1P, T_TANH and T_RE (the real part,
+ * used only for branch decisions, never in a value: the function stays analytic on each piece;
+ * relu and leaky-relu branch on it, so they are exact away from 0 and take the left derivative
+ * at 0, as activation.h states).
  *
  * TN(cost_perturbed) evaluates the cost with ONE quantity moved by eps: a weight W^l[j][k], a
  * bias b^l[j], or z^l_j of one sample p itself. With reuse it starts from the cached real
- * forward pass (a bp_trace): a change in layer l leaves every layer below l unchanged, and a
- * change in W^l[j][k] or b^l[j] changes only z^l_j, so layer l costs one update and only the
- * layers above it are recomputed. Without reuse it runs the whole forward pass in T. */
+ * forward pass (a bp_trace) and updates incrementally: a change in layer l leaves every layer
+ * below l unchanged; a change in W^l[j][k] or b^l[j] moves only z^l_j, hence only a^l_j, so
+ * z^{l+1} moves by the column W^{l+1}[:, j] times the change of a^l_j (n_{l+1} products, not
+ * n_{l+1} n_l), and only the layers above l+1 are recomputed whole. Without reuse it runs the
+ * whole forward pass in T. */
 
 static T TN(sigmoid)(T z)
 {
@@ -20,6 +24,23 @@ static T TN(sigmoid)(T z)
         return T_DIV(T_LIFT(1.0), T_ADD(T_LIFT(1.0), T_EXP(T_SUB(T_LIFT(0.0), z))));
     T e = T_EXP(z);
     return T_DIV(e, T_ADD(T_LIFT(1.0), e));
+}
+
+/* a = f(z) for layer l's elementwise activation */
+static T TN(act)(const bp_model *m, bp_cost model, size_t l, T z)
+{
+    switch (bp_layer_act(m, model, l)) {
+    case BP_ACT_TANH:
+        return T_TANH(z);
+    case BP_ACT_RELU:
+        return T_RE(z) > 0.0 ? z : T_LIFT(0.0);
+    case BP_ACT_LEAKY_RELU:
+        return T_RE(z) > 0.0 ? z : T_MUL(T_LIFT(m->slope), z);
+    case BP_ACT_IDENTITY:
+        return z;
+    default:
+        return TN(sigmoid)(z);
+    }
 }
 
 static T TN(softplus)(T x)
@@ -31,12 +52,12 @@ static T TN(softplus)(T x)
 }
 
 /* The cost of one sample from its output-layer z (n entries) and target y. */
-static T TN(sample_cost)(bp_cost model, const T *z, const double *y, size_t n)
+static T TN(sample_cost)(bp_cost model, const bp_model *m, const T *z, const double *y, size_t n)
 {
     T c = T_LIFT(0.0);
     if (model == BP_QUADRATIC) {
-        for (size_t j = 0; j < n; j++) { /* 1/2 (y - sigma(z))^2 */
-            T d = T_SUB(T_LIFT(y[j]), TN(sigmoid)(z[j]));
+        for (size_t j = 0; j < n; j++) { /* 1/2 (y - f(z))^2, f the output's (sigma) */
+            T d = T_SUB(T_LIFT(y[j]), TN(act)(m, model, m->L, z[j]));
             c = T_ADD(c, T_MUL(T_LIFT(0.5), T_MUL(d, d)));
         }
     } else if (model == BP_LOGLIK) {
@@ -76,37 +97,57 @@ T TN(cost_perturbed)(bp_cost model, const bp_model *params, const bp_batch *b,
         return T_LIFT(NAN);
     }
     size_t first = tgt->kind == OR_Z ? tgt->p : 0, last = tgt->kind == OR_Z ? tgt->p + 1 : b->m;
+    size_t tl = tgt->l, tj = tgt->j;
     T total = T_LIFT(0.0);
     for (size_t p = first; p < last; p++) {
-        size_t l0 = reuse ? tgt->l : 1;
-        /* the layer below the first one computed: cached, or the input */
-        size_t K0 = params->n[l0 - 1];
-        const double *below = reuse ? cache->a[l0 - 1] + p * K0 : b->x + p * K0;
-        for (size_t k = 0; k < K0; k++)
-            prev[k] = T_LIFT(below[k]);
+        size_t l0 = 1;
+        if (reuse) {
+            /* the one change: dz^l_j = eps a^{l-1}_k, eps, or eps on z itself */
+            size_t J = params->n[tl], Kp = params->n[tl - 1];
+            T dz = tgt->kind == OR_WEIGHT ? T_MUL(eps, T_LIFT(cache->a[tl - 1][p * Kp + tgt->k]))
+                                          : eps;
+            T zj = T_ADD(T_LIFT(cache->z[tl][p * J + tj]), dz);
+            if (tl == L) {
+                for (size_t j = 0; j < J; j++)
+                    cur[j] = T_LIFT(cache->z[L][p * J + j]);
+                cur[tj] = zj;
+                l0 = L + 1; /* nothing left to compute */
+            } else {
+                /* z^{l+1} = z^{l+1} as it was + W^{l+1}[:, j] (f(z^l_j + dz) - a^l_j) */
+                size_t I = params->n[tl + 1];
+                T da = T_SUB(TN(act)(params, model, tl, zj), T_LIFT(cache->a[tl][p * J + tj]));
+                for (size_t i = 0; i < I; i++)
+                    cur[i] = T_ADD(T_LIFT(cache->z[tl + 1][p * I + i]),
+                                   T_MUL(T_LIFT(params->W[tl + 1][i * J + tj]), da));
+                l0 = tl + 2;
+                if (l0 <= L)
+                    for (size_t i = 0; i < I; i++)
+                        prev[i] = TN(act)(params, model, tl + 1, cur[i]);
+            }
+        } else {
+            for (size_t k = 0; k < params->n[0]; k++)
+                prev[k] = T_LIFT(b->x[p * params->n[0] + k]);
+        }
         for (size_t l = l0; l <= L; l++) {
             size_t J = params->n[l], K = params->n[l - 1];
             for (size_t j = 0; j < J; j++) {
-                if (reuse && l == tgt->l) {
-                    cur[j] = T_LIFT(cache->z[l][p * J + j]); /* z^l as it was */
-                } else {
-                    T s = T_LIFT(params->b[l][j]);
-                    for (size_t k = 0; k < K; k++)
-                        s = T_ADD(s, T_MUL(T_LIFT(params->W[l][j * K + k]), prev[k]));
-                    cur[j] = s;
-                }
+                T s = T_LIFT(params->b[l][j]);
+                for (size_t k = 0; k < K; k++)
+                    s = T_ADD(s, T_MUL(T_LIFT(params->W[l][j * K + k]), prev[k]));
+                cur[j] = s;
             }
-            if (l == tgt->l) {
-                /* the one change: dz^l_j = eps a^{l-1}_k, eps, or eps on z itself */
+            if (!reuse && l == tl) {
+                /* the one change, in the whole pass */
                 T dz = tgt->kind == OR_WEIGHT ? T_MUL(eps, prev[tgt->k]) : eps;
-                cur[tgt->j] = T_ADD(cur[tgt->j], dz);
+                cur[tj] = T_ADD(cur[tj], dz);
             }
             if (l == L)
                 break;
             for (size_t j = 0; j < J; j++)
-                prev[j] = TN(sigmoid)(cur[j]);
+                prev[j] = TN(act)(params, model, l, cur[j]);
         }
-        total = T_ADD(total, TN(sample_cost)(model, cur, b->y + p * params->n[L], params->n[L]));
+        total = T_ADD(total, TN(sample_cost)(model, params, cur, b->y + p * params->n[L],
+                                             params->n[L]));
     }
     free(prev), free(cur);
     return red == BP_MEAN ? T_DIV(total, T_LIFT((double)b->m)) : total;
