@@ -23,8 +23,10 @@
 #include "derivations.h"
 #include "child.h"
 #include "fixture.h"
+#include "generate.h"
 #include "gradcheck.h"
 #include "model.h"
+#include "mpref.h"
 #include "oracle.h"
 #include "tolerance.h"
 #include "train.h"
@@ -46,11 +48,14 @@ static int cmd_conform(int argc, char **argv);
 static int cmd_serve(int argc, char **argv);
 static int cmd_tolerances(int argc, char **argv);
 static int cmd_bugs(int argc, char **argv);
+static int cmd_fixtures(int argc, char **argv);
 static int cmd_derivations(int argc, char **argv) { return bp_derivations_main(argc, argv); }
 
 static const bp_command commands[] = {
     {"bugs", "list the bug models the diagnosis can name (the catalogue)", cmd_bugs},
     {"conform", "run an implementation against the golden fixtures (the main job)", cmd_conform},
+    {"fixtures", "write exact fixtures for your own network (sizes, activations, batch)",
+     cmd_fixtures},
     {"help", "show this help, or a command's help", cmd_help},
     {"derivations", "check every equation of the five documents on its own (TAP, report)",
      cmd_derivations},
@@ -313,6 +318,138 @@ static int cmd_serve(int argc, char **argv)
         return help ? 0 : 2;
     }
     return bp_adapter_reference(stdin, stdout);
+}
+
+/* ---- bpcheck fixtures -------------------------------------------------------------------- */
+
+static void fixtures_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: bpcheck fixtures --model COST --sizes N0,...,NL -o FILE [--batch B]\n"
+            "                        [--activations LIST] [--reduction sum|mean] [--regime NAME]\n"
+            "                        [--seed S] [--eta X]\n"
+            "\n"
+            "Write one exact golden-value case for your own network, with its per-entry\n"
+            "tolerances for float64 and float32, as a fixture file (fixtures/FORMAT.md) that\n"
+            "'bpcheck conform --fixtures FILE' runs. The generator is the one of the bundled\n"
+            "fixtures: every expected value is computed in MPFR at 2048 bits and rounded once.\n"
+            "\n"
+            "  --model COST        quadratic, loglik or cross-entropy\n"
+            "  --sizes LIST        the layer sizes n_0,...,n_L, e.g. 784,100,10\n"
+            "  -o, --output FILE   where to write the fixture\n"
+            "  --batch B           samples in the batch (default 32)\n"
+            "  --activations LIST  one per layer after the input: sigmoid, tanh, relu,\n"
+            "                      leaky-relu[:SLOPE] (default slope 0.01), identity, softmax\n"
+            "                      (default: sigmoid, and softmax at a cross-entropy output)\n"
+            "  --reduction R       sum or mean (default mean)\n"
+            "  --regime NAME       the inputs (default typical): typical, inputs-2.385,\n"
+            "                      zero-inputs, saturated-30, saturated-100, saturated-800,\n"
+            "                      near-zero-gradient, soft-targets, hard-targets,\n"
+            "                      logits-1000-one-hot, logits-1000-soft, kink-at-zero,\n"
+            "                      kink-near-zero (fixtures/FORMAT.md, \"Flags\")\n"
+            "  --seed S            seed the random inputs with S (default: a hash of the id,\n"
+            "                      so the same options give the same file on any machine)\n"
+            "  --eta X             the learning rate of the expected step (default 0.5)\n"
+            "\n"
+            "Exit status: 0 written, 2 usage error or a case that cannot be built.\n");
+}
+
+static int cmd_fixtures(int argc, char **argv)
+{
+    const char *model = NULL, *sizes = NULL, *out = NULL, *batch = "32", *acts = NULL,
+               *red = "mean", *regime = "typical", *seed = NULL, *eta = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fixtures_usage(stdout);
+            return 0;
+        }
+        int r = 0;
+        if ((r = opt_value(argc, argv, &i, "--model", &model)) ||
+            (r = opt_value(argc, argv, &i, "--sizes", &sizes)) ||
+            (r = opt_value(argc, argv, &i, "--output", &out)) ||
+            (r = opt_value(argc, argv, &i, "-o", &out)) ||
+            (r = opt_value(argc, argv, &i, "--batch", &batch)) ||
+            (r = opt_value(argc, argv, &i, "--activations", &acts)) ||
+            (r = opt_value(argc, argv, &i, "--reduction", &red)) ||
+            (r = opt_value(argc, argv, &i, "--regime", &regime)) ||
+            (r = opt_value(argc, argv, &i, "--seed", &seed)) ||
+            (r = opt_value(argc, argv, &i, "--eta", &eta))) {
+            if (r < 0)
+                return 2;
+            continue;
+        }
+        fprintf(stderr, "bpcheck fixtures: unknown argument '%s'\n", a);
+        fixtures_usage(stderr);
+        return 2;
+    }
+    if (!model || !sizes || !out) {
+        fprintf(stderr, "bpcheck fixtures: %s is required\nTry 'bpcheck fixtures --help'.\n",
+                !model ? "--model" : !sizes ? "--sizes" : "-o FILE");
+        return 2;
+    }
+    bp_gen_spec s;
+    memset(&s, 0, sizeof s);
+    s.slope = BP_LEAKY_SLOPE;
+    bp_error err;
+    bp_model *probe = NULL;
+    if (bp_cost_parse(model, &s.cost, &err) || bp_sizes_parse(sizes, &s.L, s.n, &err) ||
+        bp_reduction_parse(red, &s.red, &err) || bp_regime_parse(regime, &s.regime, &err)) {
+        fprintf(stderr, "bpcheck fixtures: %s\n", err.msg);
+        return 2;
+    }
+    if (parse_count("fixtures", "--batch", batch, BP_MAX_BATCH, &s.m))
+        return 2;
+    if (seed) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(seed, &end, 10);
+        if (*seed < '0' || *seed > '9' || *end || errno || v > 0xffffffffULL) {
+            fprintf(stderr, "bpcheck fixtures: --seed '%s': expected an integer from 0 to "
+                            "4294967295\n", seed);
+            return 2;
+        }
+        s.seeded = 1, s.seed = (unsigned long)v;
+    }
+    if (acts) {
+        if (!(probe = bp_model_alloc(s.L, s.n, &err)) || bp_acts_parse(acts, probe, &err)) {
+            fprintf(stderr, "bpcheck fixtures: %s\n", err.msg);
+            bp_model_free(probe);
+            return 2;
+        }
+        memcpy(s.act, probe->act, sizeof s.act);
+        s.slope = probe->slope;
+        bp_model_free(probe);
+    }
+    double eta_v = 0.5;
+    if (eta) {
+        char *end;
+        eta_v = strtod(eta, &end);
+        if (end == eta || *end || !isfinite(eta_v)) {
+            fprintf(stderr, "bpcheck fixtures: --eta '%s': expected a finite number\n", eta);
+            return 2;
+        }
+    }
+    s.eta = eta_v;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bp_case c;
+    if (bp_gen_case(&s, &c, &err)) {
+        fprintf(stderr, "bpcheck fixtures: %s\n", err.msg);
+        mp_done();
+        return 2;
+    }
+    int rc = bp_gen_write(out, &c, 1, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc)
+        fprintf(stderr, "bpcheck fixtures: %s\n", err.msg);
+    else
+        printf("%s: 1 case, %s, %zu parameters, batch %zu; float32: %s (%.1f s)\n", out, c.id,
+               c.params->nparams, s.m, c.bounds[BP_FLOAT32] ? "meetable" : c.unmeetable[BP_FLOAT32],
+               (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    bp_case_clear(&c);
+    mp_done();
+    return rc ? 2 : 0;
 }
 
 /* ---- bpcheck bugs ------------------------------------------------------------------------ */

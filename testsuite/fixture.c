@@ -3,6 +3,7 @@
 #include "fixture.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -136,6 +137,38 @@ static int sizes_from(json_t *arr, size_t *L, size_t n[BP_MAX_LAYERS + 1], const
     return 0;
 }
 
+/* model.activations (optional: one name per layer after the input) and model.leaky_slope
+ * (optional, where a layer is leaky-relu) into m */
+static int activations_from(bp_model *m, bp_cost cost, json_t *model, const char *what,
+                            bp_error *err)
+{
+    json_t *acts = json_object_get(model, "activations"), *v;
+    if (acts) {
+        if (!json_is_array(acts) || json_array_size(acts) != m->L)
+            return bp_fail(err, "%s: field 'model.activations' must list %zu names, one per layer "
+                                "after the input",
+                           what, m->L);
+        for (size_t l = 1; l <= m->L; l++) {
+            v = json_array_get(acts, l - 1);
+            bp_act f = json_is_string(v) ? bp_act_lookup(json_string_value(v)) : BP_NACTS;
+            if (f == BP_NACTS || f == BP_ACT_DEFAULT)
+                return bp_fail(err, "%s: field 'model.activations[%zu]' must be one of sigmoid, "
+                                    "tanh, relu, leaky-relu, identity, softmax",
+                               what, l - 1);
+            m->act[l] = f;
+        }
+    }
+    if ((v = json_object_get(model, "leaky_slope"))) {
+        if (!json_is_number(v) || !isfinite(json_number_value(v)))
+            return bp_fail(err, "%s: field 'model.leaky_slope' must be a finite number", what);
+        m->slope = json_number_value(v);
+    }
+    bp_error e2;
+    if (bp_acts_check(m, cost, &e2))
+        return bp_fail(err, "%s: model.%s", what, e2.msg);
+    return 0;
+}
+
 int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error *err)
 {
     memset(c, 0, sizeof *c);
@@ -159,6 +192,8 @@ int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error 
         sizes_from(v, &L, n, what, err))
         return -1;
     if (!(c->params = bp_model_alloc(L, n, err)))
+        return -1;
+    if (activations_from(c->params, c->cost, model, what, err))
         return -1;
     if (!(v = field(obj, "params", JSON_OBJECT, what, "", err)) ||
         bp_params_from_json(c->params, v, what, "params", err))
@@ -492,6 +527,17 @@ static int name_cmp(const void *a, const void *b)
 int bp_fixture_load_dir(bp_fixture_set *fs, const char *dir, bp_error *err)
 {
     fs->files = NULL, fs->nfiles = 0;
+    struct stat st;
+    if (stat(dir, &st) == 0 && S_ISREG(st.st_mode)) { /* one file: `bpcheck fixtures -o FILE` */
+        if (!(fs->files = calloc(1, sizeof *fs->files)))
+            return bp_fail(err, "out of memory");
+        if (!(fs->files[0] = bp_fixture_load(dir, err))) {
+            free(fs->files), fs->files = NULL;
+            return -1;
+        }
+        fs->nfiles = 1;
+        return 0;
+    }
     DIR *d = opendir(dir);
     if (!d)
         return bp_fail(err, "cannot open the fixtures directory %s: %s", dir, strerror(errno));
@@ -597,6 +643,19 @@ json_t *bp_case_to_json(const bp_case *c, int with_expected)
                           bp_reduction_name(c->red), "params", bp_json_params(c->params), "batch",
                           "x", bp_json_matrix(c->batch->x, m, c->batch->n_in), "y",
                           bp_json_matrix(c->batch->y, m, c->batch->n_out), "eta", c->eta);
+    if (o && !bp_acts_canonical(c->params, c->cost)) {
+        /* the activations, one per layer after the input, where they are not the model's own
+         * (a file without them means the canonical model's: format /1 and the first 211 cases) */
+        json_t *model = json_object_get(o, "model"), *acts = json_array();
+        for (size_t l = 1; l <= c->params->L; l++)
+            json_array_append_new(acts, json_string(bp_act_name(bp_layer_act(c->params, c->cost, l))));
+        json_object_set_new(model, "activations", acts);
+        for (size_t l = 1; l <= c->params->L; l++)
+            if (bp_layer_act(c->params, c->cost, l) == BP_ACT_LEAKY_RELU) {
+                json_object_set_new(model, "leaky_slope", json_real(c->params->slope));
+                break;
+            }
+    }
     if (!with_expected || !o)
         return o;
     /* json_pack fails (NULL) when a value is NULL, i.e. not finite; so does set_new */

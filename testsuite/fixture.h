@@ -64,7 +64,7 @@ bp_fixture *bp_fixture_load(const char *path, bp_error *err);
 void bp_fixture_free(bp_fixture *f);
 void bp_case_clear(bp_case *c);
 
-/* Every DIR/NAME.json, in name order (at most 256 files). Non-zero with err on the first file that
+/* Every DIR/NAME.json, in name order (at most 256 files), or the one file DIR names. Non-zero with err on the first file that
  * cannot be read, or when there is none. */
 typedef struct {
     bp_fixture **files;

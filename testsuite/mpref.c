@@ -30,6 +30,59 @@ static void mp_sigma_prime_of_a(mpfr_t r, const mpfr_t a)
     mpfr_clear(t);
 }
 
+/* a = f(z) for an elementwise activation, exactly as defined (activation.h) */
+static void mp_act(mpfr_t a, const mpfr_t z, bp_act f, double slope)
+{
+    switch (f) {
+    case BP_ACT_TANH:
+        mpfr_tanh(a, z, R);
+        break;
+    case BP_ACT_RELU:
+        if (mpfr_sgn(z) > 0)
+            mpfr_set(a, z, R);
+        else
+            mpfr_set_zero(a, 1);
+        break;
+    case BP_ACT_LEAKY_RELU:
+        if (mpfr_sgn(z) > 0)
+            mpfr_set(a, z, R);
+        else
+            mpfr_mul_d(a, z, slope, R);
+        break;
+    case BP_ACT_IDENTITY:
+        mpfr_set(a, z, R);
+        break;
+    default:
+        mp_sigmoid(a, z);
+    }
+}
+
+/* r = f'(z) from z and a = f(z): a (1 - a) for the sigmoid, 1 - a^2 for tanh, the left
+ * derivative at the kinks (relu'(0) = 0, leaky'(0) = slope) */
+static void mp_act_prime(mpfr_t r, const mpfr_t z, const mpfr_t a, bp_act f, double slope)
+{
+    switch (f) {
+    case BP_ACT_TANH:
+        mpfr_sqr(r, a, R);
+        mpfr_ui_sub(r, 1, r, R);
+        break;
+    case BP_ACT_RELU:
+        mpfr_set_ui(r, mpfr_sgn(z) > 0 ? 1 : 0, R);
+        break;
+    case BP_ACT_LEAKY_RELU:
+        if (mpfr_sgn(z) > 0)
+            mpfr_set_ui(r, 1, R);
+        else
+            mpfr_set_d(r, slope, R);
+        break;
+    case BP_ACT_IDENTITY:
+        mpfr_set_ui(r, 1, R);
+        break;
+    default:
+        mp_sigma_prime_of_a(r, a);
+    }
+}
+
 double mp_model(bp_model *grad, bp_model *gabs, const bp_model *m, const bp_batch *b,
                 bp_cost cost, bp_reduction red)
 {
@@ -75,7 +128,7 @@ double mp_evaluate(const bp_model *m, const bp_batch *b, bp_cost cost, bp_reduct
                 }
                 mpfr_set(AT(z, l, j), s, R);
                 if (l < L || cost != BP_CROSS_ENTROPY)
-                    mp_sigmoid(AT(a, l, j), s);
+                    mp_act(AT(a, l, j), s, bp_layer_act(m, cost, l), m->slope);
             }
         }
         if (cost == BP_CROSS_ENTROPY) {
@@ -142,9 +195,11 @@ double mp_evaluate(const bp_model *m, const bp_batch *b, bp_cost cost, bp_reduct
                 mpfr_add_ui(t, AT(a, L, k), 1, R);
                 mpfr_mul(AT(da, L, k), t, sumy, R);
             } else {
-                mp_sigma_prime_of_a(t, AT(a, L, k));
+                mp_act_prime(t, AT(z, L, k), AT(a, L, k), bp_layer_act(m, cost, L), m->slope);
                 mpfr_mul(AT(d, L, k), dCda[k], t, R);
-                mpfr_add_d(AT(da, L, k), AT(a, L, k), fabs(y[k]), R);
+                mpfr_abs(t, t, R); /* (a leaky slope may be negative) */
+                mpfr_abs(AT(da, L, k), AT(a, L, k), R);
+                mpfr_add_d(AT(da, L, k), AT(da, L, k), fabs(y[k]), R);
                 if (cost == BP_QUADRATIC)
                     mpfr_mul(AT(da, L, k), AT(da, L, k), t, R);
             }
@@ -175,9 +230,11 @@ double mp_evaluate(const bp_model *m, const bp_batch *b, bp_cost cost, bp_reduct
                     mpfr_mul_d(t, AT(da, l, j), fabs(m->W[l][j * K + k]), R);
                     mpfr_add(sa, sa, t, R);
                 }
-                mp_sigma_prime_of_a(t, AT(a, l - 1, k));
+                mp_act_prime(t, AT(z, l - 1, k), AT(a, l - 1, k), bp_layer_act(m, cost, l - 1),
+                             m->slope);
                 mpfr_mul(AT(d, l - 1, k), s, t, R);
                 mpfr_mul(AT(da, l - 1, k), sa, t, R);
+                mpfr_abs(AT(da, l - 1, k), AT(da, l - 1, k), R);
             }
         }
         if (trace)

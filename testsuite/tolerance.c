@@ -111,6 +111,71 @@ typedef struct {
     double u, tiny, in, E, Es, Esp;
 } ctx;
 
+/* One neuron of an elementwise layer: from the exact z and a = f(z) (the trace) and the bound
+ * ez on the computed z, the exact f'(z) into *s, and the bounds on the computed a and f'(z)
+ * into *ea and *es (fixtures/FORMAT.md, "Activations"). */
+static void elementwise(const ctx *x, bp_act f, double slope, double z, double a, double ez,
+                        double *s, double *ea, double *es)
+{
+    double u = x->u, tiny = x->tiny;
+    switch (f) {
+    case BP_ACT_TANH: {
+        /* tanh' = sech^2 z = 4 e^{-2|z|} / (1 + e^{-2|z|})^2; |d ln sech^2 t / dt| =
+         * 2 |tanh t| <= 2, so on [z - ez, z + ez] |tanh'| <= s e^{2 ez}, and |tanh''| =
+         * 2 sech^2 |tanh| <= 2 s e^{2 ez} */
+        double e2 = EXP(-2.0 * fabs(z)), sv = 4.0 * e2 / ((1.0 + e2) * (1.0 + e2));
+        *s = sv;
+        double pa = through(2.0 * ez, sv / 2.0, 1.0) * 2.0; /* ez s e^{2 ez}, capped at 2 */
+        /* tanh evaluated by a library (E relative) or from exponentials, (e^{2z} - 1) /
+         * (e^{2z} + 1) or 2 sigma(2z) - 1, whose error is E_sigma ABSOLUTE near z = 0 */
+        *ea = pa + x->Es * (1.0 + pa) + tiny;
+        /* tanh' stably (sech^2: E_sigma' relative), or as 1 - a^2 from the computed a, whose
+         * error ea passes through d(1 - a^2)/da = -2a whole: absolute near |a| = 1 */
+        double ps = fmin(2.0 * through(2.0 * ez, sv / 2.0, 1.0), 1.0);
+        double stable = x->Esp * (sv + ps);
+        double aa = fabs(a) + *ea;
+        double textbook = 2.0 * fabs(a) * *ea + *ea * *ea + 2.0 * u * (aa * aa + 1.0);
+        *es = ps + fmax(stable, textbook) + 2.0 * tiny;
+        return;
+    }
+    case BP_ACT_RELU:
+    case BP_ACT_LEAKY_RELU: {
+        /* exact arithmetic away from the kink; the slope's product rounds (u) and the slope
+         * itself is rounded into the precision (in). Where the computed z can lie on either
+         * side of 0 (ez >= |z|, ez > 0) f' may be either branch's: the bound is the jump. */
+        double lo = f == BP_ACT_RELU ? 0.0 : slope, lip = fmax(1.0, fabs(lo));
+        *s = z > 0.0 ? 1.0 : lo;
+        int sure = ez < fabs(z) || ez == 0.0;
+        *es = sure ? 0.0 : fabs(1.0 - lo);
+        if (sure && z > 0.0)
+            *ea = ez; /* a = z */
+        else if (sure && f == BP_ACT_RELU)
+            *ea = 0.0; /* a = 0 exactly */
+        else
+            *ea = lip * ez + (x->in + u) * (fabs(a) + lip * ez) + tiny;
+        return;
+    }
+    case BP_ACT_IDENTITY:
+        *s = 1.0, *es = 0.0, *ea = ez;
+        return;
+    default: {
+        double sv = a * one_minus_sigma(z); /* sigma'(z), exact to a few ulps */
+        *s = sv;
+        /* a = sigma(z^): the propagated error, then sigma's own (E_sigma relative) */
+        double pa = through(ez, sv, 1.0);
+        *ea = pa + x->Es * (a + pa) + tiny;
+        /* sigma'(z^): stably, relative E_sigma'; or as s (1 - s), where the error of s
+         * itself, up to E_sigma s, passes through d(s(1-s))/ds = 1 - 2s whole: near
+         * s = 1 that is an ABSOLUTE error of about E_sigma, not a relative one */
+        double ps = through(ez, sv, 0.25);
+        double stable = x->Esp * (sv + ps);
+        double ds = x->Es * (a + pa);
+        double s1s = ds + ds * ds + 2.0 * u * (sv + ps + ds);
+        *es = ps + fmax(stable, s1s) + 2.0 * tiny;
+    }
+    }
+}
+
 /* Per sample p: the forward errors e(z), e(a) and e(sigma'), then the backward e(delta),
  * into B (z, a, delta of sample p) and esp (sigma' errors, per layer, n_l each). */
 static void sample_pass(const ctx *x, const bp_case *c, size_t p, bp_bounds *B, double **esp,
@@ -130,33 +195,23 @@ static void sample_pass(const ctx *x, const bp_case *c, size_t p, bp_bounds *B, 
             const double *w = m->W[l] + j * K;
             double mag = fabs(m->b[l][j]), prop = 0.0;
             for (size_t k = 0; k < K; k++) {
-                double ea = ea0 ? ea0[k] : in * fabs(a0[k]) + (in > 0 ? tiny : 0.0);
+                double ea = ea0 ? ea0[k] : in * fabs(a0[k]) + (in > 0 && a0[k] != 0.0 ? tiny : 0.0);
                 mag += fabs(w[k]) * fabs(a0[k]);
                 prop += fabs(w[k]) * ea;
             }
             /* the inputs W, b rounded into the precision (in), the errors of a^{l-1}, and the
              * rounding of K products and K sums in any order */
+            /* (where every term is an exact zero, z is exactly 0 in any order: no underflow) */
             double ez = in * mag + (1.0 + in) * prop + gam((double)K + 1, u) * ((1.0 + in) * mag + prop) +
-                        2.0 * ((double)K + 1) * tiny;
+                        (mag + prop > 0.0 ? 2.0 * ((double)K + 1) * tiny : 0.0);
             B->trace->z[l][p * J + j] = ez;
         }
         if (l < L || c->cost != BP_CROSS_ENTROPY) {
+            bp_act f = bp_layer_act(m, c->cost, l);
             for (size_t j = 0; j < J; j++) {
                 double z = t->z[l][p * J + j], a = t->a[l][p * J + j];
-                double ez = B->trace->z[l][p * J + j];
-                double s = a * one_minus_sigma(z); /* sigma'(z), exact to a few ulps */
-                sp[l][j] = s;
-                /* a = sigma(z^): the propagated error, then sigma's own (E_sigma relative) */
-                double pa = through(ez, s, 1.0);
-                B->trace->a[l][p * J + j] = pa + x->Es * (a + pa) + tiny;
-                /* sigma'(z^): stably, relative E_sigma'; or as s (1 - s), where the error of s
-                 * itself, up to E_sigma s, passes through d(s(1-s))/ds = 1 - 2s whole: near
-                 * s = 1 that is an ABSOLUTE error of about E_sigma, not a relative one */
-                double ps = through(ez, s, 0.25);
-                double stable = x->Esp * (s + ps);
-                double ds = x->Es * (a + pa);
-                double s1s = ds + ds * ds + 2.0 * u * (s + ps + ds);
-                esp[l][j] = ps + fmax(stable, s1s) + 2.0 * tiny;
+                elementwise(x, f, m->slope, z, a, B->trace->z[l][p * J + j], &sp[l][j],
+                            &B->trace->a[l][p * J + j], &esp[l][j]);
             }
         } else {
             /* softmax: a_j = e^{z_j - M} / sum_i e^{z_i - M}, M the largest z; ln a_j moves by
@@ -371,7 +426,7 @@ bp_bounds *bp_bounds_derive(const bp_case *c, const bp_profile *pr, char *why, s
                 T->theta[bi] += fabs(d[j]);
                 for (size_t k = 0; k < K; k++) {
                     size_t wi = bp_model_w_index(m, l, j, k);
-                    double eak = ea0 ? ea0[k] : in * fabs(a0[k]) + (in > 0 ? tiny : 0.0);
+                    double eak = ea0 ? ea0[k] : in * fabs(a0[k]) + (in > 0 && a0[k] != 0.0 ? tiny : 0.0);
                     double e = fabs(a0[k]) * ed[j] + fabs(d[j]) * eak + ed[j] * eak;
                     B->grad->theta[wi] += e + u * (fabs(d[j] * a0[k]) + e) + tiny;
                     T->theta[wi] += fabs(d[j] * a0[k]);

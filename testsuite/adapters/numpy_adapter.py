@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """testsuite/adapters/numpy_adapter.py: bpcheck-protocol/1 (testsuite/PROTOCOL.md) in Python with
 numpy, written from the equations, independently of the C reference. Batches have one row per
-sample: Z^l = A^{l-1} W^l^T + b^l; A^l = sigmoid(Z^l) (softmax rows at a cross-entropy output);
-D^l = (D^{l+1} W^{l+1}) * sigmoid'(Z^l); dC/dW^l = D^l^T A^{l-1}; dC/db^l = D^l's column sums;
+sample: Z^l = A^{l-1} W^l^T + b^l; A^l = f(Z^l), f the layer's activation (sigmoid by default,
+softmax rows at a cross-entropy output); D^l = (D^{l+1} W^{l+1}) * f'(Z^l); dC/dW^l = D^l^T A^{l-1}; dC/db^l = D^l's column sums;
 both / m for the mean. To adapt your own code, replace `gradient` with a call into it."""
 import json
 import sys
@@ -19,27 +19,50 @@ def sigmoid_prime(z):
     return sigmoid(z) * sigmoid(-z)  # sigma (1 - sigma), with 1 - sigma(z) = sigma(-z) exactly
 
 
+# The activations a layer may declare (model.activations), each with its derivative: relu'(0) = 0
+# and leaky-relu'(0) = slope, the left derivative (PROTOCOL.md).
+def activation(name, slope):
+    if name == "sigmoid":
+        return sigmoid, sigmoid_prime
+    if name == "tanh":
+        return np.tanh, lambda z: 1.0 / np.cosh(z) ** 2  # sech^2: no cancellation near +-1
+    if name == "relu":
+        return lambda z: np.where(z > 0, z, 0.0), lambda z: np.where(z > 0, 1.0, 0.0)
+    if name == "leaky-relu":
+        return lambda z: np.where(z > 0, z, slope * z), lambda z: np.where(z > 0, 1.0, slope)
+    if name == "identity":
+        return lambda z: z, lambda z: np.ones_like(z)
+    raise ValueError("unsupported activation " + name)
+
+
+def layer_functions(model, L):
+    """(f, f') per layer 1..L; softmax at a cross-entropy output is handled with its cost."""
+    default = ["sigmoid"] * (L - 1) + ["softmax" if model["cost"] == "cross-entropy" else "sigmoid"]
+    names = model.get("activations", default)
+    return [None if n == "softmax" else activation(n, model.get("leaky_slope", 0.01)) for n in names]
+
+
 def softplus(x):
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))  # ln(1 + e^x) without overflow
 
 
-def forward(W, b, x, cost):
+def forward(W, b, x, cost, fs):
     zs, acts = [], [x]
     for l, (Wl, bl) in enumerate(zip(W, b)):
         z = acts[-1] @ Wl.T + bl
-        if l == len(W) - 1 and cost == "cross-entropy":
+        if fs[l] is None:  # softmax
             e = np.exp(z - z.max(axis=1, keepdims=True))  # the max subtracted: no overflow
             a = e / e.sum(axis=1, keepdims=True)
         else:
-            a = sigmoid(z)
+            a = fs[l][0](z)
         zs, acts = zs + [z], acts + [a]
     return zs, acts
 
 
-def output(cost, z, a, y):
+def output(cost, z, a, y, f):
     """The cost of each sample and D^L = dC_x/dz^L."""
     if cost == "quadratic":
-        return 0.5 * ((y - a) ** 2).sum(axis=1), (a - y) * sigmoid_prime(z)
+        return 0.5 * ((y - a) ** 2).sum(axis=1), (a - y) * f[1](z)
     if cost == "loglik":  # -[y ln a + (1-y) ln(1-a)] with ln a = -softplus(-z)
         per = (y * softplus(-z) + (1 - y) * softplus(z)).sum(axis=1)
         return per, (1 - y) * sigmoid(z) - y * sigmoid(-z)  # a - y, without cancellation
@@ -53,11 +76,12 @@ def gradient(req):
     W = [np.array(w, dtype=float) for w in req["params"]["W"]]
     b = [np.array(v, dtype=float) for v in req["params"]["b"]]
     x, y = np.array(req["batch"]["x"], dtype=float), np.array(req["batch"]["y"], dtype=float)
-    zs, acts = forward(W, b, x, cost)
-    per, d = output(cost, zs[-1], acts[-1], y)
+    fs = layer_functions(req["model"], len(W))
+    zs, acts = forward(W, b, x, cost, fs)
+    per, d = output(cost, zs[-1], acts[-1], y, fs[-1])
     deltas = [d]
     for l in range(len(W) - 1, 0, -1):
-        d = (d @ W[l]) * sigmoid_prime(zs[l - 1])
+        d = (d @ W[l]) * fs[l - 1][1](zs[l - 1])
         deltas.insert(0, d)
     scale = 1.0 / len(x) if reduction == "mean" else 1.0
     gW = [scale * (D.T @ A) for D, A in zip(deltas, acts[:-1])]

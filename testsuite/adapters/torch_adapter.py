@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """testsuite/adapters/torch_adapter.py: bpcheck-protocol/1 (testsuite/PROTOCOL.md) answered by
-PyTorch autograd, the way a PyTorch user writes the model: torch.sigmoid hidden layers, and the
+PyTorch autograd, the way a PyTorch user writes the model: torch.sigmoid hidden layers (or the
+layers' declared activations: torch.tanh, torch.relu, F.leaky_relu, identity), and the
 costs from torch.nn.functional (binary_cross_entropy_with_logits for loglik, cross_entropy with
 probability targets for the softmax), reduced by sum or mean over the batch. Nothing here is
 derived by hand: the gradient is loss.backward()'s.
@@ -17,19 +18,28 @@ import torch
 import torch.nn.functional as F
 
 
+def activation(name, slope):
+    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
+            "leaky-relu": lambda z: F.leaky_relu(z, negative_slope=slope),
+            "identity": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=1)}[name]
+
+
 def forward_backward(req, dtype):
     cost, reduction = req["model"]["cost"], req["model"]["reduction"]
     W = [torch.tensor(w, dtype=dtype, requires_grad=True) for w in req["params"]["W"]]
     b = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in req["params"]["b"]]
     x = torch.tensor(req["batch"]["x"], dtype=dtype)
     y = torch.tensor(req["batch"]["y"], dtype=dtype)
+    L = len(W)
+    names = req["model"].get("activations", ["sigmoid"] * (L - 1) +
+                             ["softmax" if cost == "cross-entropy" else "sigmoid"])
+    fs = [activation(n, req["model"].get("leaky_slope", 0.01)) for n in names]
     a, zs, acts = x, [], []
     for l, (Wl, bl) in enumerate(zip(W, b)):
         z = a @ Wl.T + bl
         z.retain_grad()
         zs.append(z)
-        last = l == len(W) - 1
-        a = torch.softmax(z, dim=1) if last and cost == "cross-entropy" else torch.sigmoid(z)
+        a = fs[l](z)
         acts.append(a)
     z = zs[-1]
     if cost == "quadratic":

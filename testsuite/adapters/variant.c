@@ -24,6 +24,7 @@ typedef float real;
 #define EXP expf
 #define LOG logf
 #define LOG1P log1pf
+#define TANH tanhf
 #define PRECISION "float32"
 #define SAFE_LOG 0x1p-19f /* 32 u: 1 - a above it is more than twice its error (about 11 u) */
 #else
@@ -31,6 +32,7 @@ typedef double real;
 #define EXP exp
 #define LOG log
 #define LOG1P log1p
+#define TANH tanh
 #define PRECISION "float64"
 #define SAFE_LOG 0x1p-48
 #endif
@@ -134,6 +136,45 @@ static real sigma_prime(const variant *v, real z, real a)
     return sigmoid(v, z) * sigmoid(v, -z);
 }
 
+/* layer l's activation f(z), and f'(z) (or, with s1s, from a = f(z) where the textbook does:
+ * s (1 - s) for the sigmoid, 1 - a^2 for tanh, and tanh itself as 2 sigma(2z) - 1) */
+static real act(const variant *v, const bp_model *P, bp_cost cost, size_t l, real z)
+{
+    real slope = (real)P->slope;
+    switch (bp_layer_act(P, cost, l)) {
+    case BP_ACT_TANH:
+        return has(v, "s1s") ? 2 / (1 + EXP(-2 * z)) - 1 : TANH(z);
+    case BP_ACT_RELU:
+        return z > 0 ? z : 0;
+    case BP_ACT_LEAKY_RELU:
+        return z > 0 ? z : slope * z;
+    case BP_ACT_IDENTITY:
+        return z;
+    default:
+        return sigmoid(v, z);
+    }
+}
+
+static real act_prime(const variant *v, const bp_model *P, bp_cost cost, size_t l, real z, real a)
+{
+    switch (bp_layer_act(P, cost, l)) {
+    case BP_ACT_TANH: {
+        if (has(v, "s1s"))
+            return 1 - a * a;
+        real e = EXP(-2 * (z < 0 ? -z : z));
+        return 4 * e / ((1 + e) * (1 + e));
+    }
+    case BP_ACT_RELU:
+        return z > 0 ? 1 : 0;
+    case BP_ACT_LEAKY_RELU:
+        return z > 0 ? 1 : (real)P->slope;
+    case BP_ACT_IDENTITY:
+        return 1;
+    default:
+        return sigma_prime(v, z, a);
+    }
+}
+
 static real softplus(real x) /* ln(1 + e^x) */
 {
     return (x > 0 ? x : 0) + LOG1P(EXP(-(real)fabs((double)x)));
@@ -216,16 +257,16 @@ static int compute(const bp_case *c, double *cost, bp_model *grad, bp_model *ste
                     a[j] /= s;
             } else {
                 for (size_t j = 0; j < J; j++)
-                    a[j] = sigmoid(v, z[j]);
+                    a[j] = act(v, P, c->cost, l, z[j]);
             }
         }
         /* the cost of the sample and delta^L */
         real *z = N.z[L] + p * NL, *a = N.a[L] + p * NL, *y = N.y + p * NL, *d = N.d[L] + p * NL;
         if (c->cost == BP_QUADRATIC) {
             for (size_t j = 0; j < NL; j++) {
-                real aj = has(v, "from-z") ? sigmoid(v, z[j]) : a[j];
+                real aj = has(v, "from-z") ? act(v, P, c->cost, L, z[j]) : a[j];
                 T[j] = (real)0.5 * (y[j] - a[j]) * (y[j] - a[j]);
-                d[j] = (aj - y[j]) * sigma_prime(v, z[j], aj);
+                d[j] = (aj - y[j]) * act_prime(v, P, c->cost, L, z[j], aj);
             }
         } else if (c->cost == BP_LOGLIK) {
             for (size_t j = 0; j < NL; j++) {
@@ -279,8 +320,8 @@ static int compute(const bp_case *c, double *cost, bp_model *grad, bp_model *ste
             for (size_t k = 0; k < K; k++) {
                 real s = dot(v, N.W[l + 1] + k, K, N.d[l + 1] + p * J, 1, J, 0, T);
                 real zk = N.z[l][p * K + k], ak = N.a[l][p * K + k];
-                real sp = has(v, "bug-sp-of-a") ? sigma_prime(v, ak, sigmoid(v, ak))
-                                                : sigma_prime(v, zk, ak);
+                real sp = has(v, "bug-sp-of-a") ? act_prime(v, P, c->cost, l, ak, act(v, P, c->cost, l, ak))
+                                                : act_prime(v, P, c->cost, l, zk, ak);
                 N.d[l][p * K + k] = s * sp;
             }
             if (l == 1)

@@ -20,7 +20,9 @@
 #include "train.h"
 #include "vectorized.h"
 
-static const char *const files[] = {"quadratic", "loglik", "cross-entropy"};
+/* the sigmoid networks, one file per model; then the networks with their own activations */
+static const char *const files[] = {"quadratic", "loglik", "cross-entropy", "activations"};
+#define NFILES 4
 
 typedef enum { IMPL_LITERAL, IMPL_CHAIN, IMPL_003, IMPL_VEC, IMPL_VEC_SAMPLE, NIMPL } impl;
 static const char *const impl_names[] = {
@@ -89,7 +91,8 @@ static int run_impl(impl k, const bp_case *c, double *cost, bp_model *grad, bp_t
         return sce_gradient(grad, cost, t, c->params, c->batch, c->red, SCE_CHAIN, &err) ? -2 : 1;
     }
     case IMPL_003: {
-        if (c->cost != BP_QUADRATIC || c->params->L != 2 || c->red != BP_SUM)
+        if (c->cost != BP_QUADRATIC || c->params->L != 2 || c->red != BP_SUM ||
+            !bp_acts_canonical(c->params, c->cost)) /* 003's network is sigmoid throughout */
             return -1;
         /* 003:sig's printed sigma(1 - sigma) cancels to an absolute error of about u in
          * saturation: in the accepted class (FORMAT.md), so saturated cases included */
@@ -149,9 +152,9 @@ static void refused_edit(const char *head, const char *good, const char *find, c
 
 int main(void)
 {
-    bp_fixture *fx[3];
+    bp_fixture *fx[NFILES];
     size_t ncases = 0;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < NFILES; i++) {
         char path[256];
         bp_error err;
         snprintf(path, sizeof path, "fixtures/%s.json", files[i]);
@@ -162,11 +165,13 @@ int main(void)
 
     /* Well formed: count, unique ids, every flag explained, the right model per file. */
     size_t dup = 0, unexplained = 0, misfiled = 0;
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < NFILES; i++)
         for (size_t k = 0; k < fx[i]->ncases; k++) {
             bp_case *c = &fx[i]->cases[k];
-            misfiled += strcmp(bp_cost_name(c->cost), files[i]) != 0;
-            for (size_t j = 0; j < 3; j++)
+            misfiled += i == 3 ? bp_acts_canonical(c->params, c->cost)
+                               : strcmp(bp_cost_name(c->cost), files[i]) != 0 ||
+                                     !bp_acts_canonical(c->params, c->cost);
+            for (size_t j = 0; j < NFILES; j++)
                 for (size_t q = 0; q < fx[j]->ncases; q++)
                     dup += (j != i || q != k) && strcmp(c->id, fx[j]->cases[q].id) == 0;
             for (size_t f = 0; f < c->nflags; f++) {
@@ -182,14 +187,15 @@ int main(void)
     tap_ok(ncases >= 200, "fixtures: %zu cases (at least 200)", ncases);
     tap_is_int((long)dup, 0, "fixtures: every id is unique");
     tap_is_int((long)unexplained, 0, "fixtures: every flag of every case is explained in notes");
-    tap_is_int((long)misfiled, 0, "fixtures: each file holds the cases of its model");
+    tap_is_int((long)misfiled, 0, "fixtures: each file holds the cases of its model (the sigmoid "
+                                  "networks), activations.json those with their own activations");
 
     /* Every implementation that applies reproduces every case within the case's tolerance. */
     worst lit[6] = {{0}}; /* cost, grad, step, z, a, delta */
     double used = 0.0;    /* the largest fraction of its bound the literal reference uses */
     for (impl k = 0; k < NIMPL; k++) {
         size_t applied = 0, failed = 0;
-        for (size_t i = 0; i < 3; i++)
+        for (size_t i = 0; i < NFILES; i++)
             for (size_t q = 0; q < fx[i]->ncases; q++) {
                 bp_case *c = &fx[i]->cases[q];
                 bp_error err;
@@ -285,7 +291,7 @@ int main(void)
         int gen_rc = atoi(out);
         free(out);
         size_t same = 0;
-        for (size_t i = 0; i < 3; i++) {
+        for (size_t i = 0; i < NFILES; i++) {
             snprintf(cmd, sizeof cmd, "cmp -s 'fixtures/%s.json' '%s/%s.json' && echo same; rm -f "
                      "'%s/%s.json'", files[i], dir, files[i], dir, files[i]);
             tu_run(cmd, &out);
@@ -293,8 +299,8 @@ int main(void)
             free(out);
         }
         rmdir(dir);
-        tap_ok(gen_rc == 0 && same == 3, "make fixtures regenerates fixtures/*.json byte for byte "
-               "(%zu of 3 identical)", same);
+        tap_ok(gen_rc == 0 && same == NFILES, "make fixtures regenerates fixtures/*.json byte for "
+               "byte (%zu of %d identical)", same, NFILES);
     }
 
     /* Malformed files: a clear error naming the file, the case and the field. */
@@ -370,7 +376,7 @@ int main(void)
                  "a profile missing");
     refused_edit(head2, good2, "[[[7e-16]]]", "[[7e-16]  ]", "tolerance.float64.z[0]",
                  "a bound of the wrong shape");
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < NFILES; i++)
         bp_fixture_free(fx[i]);
     return tap_done();
 }

@@ -26,7 +26,8 @@ static int dbl_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* FORMAT.md's table of resolving power ("after" rows) is what the fixtures give now. */
+/* FORMAT.md's table of resolving power ("after" rows) is what the fixtures of the sigmoid
+ * networks (the 211 cases format /1 had, to compare with its "before" rows) give now. */
 static void format_md_current(void)
 {
     bp_fixture_set fs;
@@ -45,9 +46,12 @@ static void format_md_current(void)
         double *v[2] = {calloc(1000, sizeof(double)), calloc(1000, sizeof(double))};
         size_t n = 0;
         for (size_t fi = 0; fi < fs.nfiles; fi++)
-            for (size_t ci = 0; ci < fs.files[fi]->ncases && n < 1000; ci++)
-                if (bp_resolving_power(&fs.files[fi]->cases[ci], (bp_precision)p, &v[0][n], &v[1][n]))
+            for (size_t ci = 0; ci < fs.files[fi]->ncases && n < 1000; ci++) {
+                const bp_case *c = &fs.files[fi]->cases[ci];
+                if (bp_acts_canonical(c->params, c->cost) &&
+                    bp_resolving_power(c, (bp_precision)p, &v[0][n], &v[1][n]))
                     n++;
+            }
         for (int q = 0; q < 2; q++) {
             qsort(v[q], n, sizeof(double), dbl_cmp);
             char row[256];
