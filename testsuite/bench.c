@@ -10,11 +10,12 @@
  * Every time is the median of REPEATS runs, each run repeating the call until it has taken
  * at least MIN_RUN seconds.
  *
- * Then the oracles: a full per-parameter check of 784-30-10 (23,860 parameters, one sample,
- * cross-entropy), each method once with the whole forward pass per evaluation and once
- * reusing the cached one (a change in W^l[j][k] only moves z^l_j), beside the naive
- * 2P full forward passes of a plain central difference. */
+ * Then the oracles: a full per-parameter check of 784-30-10 and 784-100-10 (one sample,
+ * cross-entropy) by the complex step, dual numbers and central differences, each evaluation
+ * recomputing from the perturbed layer up and incrementally (oracle_template.h), and for
+ * 784-30-10 the whole forward pass, with the time as a multiple of one backprop pass. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,40 +147,59 @@ int main(void)
                 bp_batch_free(b), bp_model_free(params), bp_model_free(grad);
             }
 
-    /* The oracles on 784-30-10 */
-    bp_error err;
-    bp_model *params = tu_model("784,30,10", 2);
-    bp_batch *b = tu_batch(params, 1, 2);
-    for (size_t j = 0; j < 10; j++)
-        b->y[j] = j == 3;
-    size_t P = params->nparams;
-    double *g = malloc(P * sizeof *g), *est = malloc(P * sizeof *est);
-    job fwd = {LIT_FWD, BP_CROSS_ENTROPY, params, NULL, b};
-    double one_pass = measure(&fwd);
-    printf("\nper-parameter gradient check of 784-30-10 (%zu parameters, m = 1, cross-entropy)\n",
-           P);
-    printf("naive central differences, 2P full forward passes: %.3g s (%zu passes x %.3g s)\n\n",
-           2.0 * (double)P * one_pass, 2 * P, one_pass);
-    printf("%-12s %12s %12s %13s %12s %9s\n", "method", "evaluations", "whole pass",
-           "reusing cache", "per eval", "speed-up");
-    const or_method methods[] = {OR_CENTRAL, OR_COMPLEX, OR_DUAL};
-    for (size_t k = 0; k < 3; k++) {
-        double t[2];
-        size_t evals = 0;
-        for (int reuse = 0; reuse < 2; reuse++) {
-            double t0 = now();
-            if (or_gradient(methods[k], g, est, &evals, BP_CROSS_ENTROPY, params, b, BP_SUM, reuse,
-                            &err)) {
-                fprintf(stderr, "bench: %s\n", err.msg);
-                return 1;
+    /* The oracles: a full per-parameter check, by each method and each way of reusing the
+     * cached forward pass, as a multiple of one backprop pass of the same case. */
+    printf("\nper-parameter gradient check, m = 1, cross-entropy: seconds, and the multiple of one\n"
+           "backprop pass (literal reference). 'from layer l' recomputes every layer above the\n"
+           "perturbed one (the method before incremental updates); 'incremental' updates z^{l+1}\n"
+           "by one column of W^{l+1}; 'whole' reruns the whole forward pass (784-30-10 only)\n\n");
+    printf("%-11s %-10s %11s %10s %12s %12s %9s %12s\n", "arch", "method", "evaluations",
+           "whole", "from layer l", "incremental", "speed-up", "x backprop");
+    for (size_t a = 0; a < 2; a++) {
+        bp_error err;
+        const char *arch = a ? "784,100,10" : "784,30,10";
+        bp_model *params = tu_model(arch, 2), *grad = bp_model_alloc_like(params, &err);
+        bp_batch *b = tu_batch(params, 1, 2);
+        for (size_t j = 0; j < 10; j++)
+            b->y[j] = j == 3;
+        size_t P = params->nparams;
+        double *g = malloc(P * sizeof *g), *est = malloc(P * sizeof *est);
+        job bp = {LIT_GRAD, BP_CROSS_ENTROPY, params, grad, b};
+        double one_pass = measure(&bp);
+        char name[32];
+        bp_sizes_format(params, name, sizeof name);
+        const or_method methods[] = {OR_COMPLEX, OR_DUAL, OR_CENTRAL};
+        for (size_t k = 0; k < 3; k++) {
+            double t[3] = {NAN, NAN, NAN};
+            size_t evals = 0;
+            for (int mode = a ? OR_REUSE_LAYER : OR_WHOLE; mode <= OR_INCREMENTAL; mode++) {
+                if (mode == OR_WHOLE && methods[k] != OR_COMPLEX)
+                    continue; /* the whole pass once is enough to show its cost */
+                double runs[3]; /* the median of three full checks (one for the whole pass) */
+                int nrun = mode == OR_WHOLE ? 1 : 3;
+                for (int r = 0; r < nrun; r++) {
+                    double t0 = now();
+                    if (or_gradient(methods[k], g, est, &evals, BP_CROSS_ENTROPY, params, b,
+                                    BP_SUM, mode, &err)) {
+                        fprintf(stderr, "bench: %s\n", err.msg);
+                        return 1;
+                    }
+                    runs[r] = now() - t0;
+                }
+                qsort(runs, (size_t)nrun, sizeof *runs, cmp);
+                t[mode] = runs[nrun / 2];
             }
-            t[reuse] = now() - t0;
+            char whole[32] = "-";
+            if (!isnan(t[OR_WHOLE]))
+                snprintf(whole, sizeof whole, "%.3g s", t[OR_WHOLE]);
+            printf("%-11s %-10s %11zu %10s %10.3g s %10.3g s %8.1fx %12.0f\n", name,
+                   or_method_name(methods[k]), evals, whole, t[OR_REUSE_LAYER],
+                   t[OR_INCREMENTAL], t[OR_REUSE_LAYER] / t[OR_INCREMENTAL],
+                   t[OR_INCREMENTAL] / one_pass);
+            fflush(stdout);
         }
-        printf("%-12s %12zu %10.3g s %11.3g s %10.3g s %8.0fx\n", or_method_name(methods[k]),
-               evals, t[0], t[1], t[1] / (double)evals, t[0] / t[1]);
-        fflush(stdout);
+        free(g), free(est);
+        bp_batch_free(b), bp_model_free(params), bp_model_free(grad);
     }
-    free(g), free(est);
-    bp_batch_free(b), bp_model_free(params);
     return 0;
 }

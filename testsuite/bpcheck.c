@@ -703,7 +703,7 @@ static int cmd_gradcheck(int argc, char **argv)
     const char *model_s = "cross-entropy", *sizes_s = "4,8,3", *batch_s = "5", *red_s = "mean";
     const char *seed_s = "7", *method_s = "all", *dirs_s = "4", *inject_s = NULL, *impl_s = NULL;
     const char *timeout_s = "60";
-    int reuse = 1;
+    int reuse = OR_INCREMENTAL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -711,7 +711,7 @@ static int cmd_gradcheck(int argc, char **argv)
             return 0;
         }
         if (strcmp(a, "--no-reuse") == 0) {
-            reuse = 0;
+            reuse = OR_WHOLE;
             continue;
         }
         int r;

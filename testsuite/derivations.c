@@ -78,7 +78,8 @@ static void setup_make(setup *s, bp_cost model, const char *sizes, size_t m, bp_
     s->cs_delta = bp_trace_alloc(s->params, m, &err);
     s->mp_trace = bp_trace_alloc(s->params, m, &err);
     bp_gradient(model, s->grad, &s->cost, s->trace, s->params, s->batch, red, &err);
-    or_gradient(OR_COMPLEX, s->cs_grad->theta, NULL, NULL, model, s->params, s->batch, red, 1, &err);
+    or_gradient(OR_COMPLEX, s->cs_grad->theta, NULL, NULL, model, s->params, s->batch, red,
+                OR_INCREMENTAL, &err);
     or_delta(s->cs_delta, model, s->params, s->batch, &err);
     s->mp_cost = mp_evaluate(s->params, s->batch, model, red, 0.5, s->mp_grad, NULL, s->mp_step,
                              s->mp_trace);

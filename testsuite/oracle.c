@@ -274,7 +274,7 @@ int or_delta(bp_trace *out, bp_cost model, const bp_model *params, const bp_batc
             for (size_t j = 0; j < params->n[l]; j++) {
                 or_target t = {OR_Z, l, j, 0, p};
                 double complex v = or_cost_complex(model, params, b, cache, BP_SUM, &t,
-                                                   CMPLX(0.0, OR_COMPLEX_H), 1);
+                                                   CMPLX(0.0, OR_COMPLEX_H), OR_INCREMENTAL);
                 out->delta[l][p * params->n[l] + j] = cimag(v) / OR_COMPLEX_H;
             }
     bp_model_free(scratch), bp_trace_free(cache);

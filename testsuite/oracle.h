@@ -59,12 +59,16 @@ or_dual or_cost_dual(bp_cost model, const bp_model *params, const bp_batch *b,
                      int reuse);
 
 typedef enum { OR_CENTRAL, OR_RICHARDSON, OR_COMPLEX, OR_DUAL } or_method;
+
+/* How an evaluation reuses the cached forward pass (the reuse argument below): not at all;
+ * from layer l on, every layer above recomputed; or incrementally (oracle_template.h). */
+enum { OR_WHOLE = 0, OR_REUSE_LAYER = 1, OR_INCREMENTAL = 2 };
 const char *or_method_name(or_method m);
 
 /* Every dC/dtheta_i by one method into g, an absolute error estimate per entry into est
- * (NULL allowed), and the number of cost evaluations into *evals (NULL allowed). reuse != 0
- * starts every evaluation from the cached forward pass; reuse == 0 runs the whole forward
- * pass each time (the naive 2P passes of a central difference). */
+ * (NULL allowed), and the number of cost evaluations into *evals (NULL allowed). reuse is
+ * OR_INCREMENTAL (the default everywhere), OR_REUSE_LAYER, or OR_WHOLE (every evaluation the
+ * whole forward pass: the naive 2P passes of a central difference). */
 int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost model,
                 const bp_model *params, const bp_batch *b, bp_reduction red, int reuse,
                 bp_error *err);

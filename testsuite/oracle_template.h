@@ -11,11 +11,12 @@
  *
  * TN(cost_perturbed) evaluates the cost with ONE quantity moved by eps: a weight W^l[j][k], a
  * bias b^l[j], or z^l_j of one sample p itself. With reuse it starts from the cached real
- * forward pass (a bp_trace) and updates incrementally: a change in layer l leaves every layer
- * below l unchanged; a change in W^l[j][k] or b^l[j] moves only z^l_j, hence only a^l_j, so
- * z^{l+1} moves by the column W^{l+1}[:, j] times the change of a^l_j (n_{l+1} products, not
- * n_{l+1} n_l), and only the layers above l+1 are recomputed whole. Without reuse it runs the
- * whole forward pass in T. */
+ * forward pass (a bp_trace). OR_INCREMENTAL: a change in layer l leaves every layer below l
+ * unchanged; a change in W^l[j][k] or b^l[j] moves only z^l_j, hence only a^l_j, so z^{l+1}
+ * moves by the column W^{l+1}[:, j] times the change of a^l_j (n_{l+1} products, not
+ * n_{l+1} n_l), and only the layers above l+1 are recomputed whole. OR_REUSE_LAYER (the
+ * earlier method, kept as the benchmark's baseline) starts at layer l from the cache and
+ * recomputes every layer above it. OR_WHOLE runs the whole forward pass in T. */
 
 static T TN(sigmoid)(T z)
 {
@@ -101,7 +102,7 @@ T TN(cost_perturbed)(bp_cost model, const bp_model *params, const bp_batch *b,
     T total = T_LIFT(0.0);
     for (size_t p = first; p < last; p++) {
         size_t l0 = 1;
-        if (reuse) {
+        if (reuse == OR_INCREMENTAL) {
             /* the one change: dz^l_j = eps a^{l-1}_k, eps, or eps on z itself */
             size_t J = params->n[tl], Kp = params->n[tl - 1];
             T dz = tgt->kind == OR_WEIGHT ? T_MUL(eps, T_LIFT(cache->a[tl - 1][p * Kp + tgt->k]))
@@ -125,19 +126,27 @@ T TN(cost_perturbed)(bp_cost model, const bp_model *params, const bp_batch *b,
                         prev[i] = TN(act)(params, model, tl + 1, cur[i]);
             }
         } else {
-            for (size_t k = 0; k < params->n[0]; k++)
-                prev[k] = T_LIFT(b->x[p * params->n[0] + k]);
+            /* the whole pass, or (OR_REUSE_LAYER) from layer l with a^{l-1} and z^l cached */
+            l0 = reuse == OR_REUSE_LAYER ? tl : 1;
+            size_t K0 = params->n[l0 - 1];
+            const double *below = l0 > 1 ? cache->a[l0 - 1] + p * K0 : b->x + p * K0;
+            for (size_t k = 0; k < K0; k++)
+                prev[k] = T_LIFT(below[k]);
         }
         for (size_t l = l0; l <= L; l++) {
             size_t J = params->n[l], K = params->n[l - 1];
             for (size_t j = 0; j < J; j++) {
-                T s = T_LIFT(params->b[l][j]);
-                for (size_t k = 0; k < K; k++)
-                    s = T_ADD(s, T_MUL(T_LIFT(params->W[l][j * K + k]), prev[k]));
-                cur[j] = s;
+                if (reuse == OR_REUSE_LAYER && l == tl) {
+                    cur[j] = T_LIFT(cache->z[l][p * J + j]); /* z^l as it was */
+                } else {
+                    T s = T_LIFT(params->b[l][j]);
+                    for (size_t k = 0; k < K; k++)
+                        s = T_ADD(s, T_MUL(T_LIFT(params->W[l][j * K + k]), prev[k]));
+                    cur[j] = s;
+                }
             }
-            if (!reuse && l == tl) {
-                /* the one change, in the whole pass */
+            if (reuse != OR_INCREMENTAL && l == tl) {
+                /* the one change, in the pass */
                 T dz = tgt->kind == OR_WEIGHT ? T_MUL(eps, prev[tgt->k]) : eps;
                 cur[tj] = T_ADD(cur[tj], dz);
             }
