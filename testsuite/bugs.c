@@ -83,6 +83,16 @@ const bp_bug bp_bugs[] = {
      "probabilities clipped to [1e-15, 1 - 1e-15] in the cost, as scikit-learn's log loss does", NULL},
     {"lut-sigmoid", "numerics", "000:1", "sigma from a lookup table (step 1/16 on [-8, 8], linear)", NULL},
     {"float32", "numerics", "-", "float32 arithmetic in a float64 build", NULL},
+    /* activations (the cases with their own activations, fixtures/activations.json) */
+    {"sigmoid-prime-everywhere", "activations", "000:4, 000:5",
+     "sigma' hard-coded in the backward pass where the layer's f' belongs (tanh, relu, ...)",
+     "reference/quadratic.c ||| delta[j] = s * bp_act_prime(f, slope, z[j]); ||| delta[j] = s * bp_sigmoid_prime(z[j]);"},
+    {"relu-prime-at-zero-one", "activations", "000:5",
+     "relu'(0) taken as 1 (z >= 0) where the convention is 0, the left derivative",
+     "reference/activation.c ||| return z > 0.0 ? 1.0 : (z != z ? z : 0.0); /* relu'(0) = 0 */ ||| return z >= 0.0 ? 1.0 : (z != z ? z : 0.0);"},
+    {"leaky-slope-wrong-side", "activations", "000:1, 000:5",
+     "leaky-relu's slope applied above 0 and 1 below: f(z) = z > 0 ? slope z : z",
+     "reference/activation.c ||| return z > 0.0 ? z : slope * z; ||| return z > 0.0 ? slope * z : z;"},
     /* softmax */
     {"diagonal-jacobian", "softmax", "004:1, 004:7",
      "the softmax Jacobian's diagonal only: delta_k = -y_k (1 - a_k)", NULL},
@@ -139,6 +149,8 @@ static double act(const pass_ctx *x, const bp_model *P, bp_cost cost, size_t l, 
 {
     bp_act f = bp_layer_act(P, cost, l);
     int hidden = l < P->L;
+    if (f == BP_ACT_LEAKY_RELU && is(x, "leaky-slope-wrong-side"))
+        return z > 0 ? P->slope * z : z;
     if (hidden && is(x, "tanh-hidden") && f != BP_ACT_TANH)
         return tanh(z);
     if (f != BP_ACT_SIGMOID)
@@ -158,6 +170,12 @@ static double act_prime(const pass_ctx *x, const bp_model *P, bp_cost cost, size
     int hidden = l < P->L;
     if (hidden && is(x, "tanh-hidden") && f != BP_ACT_TANH)
         return 1.0 - a * a;
+    if (hidden && is(x, "sigmoid-prime-everywhere"))
+        return bp_sigmoid_prime(z);
+    if (f == BP_ACT_RELU && is(x, "relu-prime-at-zero-one"))
+        return z >= 0 ? 1.0 : 0.0;
+    if (f == BP_ACT_LEAKY_RELU && is(x, "leaky-slope-wrong-side"))
+        return z > 0 ? P->slope : 1.0;
     if (f != BP_ACT_SIGMOID)
         return bp_act_prime(f, P->slope, is(x, "sigma-prime-of-a") ? a : z);
     if (hidden && is(x, "tanh-hidden"))

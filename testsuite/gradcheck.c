@@ -90,11 +90,17 @@ double gc_rho(const bp_model *shape, size_t m)
 
 void gc_report_init(gc_report *r, const char *method)
 {
-    *r = (gc_report){method, 1, 0.0, 0.0, 0.0, 0, 0.0, NAN, NAN, 0};
+    *r = (gc_report){method, 1, 0.0, 0.0, 0.0, 0, 0.0, NAN, NAN, 0, 0};
 }
 
 void gc_judge(gc_report *rep, const bp_model *shape, const double *g, const double *r,
               const double *e, double rho)
+{
+    gc_judge_masked(rep, shape, g, r, e, rho, NULL);
+}
+
+void gc_judge_masked(gc_report *rep, const bp_model *shape, const double *g, const double *r,
+                     const double *e, double rho, const unsigned char *skip)
 {
     double worst = -1.0;
     for (size_t l = 1; l <= shape->L; l++)
@@ -103,8 +109,13 @@ void gc_judge(gc_report *rep, const bp_model *shape, const double *g, const doub
             size_t len = part ? shape->n[l] : shape->n[l] * shape->n[l - 1];
             double scale = 0.0;
             for (size_t i = from; i < from + len; i++)
-                scale = fmax(scale, fabs(r[i]));
+                if (!skip || !skip[i])
+                    scale = fmax(scale, fabs(r[i]));
             for (size_t i = from; i < from + len; i++) {
+                if (skip && skip[i]) {
+                    rep->kinks++;
+                    continue;
+                }
                 double d = fabs(g[i] - r[i]), ei = e ? e[i] : 0.0;
                 double allowed = ei + rho * (fabs(r[i]) + scale);
                 if (!(d <= allowed)) /* NaN fails here */

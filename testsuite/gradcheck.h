@@ -49,6 +49,7 @@ typedef struct {
     double order;  /* the Taylor test's fitted order; NAN otherwise */
     double p_miss; /* the directional test's bound on missing an error of 1e-6 |g|; NAN else */
     size_t worst;  /* the theta index of the worst entry */
+    size_t kinks;  /* entries not judged: their stencil crosses a relu kink (gc_judge_masked) */
 } gc_report;
 
 void gc_report_init(gc_report *r, const char *method);
@@ -56,6 +57,10 @@ void gc_report_init(gc_report *r, const char *method);
 /* Judge g against r (with e, NULL for 0) by the criterion, tensor by tensor over shape. */
 void gc_judge(gc_report *rep, const bp_model *shape, const double *g, const double *r,
               const double *e, double rho);
+/* The same, leaving out (and counting in rep->kinks) every entry i with skip[i] set: a
+ * finite difference across a kink estimates neither one-sided derivative (or_kinks). */
+void gc_judge_masked(gc_report *rep, const bp_model *shape, const double *g, const double *r,
+                     const double *e, double rho, const unsigned char *skip);
 
 /* Plain central differences, h_i = cbrt(u) max(1, |theta_i|); est_i from D(2h) vs D(h) and
  * the rounding 64 u |C| / h (as in gradcheck.c). 5 evaluations per coordinate. */

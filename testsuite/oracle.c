@@ -260,6 +260,67 @@ int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost
     return 0;
 }
 
+static int kinked(bp_act f) { return f == BP_ACT_RELU || f == BP_ACT_LEAKY_RELU; }
+
+static double lipschitz(bp_act f, double slope)
+{
+    return f == BP_ACT_SIGMOID ? 0.25 : f == BP_ACT_LEAKY_RELU ? fmax(1.0, fabs(slope)) : 1.0;
+}
+
+size_t or_kinks(unsigned char *kink, double reach, bp_cost model, const bp_model *params,
+                const bp_batch *b, bp_error *err)
+{
+    size_t L = params->L, any = 0, count = 0, wmax = 0;
+    memset(kink, 0, params->nparams);
+    for (size_t l = 1; l <= L; l++) {
+        any |= kinked(bp_layer_act(params, model, l));
+        wmax = params->n[l] > wmax ? params->n[l] : wmax;
+    }
+    if (!any)
+        return 0;
+    bp_model *scratch = bp_model_alloc_like(params, err);
+    bp_trace *cache = scratch ? bp_trace_alloc(params, b->m, err) : NULL;
+    double *D = malloc(wmax * sizeof *D), *Dn = malloc(wmax * sizeof *Dn);
+    if (!cache || !D || !Dn || forward_cache(model, scratch, cache, params, b, err)) {
+        bp_model_free(scratch), bp_trace_free(cache), free(D), free(Dn);
+        return (size_t)-1;
+    }
+    for (size_t i = 0; i < params->nparams; i++) {
+        or_target t = or_target_of(params, i);
+        double h = reach * fmax(1.0, fabs(params->theta[i]));
+        for (size_t p = 0; p < b->m && !kink[i]; p++) {
+            /* layer l: only z^l_j moves */
+            size_t J = params->n[t.l];
+            double dz = h * (t.kind == OR_WEIGHT ? fabs(cache->a[t.l - 1][p * params->n[t.l - 1] + t.k]) : 1.0);
+            bp_act f = bp_layer_act(params, model, t.l);
+            if (kinked(f) && dz > 0.0 && fabs(cache->z[t.l][p * J + t.j]) <= dz) {
+                kink[i] = 1;
+                break;
+            }
+            for (size_t j = 0; j < J; j++)
+                D[j] = j == t.j ? dz : 0.0;
+            /* the layers above: |dz^{l+1}| <= |W^{l+1}| Lip(f_l) |dz^l| */
+            for (size_t l = t.l + 1; l <= L && !kink[i]; l++) {
+                size_t I = params->n[l], K = params->n[l - 1];
+                double lip = lipschitz(bp_layer_act(params, model, l - 1), params->slope);
+                bp_act fl = bp_layer_act(params, model, l);
+                for (size_t r = 0; r < I; r++) {
+                    double s = 0.0;
+                    for (size_t k = 0; k < K; k++)
+                        s += fabs(params->W[l][r * K + k]) * D[k];
+                    Dn[r] = lip * s * (1.0 + 1e-12); /* (the bound's own rounding) */
+                    if (kinked(fl) && Dn[r] > 0.0 && fabs(cache->z[l][p * I + r]) <= Dn[r])
+                        kink[i] = 1;
+                }
+                memcpy(D, Dn, I * sizeof *D);
+            }
+        }
+        count += kink[i];
+    }
+    bp_model_free(scratch), bp_trace_free(cache), free(D), free(Dn);
+    return count;
+}
+
 int or_delta(bp_trace *out, bp_cost model, const bp_model *params, const bp_batch *b,
              bp_error *err)
 {

@@ -73,6 +73,16 @@ int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost
                 const bp_model *params, const bp_batch *b, bp_reduction red, int reuse,
                 bp_error *err);
 
+/* Which finite differences cross a kink. A stencil that moves theta_i by up to
+ * reach * max(1, |theta_i|) moves z^l_j of sample p by up to that times |dz^l_j/dtheta_i|
+ * (a^{l-1}_k, or 1), and every z above it by at most sum |W| Lip(f) times the movement
+ * below (Lip: sigmoid 1/4, tanh, relu, identity 1, leaky-relu max(1, |slope|)): a rigorous
+ * bound, not a linearisation. kink[i] = 1 where some relu or leaky-relu neuron's z can reach 0
+ * that way; returns how many, or (size_t)-1 with err. 0 at once for a network without
+ * kinks. The complex step and dual numbers need none of this: they branch on z itself. */
+size_t or_kinks(unsigned char *kink, double reach, bp_cost model, const bp_model *params,
+                const bp_batch *b, bp_error *err);
+
 /* dC_x/dz^l_j for every sample and neuron by the complex step, into delta (a trace's layout:
  * delta[l][p * n_l + j]); compare with a reference's trace->delta. */
 int or_delta(bp_trace *out, bp_cost model, const bp_model *params, const bp_batch *b,

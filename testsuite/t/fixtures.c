@@ -150,6 +150,66 @@ static void refused_edit(const char *head, const char *good, const char *find, c
     refused(bad, want, label);
 }
 
+/* `bpcheck fixtures`: a case for the user's own network, exact and reproducible, that conform
+ * runs; its usage errors name what is wrong. */
+static void on_demand(void)
+{
+    const char *prog = tu_env("BPCHECK");
+    char *out, path[] = "/tmp/bpcheck-ondemand-XXXXXX", p2[64], p3[64];
+    int fd = mkstemp(path);
+    if (fd < 0)
+        tap_bail_out("mkstemp failed");
+    close(fd);
+    snprintf(p2, sizeof p2, "%s.2", path), snprintf(p3, sizeof p3, "%s.3", path);
+    static const struct {
+        const char *args, *want;
+    } bad[] = {
+        {"--sizes 3,4,2 -o /tmp/x", "--model is required"},
+        {"--model loglik --sizes 3,4,2 --activations relu,relu -o /tmp/x",
+         "the loglik output is sigmoid"},
+        {"--model quadratic --sizes 3,4,2 --activations relu -o /tmp/x", "1 given; the sizes have 2"},
+        {"--model quadratic --sizes 3,4,2 --activations relu,swish -o /tmp/x",
+         "unknown activation 'swish'"},
+        {"--model quadratic --sizes 3,4,2 --regime wild -o /tmp/x", "unknown regime 'wild'"},
+        {"--model quadratic --sizes 3,4,2 --batch 0 -o /tmp/x", "--batch '0'"},
+        {"--model quadratic --sizes 3,4,2 -o /nonexistent/dir/f.json", "cannot write"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = tu_sh(&out, "'%s' fixtures %s", prog, bad[i].args);
+        if (!tap_ok(rc == 2 && strstr(out, bad[i].want), "bpcheck fixtures %s: exit 2, '%s'",
+                    bad[i].args, bad[i].want))
+            tap_diag("exit %d: %s", rc, out);
+        free(out);
+    }
+    const char *spec = "--model quadratic --sizes 4,6,3 --activations relu,identity --batch 5 "
+                       "--regime kink-near-zero --reduction sum";
+    int rc = tu_sh(&out, "'%s' fixtures %s -o '%s' && '%s' fixtures %s -o '%s' && "
+                   "'%s' fixtures %s --seed 5 -o '%s' && cmp -s '%s' '%s' && ! cmp -s '%s' '%s'",
+                   prog, spec, path, prog, spec, p2, prog, spec, p3, path, p2, path, p3);
+    tap_ok(rc == 0, "bpcheck fixtures: the same options give the same bytes; --seed 5 others");
+    free(out);
+    bp_error err;
+    bp_fixture *f = bp_fixture_load(path, &err);
+    const bp_case *c = f && f->ncases == 1 ? &f->cases[0] : NULL;
+    tap_ok(c && strcmp(c->id, "quadratic/4-6-3:relu,identity/m5/sum/kink-near-zero") == 0 &&
+               c->params->act[1] == BP_ACT_RELU && c->bounds[BP_FLOAT32] &&
+               fabs(c->trace->z[1][0]) < 2e-8,
+           "bpcheck fixtures: one case, its id naming the activations, meetable in float32, "
+           "z^1 of sample 0 within 1e-8 j of 0 (%.3g)", c ? c->trace->z[1][0] : NAN);
+    bp_fixture_free(f);
+    rc = tu_sh(&out, "'%s' conform --deep --fixtures '%s'", prog, path);
+    tap_ok(rc == 0 && strstr(out, "1 passed, 0 failed"), "bpcheck conform --fixtures FILE: the "
+           "reference passes the generated case with --deep");
+    free(out);
+    rc = tu_sh(&out, "'%s' fixtures --model cross-entropy --sizes 5,7,4 --batch 6 -o '%s' && "
+               "'%s' conform --fixtures '%s' --impl '%s/variant --variant s1s,bug-sp-of-a'",
+               prog, p2, prog, p2, tu_env("BPCHECK_ADAPTERS"));
+    tap_ok(rc == 1 && strstr(out, "0 passed, 1 failed"), "bpcheck fixtures: a generated case "
+           "rejects sigma'(a) for sigma'(z)");
+    free(out);
+    unlink(path), unlink(p2), unlink(p3);
+}
+
 int main(void)
 {
     bp_fixture *fx[NFILES];
@@ -376,6 +436,7 @@ int main(void)
                  "a profile missing");
     refused_edit(head2, good2, "[[[7e-16]]]", "[[7e-16]  ]", "tolerance.float64.z[0]",
                  "a bound of the wrong shape");
+    on_demand();
     for (size_t i = 0; i < NFILES; i++)
         bp_fixture_free(fx[i]);
     return tap_done();

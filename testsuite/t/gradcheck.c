@@ -237,6 +237,42 @@ int main(void)
             }
     }
 
+    /* Kinks: with z^1_0 = 0 exactly (x = 0, b^1_0 = 0) the central difference in b^1_0 is the
+     * mean of relu's one-sided slopes, 1/2, not relu'(0) = 0; or_kinks finds that entry and
+     * only it, and the judge leaves it out. The complex step takes relu'(0) = 0 exactly. */
+    {
+        bp_error err;
+        bp_model *p = tu_model("3,4,2", 21), *g = bp_model_alloc_like(p, &err);
+        if (bp_acts_parse("relu,identity", p, &err))
+            tap_bail_out("%s", err.msg);
+        bp_batch *b = model_batch(p, BP_QUADRATIC, 3, 21);
+        memset(b->x, 0, b->m * b->n_in * sizeof(double));
+        p->b[1][0] = 0.0, p->b[1][1] = 1e-3; /* exactly at the kink, and clear of it */
+        bp_gradient(BP_QUADRATIC, g, NULL, NULL, p, b, BP_SUM, &err);
+        size_t P = p->nparams, at = bp_model_b_index(p, 1, 0);
+        unsigned char *kink = malloc(P);
+        double *r = malloc(P * sizeof *r), *e = malloc(P * sizeof *e);
+        size_t n = or_kinks(kink, 2.0 * cbrt(DBL_EPSILON), BP_QUADRATIC, p, b, &err);
+        or_gradient(OR_CENTRAL, r, e, NULL, BP_QUADRATIC, p, b, BP_SUM, OR_INCREMENTAL, &err);
+        gc_report plain, masked;
+        gc_report_init(&plain, "central"), gc_report_init(&masked, "central");
+        gc_judge(&plain, p, g->theta, r, e, gc_rho(p, 3));
+        gc_judge_masked(&masked, p, g->theta, r, e, gc_rho(p, 3), kink);
+        tap_ok(n == 1 && kink[at] && !plain.pass && masked.pass && masked.kinks == 1,
+               "gradcheck kinks: z = 0 exactly at one relu neuron: the one entry whose stencil "
+               "crosses it is found (%zu of %zu) and left out; judged, it fails (central gives "
+               "%.3g, relu'(0) = 0 gives %.3g)", n, P, r[at], g->theta[at]);
+        or_gradient(OR_COMPLEX, r, NULL, NULL, BP_QUADRATIC, p, b, BP_SUM, OR_INCREMENTAL, &err);
+        tap_ok(r[at] == g->theta[at], "gradcheck kinks: the complex step takes relu'(0) = 0 there "
+               "(%.3g = %.3g)", r[at], g->theta[at]);
+        unsigned char none[64];
+        bp_model *q = tu_model("3,4,2", 21);
+        tap_ok(or_kinks(none, 1.0, BP_QUADRATIC, q, b, &err) == 0,
+               "gradcheck kinks: a sigmoid network has none, whatever the step");
+        free(kink), free(r), free(e), bp_model_free(q);
+        bp_batch_free(b), bp_model_free(p), bp_model_free(g);
+    }
+
     /* dC_x/dz^l_j at z itself, every sample and layer, by the complex step */
     static const char *const zids[] = {"000:3 delta^l_j = dC_x/dz^l_j (quadratic)",
                                        "001:12 dc/dz^L = y - h and 001:9's deltas (loglik)",
