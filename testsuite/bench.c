@@ -13,18 +13,24 @@
  * Then the oracles: a full per-parameter check of 784-30-10 and 784-100-10 (one sample,
  * cross-entropy) by the complex step, dual numbers and central differences, each evaluation
  * recomputing from the perturbed layer up and incrementally (oracle_template.h), and for
- * 784-30-10 the whole forward pass, with the time as a multiple of one backprop pass. */
+ * 784-30-10 the whole forward pass, with the time as a multiple of one backprop pass.
+ *
+ * Last, `bpcheck fixtures`: generating and writing one exact case at 784-n-10, batch 32, for
+ * n from 12 to 100; the time per parameter stays flat where the cost is linear. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_version.h>
 
+#include "generate.h"
 #include "model.h"
+#include "mpref.h"
 #include "oracle.h"
 #include "testutil.h"
 #include "train.h"
@@ -201,5 +207,46 @@ int main(void)
         free(g), free(est);
         bp_batch_free(b), bp_model_free(params), bp_model_free(grad);
     }
+    /* Fixtures on demand: one exact case (MPFR at 2048 bits, the tolerances of both
+     * precisions, the JSON file) by the parameter count, at batch 32 */
+    printf("\nbpcheck fixtures: one exact case, batch 32, cross-entropy, relu hidden layer\n\n");
+    printf("%-11s %10s %12s %12s %16s\n", "arch", "params", "generate", "write", "us per param");
+    static const char *const garchs[] = {"784,12,10", "784,25,10", "784,50,10", "784,100,10"};
+    for (size_t a = 0; a < 4; a++) {
+        bp_gen_spec sp;
+        memset(&sp, 0, sizeof sp);
+        sp.cost = BP_CROSS_ENTROPY, sp.red = BP_MEAN, sp.m = 32, sp.regime = BP_R_TYPICAL;
+        sp.slope = BP_LEAKY_SLOPE, sp.eta = 0.5;
+        bp_error err;
+        if (bp_sizes_parse(garchs[a], &sp.L, sp.n, &err))
+            return 1;
+        sp.act[1] = BP_ACT_RELU;
+        bp_case c;
+        char path[] = "/tmp/bpcheck-bench-XXXXXX";
+        int fd = mkstemp(path);
+        if (fd < 0)
+            return 1;
+        close(fd);
+        double t0 = now();
+        if (bp_gen_case(&sp, &c, &err)) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            return 1;
+        }
+        double t1 = now();
+        int rc = bp_gen_write(path, &c, 1, &err);
+        double t2 = now();
+        unlink(path);
+        if (rc) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            return 1;
+        }
+        char name[32];
+        bp_sizes_format(c.params, name, sizeof name);
+        printf("%-11s %10zu %10.3g s %10.3g s %16.3g\n", name, c.params->nparams, t1 - t0, t2 - t1,
+               1e6 * (t2 - t0) / (double)c.params->nparams);
+        fflush(stdout);
+        bp_case_clear(&c);
+    }
+    mp_done();
     return 0;
 }
