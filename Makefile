@@ -39,7 +39,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 endif
 
 ALL_CFLAGS = $(CFLAGS) $(WERROR) $(SAN_FLAGS) -Ireference -Itestsuite -Ifixtures $(PKG_CFLAGS) \
-             -DBPCHECK_VERSION='"$(VERSION)"' -DBPCHECK_DATADIR='"$(PREFIX)/share/bpcheck"' -MMD -MP
+             -I$(BUILD) -DBPCHECK_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours regardless
 
@@ -47,9 +47,18 @@ LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours rega
 LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c \
            testsuite/mpref.c testsuite/tolerance.c testsuite/oracle.c testsuite/fixture.c testsuite/child.c \
            testsuite/bugs.c testsuite/diagnose.c testsuite/conform.c testsuite/adapters/reference.c \
-           testsuite/derivations.c testsuite/equations.c fixtures/generate.c
+           testsuite/derivations.c testsuite/equations.c fixtures/generate.c testsuite/lib/libbpcheck.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libbpcheck.a
+# libbpcheck for users (bpcheck(3)): the same objects built position-independent, a shared
+# library with its soname, the headers under include/bpcheck/, and bpcheck.pc.
+SOVERSION := 0
+SHLIB     := $(BUILD)/libbpcheck.so.$(VERSION)
+PIC_OBJ   := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+PUBLIC_H  := testsuite/lib/bpcheck.h reference/model.h reference/activation.h testsuite/fixture.h \
+             fixtures/generate.h
+LIBDIR    ?= $(PREFIX)/lib
+MANDIR    ?= $(PREFIX)/share/man
 
 # One test program per area (testsuite/t/NAME.c -> $(BUILD)/t/NAME), run by prove;
 # helpers (testsuite/helpers/NAME.c) are programs the tests drive, not tests themselves.
@@ -71,17 +80,18 @@ GEN     := $(BUILD)/fixtures-gen
 # What the tests need to find: the program and the helpers.
 TEST_ENV = BPCHECK=$(PROGRAM) BPCHECK_HELPERS=$(BUILD)/helpers BPCHECK_TESTDIR=$(BUILD)/t \
            BPCHECK_ADAPTERS=$(BUILD)/adapters \
-           BPCHECK_FIXTURE_GEN=$(GEN) BPCHECK_PYTHON=$(PYTHON)
+           BPCHECK_FIXTURE_GEN=$(GEN) BPCHECK_PYTHON=$(PYTHON) \
+           BPCHECK_MAKE_ARGS='BUILD=$(BUILD) BIN=$(BIN)' BPCHECK_SANITIZE=$(SANITIZE)
 VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
 
 # Keep objects that chained rules would delete as intermediates.
 .SECONDARY:
 
-.PHONY: all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help
+.PHONY: library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help
 
 all: $(PROGRAM)
 
-tests: $(PROGRAM) $(TESTS) $(HELPERS) $(VARIANTS) $(BENCH) $(GEN)
+tests: $(PROGRAM) $(TESTS) $(HELPERS) $(VARIANTS) $(BENCH) $(GEN) library
 
 check: tests
 	$(TEST_ENV) $(if $(BPCHECK_LIGHT),BPCHECK_LIGHT=1) prove -j2 $(TESTS)
@@ -138,8 +148,35 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Where the installed fixtures are, for the programs and the library that look for them:
+# rewritten only when PREFIX changes, so that `make install PREFIX=...` rebuilds just those.
+$(BUILD)/config.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define BPCHECK_DATADIR "$(PREFIX)/share/bpcheck"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/testsuite/conform.o $(BUILD)/testsuite/bpcheck.o $(BUILD)/pic/testsuite/conform.o: $(BUILD)/config.h
+FORCE:
+
 $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(SHLIB): $(PIC_OBJ)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libbpcheck.so.$(SOVERSION) $^ $(LDLIBS) -o $@
+
+$(BUILD)/bpcheck.pc: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
+	    'Name: bpcheck' \
+	    'Description: conformance suite and literal reference for backpropagation in MLPs' \
+	    'Version: $(VERSION)' 'Requires: gsl jansson' 'Requires.private: mpfr' \
+	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lbpcheck' 'Libs.private: -lm' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+library: $(LIB) $(SHLIB) $(BUILD)/bpcheck.pc
 
 $(PROGRAM): $(BUILD)/testsuite/bpcheck.o $(LIB)
 	@mkdir -p $(@D)
@@ -175,17 +212,32 @@ $(BUILD)/adapters/variant32: testsuite/adapters/variant.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DVARIANT_FLOAT $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
-install: $(PROGRAM)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/bpcheck \
-	           $(DESTDIR)$(PREFIX)/share/bpcheck/fixtures
+install: $(PROGRAM) library
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/bpcheck/examples \
+	           $(DESTDIR)$(PREFIX)/share/bpcheck/fixtures $(DESTDIR)$(LIBDIR)/pkgconfig \
+	           $(DESTDIR)$(PREFIX)/include/bpcheck $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/bpcheck
 	install -m 644 README.md testsuite/PROTOCOL.md fixtures/FORMAT.md \
 	           $(DESTDIR)$(PREFIX)/share/doc/bpcheck/
 	install -m 644 fixtures/*.json $(DESTDIR)$(PREFIX)/share/bpcheck/fixtures/
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libbpcheck.a
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libbpcheck.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbpcheck.so.$(SOVERSION)
+	ln -sf libbpcheck.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libbpcheck.so
+	install -m 644 $(BUILD)/bpcheck.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 $(PUBLIC_H) $(DESTDIR)$(PREFIX)/include/bpcheck/
+	install -m 644 doc/bpcheck.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 doc/bpcheck.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 testsuite/lib/example.c $(DESTDIR)$(PREFIX)/share/doc/bpcheck/examples/
+	install -m 644 testsuite/lib/example.mk $(DESTDIR)$(PREFIX)/share/doc/bpcheck/examples/Makefile
+	-[ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ldconfig
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/bpcheck
-	rm -rf $(DESTDIR)$(PREFIX)/share/doc/bpcheck $(DESTDIR)$(PREFIX)/share/bpcheck
+	rm -f $(DESTDIR)$(PREFIX)/bin/bpcheck $(DESTDIR)$(LIBDIR)/libbpcheck.* \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/bpcheck.pc $(DESTDIR)$(MANDIR)/man1/bpcheck.1 \
+	      $(DESTDIR)$(MANDIR)/man3/bpcheck.3
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/bpcheck $(DESTDIR)$(PREFIX)/share/bpcheck \
+	       $(DESTDIR)$(PREFIX)/include/bpcheck
 
 # Installs what building and testing need, printing each command before it runs.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -208,11 +260,13 @@ help:
 	@echo '  bench           time the literal and vectorized references (prints a table)'
 	@echo '  fixtures        regenerate the golden values fixtures/*.json'
 	@echo '  derivations     regenerate derivations/REPORT.md from the per-equation checks'
-	@echo '  install         install bin/bpcheck under $$(DESTDIR)$$(PREFIX) (now $(PREFIX))'
+	@echo '  library         build libbpcheck (static and shared) and bpcheck.pc'
+	@echo '  install         install bpcheck, libbpcheck, its headers, bpcheck.pc, the man pages,'
+	@echo '                  the example and the fixtures under $$(DESTDIR)$$(PREFIX) (now $(PREFIX))'
 	@echo '  uninstall       remove what install installed'
 	@echo '  deps            apt-get install the Debian packages the project needs'
 	@echo '  clean           remove build/ and bin/'
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(BUILD)/testsuite/bench.d \
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(BUILD)/testsuite/bench.d \
          $(BUILD)/fixtures/gen.d $(TEST_SRC:%.c=$(BUILD)/%.d) \
          $(HELPER_SRC:%.c=$(BUILD)/%.d) $(VARIANTS:=.d)

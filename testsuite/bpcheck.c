@@ -32,6 +32,7 @@
 #include "tolerance.h"
 #include "train.h"
 
+#include "config.h" /* BPCHECK_DATADIR, written by make */
 #ifndef BPCHECK_VERSION
 #define BPCHECK_VERSION "unknown"
 #endif

@@ -15,10 +15,9 @@
 #include "child.h"
 #include "fixture.h"
 #include "diagnose.h"
+#include "lib/bpcheck.h"
 
-#ifndef BPCHECK_DATADIR
-#define BPCHECK_DATADIR "/usr/local/share/bpcheck"
-#endif
+#include "config.h" /* BPCHECK_DATADIR: $(PREFIX)/share/bpcheck, written by make */
 
 typedef struct {
     const char *impl, *fixtures, *xfail_path, *junit_path;
@@ -570,6 +569,69 @@ static int nonfinite_cost_only(const char *answer)
 }
 
 /* Send one case, read the answer, judge it. */
+/* libbpcheck (lib/bpcheck.h): the implementation in this process, or NULL for a child */
+static const bpc_impl *inproc;
+
+static int all_finite(const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
+/* The answer an adapter would give, from inproc's callbacks: the object, or NULL where a value
+ * is NaN or Inf (JSON cannot hold it; *cost_only says whether the cost alone is). */
+static json_t *inproc_answer(const bp_case *c, const char **want, size_t nwant, int *cost_only)
+{
+    json_t *r = json_pack("{s:s}", "id", c->id), *unsup = json_array();
+    bp_error err = {""};
+    bp_model *g = bp_model_alloc_like(c->params, &err), *st = bp_model_alloc_like(c->params, &err);
+    bp_trace *t = bp_trace_alloc(c->params, c->batch->m, &err);
+    double cost = NAN;
+    int rc = g && st && t ? inproc->gradient(c, &cost, g, inproc->ctx, &err) : -1;
+    int have_step = 0, have_trace = 0;
+    if (rc == 0 && inproc->step)
+        rc = inproc->step(c, g, st, inproc->ctx, &err), have_step = rc == 0;
+    if (rc == 0 && inproc->trace && nwant > 3)
+        rc = inproc->trace(c, t, inproc->ctx, &err), have_trace = rc == 0;
+    if (rc == BPC_UNSUPPORTED) {
+        json_object_set_new(r, "unsupported", json_string(err.msg[0] ? err.msg : "unsupported"));
+    } else if (rc) {
+        json_object_set_new(r, "error", json_string(err.msg[0] ? err.msg : "the callback failed"));
+    } else {
+        int bad = !all_finite(g->theta, g->nparams) || (have_step && !all_finite(st->theta, st->nparams));
+        for (size_t l = 1; have_trace && l <= c->params->L; l++) {
+            size_t n = c->batch->m * c->params->n[l];
+            bad |= !all_finite(t->z[l], n) || !all_finite(t->a[l], n) || !all_finite(t->delta[l], n);
+        }
+        if (bad || !isfinite(cost)) {
+            *cost_only = !bad;
+            json_decref(r), json_decref(unsup);
+            r = NULL;
+        } else {
+            for (size_t i = 0; i < nwant; i++) {
+                const char *k = want[i];
+                json_t *v = strcmp(k, "cost") == 0   ? json_real(cost)
+                            : strcmp(k, "grad") == 0 ? bp_json_params(g)
+                            : strcmp(k, "step") == 0 ? (have_step ? bp_json_params(st) : NULL)
+                            : !have_trace            ? NULL
+                            : strcmp(k, "z") == 0    ? bp_json_layers(t->z, c->params, c->batch->m)
+                            : strcmp(k, "a") == 0    ? bp_json_layers(t->a, c->params, c->batch->m)
+                                                     : bp_json_layers(t->delta, c->params, c->batch->m);
+                if (v)
+                    json_object_set_new(r, k, v);
+                else
+                    json_array_append_new(unsup, json_string(k));
+            }
+            json_object_set(r, "unsupported", unsup);
+        }
+    }
+    json_decref(unsup);
+    bp_model_free(g), bp_model_free(st), bp_trace_free(t);
+    return r;
+}
+
 static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case *prev, const opts *o)
 {
     memset(res, 0, sizeof *res);
@@ -581,6 +643,25 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
     }
     const char *want[6] = {"cost", "grad", "step", "z", "a", "delta"};
     size_t nwant = o->deep ? 6 : 3;
+    json_t *r = NULL;
+    if (inproc) {
+        int cost_only = 0;
+        res->v = R_FAIL, res->protocol = 1;
+        if (!(r = inproc_answer(c, want, nwant, &cost_only))) {
+            snprintf(res->message, sizeof res->message, "the implementation returned NaN or Inf%s",
+                     cost_only ? " in the cost" : "");
+            res->hint = bp_match_nonfinite(c, cost_only, res->hint_text, sizeof res->hint_text);
+            char h[300], m2[1100], yaml[1600];
+            yaml_str(h, sizeof h, res->hint);
+            yaml_str(m2, sizeof m2, res->message);
+            snprintf(yaml, sizeof yaml, "  message: \"%s\"\n  case: \"%s\"\n  hint: \"%s\"\n", m2, c->id, h);
+            res->yaml = strdup(yaml);
+            res->detail = json_pack("{s:s}", "hint", res->hint);
+            res->protocol = 0;
+            return;
+        }
+        goto answered;
+    }
     json_t *req = bp_case_to_json(c, 0), *w = json_array();
     for (size_t i = 0; i < nwant; i++)
         json_array_append_new(w, json_string(want[i]));
@@ -603,7 +684,7 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
         return;
     }
     json_error_t je;
-    json_t *r = json_loads(answer, JSON_REJECT_DUPLICATES, &je);
+    r = json_loads(answer, JSON_REJECT_DUPLICATES, &je);
     if (!r || !json_is_object(r)) {
         int nonfinite = strstr(answer, "NaN") || strstr(answer, "nan") || strstr(answer, "Infinity") ||
                         strstr(answer, "inf");
@@ -630,6 +711,7 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
         return;
     }
     free(answer);
+answered:;
     json_t *id = json_object_get(r, "id"), *u = json_object_get(r, "unsupported"),
            *e = json_object_get(r, "error");
     if (!json_is_string(id) || strcmp(json_string_value(id), c->id) != 0) {
@@ -673,6 +755,12 @@ int bp_conform_main(int argc, char **argv, const char *self)
     if (rc)
         return rc == 1 ? 0 : 2;
     char default_impl[4200];
+    if (inproc && o.impl) {
+        fprintf(stderr, "bpcheck conform: --impl does not apply in-process (libbpcheck)\n");
+        return 2;
+    }
+    if (inproc)
+        o.impl = "in-process (libbpcheck)";
     if (!o.impl) {
         snprintf(default_impl, sizeof default_impl, "'%s' serve", self);
         o.impl = default_impl;
@@ -696,7 +784,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
         return 2;
     }
     bp_child ch;
-    bp_child_init(&ch, o.impl, o.max_response << 20);
+    bp_child_init(&ch, inproc ? "true" : o.impl, o.max_response << 20); /* started on first use */
     const char *v = getenv("TAP_VERSION");
     if (!o.json)
         printf("TAP version %s\n# bpcheck conform: %s\n# fixtures: %s\n", v && strcmp(v, "14") == 0 ? "14" : "13",
@@ -885,4 +973,23 @@ int bp_conform_main(int argc, char **argv, const char *self)
     free(xf.ids), free(xf.seen);
     bp_fixture_set_free(&fs);
     return failed ? 1 : 0;
+}
+
+int bpc_conform(const bpc_impl *impl, int argc, char **argv)
+{
+    if (!impl || !impl->gradient) {
+        fprintf(stderr, "bpc_conform: the implementation has no gradient callback\n");
+        return 2;
+    }
+    char *args[130] = {"conform"};
+    if (argc > 129) {
+        fprintf(stderr, "bpc_conform: more than 128 options\n");
+        return 2;
+    }
+    for (int i = 1; i < argc; i++)
+        args[i] = argv[i];
+    inproc = impl;
+    int rc = bp_conform_main(argc > 0 ? argc : 1, args, "bpcheck");
+    inproc = NULL;
+    return rc;
 }

@@ -1,0 +1,131 @@
+/* testsuite/t/install.c: `make install` into a staging directory gives what a user of a C tool
+ * expects: bpcheck, libbpcheck (static and shared, with its soname), the headers under
+ * include/bpcheck/, bpcheck.pc, the man pages bpcheck(1) and bpcheck(3), the fixtures, and a
+ * worked example that builds with pkg-config and prints TAP that passes. bpcheck(1) covers
+ * every option every command's --help lists. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "testutil.h"
+
+/* Every --option the help of command cmd lists appears in the man page text. */
+static void man_covers(const char *prog, const char *cmd, const char *man)
+{
+    char *out;
+    tu_sh(&out, "'%s' help %s | grep -oE -- '--[a-z0-9-]+' | sort -u", prog, cmd);
+    size_t missing = 0, n = 0;
+    for (char *opt = strtok(out, "\n"); opt; opt = strtok(NULL, "\n")) {
+        char roff[64];
+        size_t r = 0;
+        n++;
+        for (const char *p = opt; *p && r < 60; p++) { /* man writes - as \- */
+            if (*p == '-')
+                roff[r++] = '\\';
+            roff[r++] = *p;
+        }
+        roff[r] = '\0';
+        if (!strstr(man, roff) && strcmp(opt, "--help") != 0) {
+            missing++;
+            tap_diag("bpcheck(1) does not mention %s %s", cmd, opt);
+        }
+    }
+    tap_ok(n > 0 && missing == 0, "bpcheck(1) covers the %zu options of 'bpcheck %s --help'", n, cmd);
+    free(out);
+}
+
+int main(void)
+{
+    const char *prog = tu_env("BPCHECK");
+    FILE *f = fopen("doc/bpcheck.1", "r");
+    char *man = calloc(1, 1 << 18);
+    if (!f || !man)
+        tap_bail_out("cannot read doc/bpcheck.1");
+    man[fread(man, 1, (1 << 18) - 1, f)] = '\0';
+    fclose(f);
+    static const char *const cmds[] = {"conform", "fixtures", "gradcheck", "train", "tolerances",
+                                       "bugs", "derivations", "serve"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        char sect[64];
+        snprintf(sect, sizeof sect, ".SS %s", cmds[i]);
+        tap_ok(strstr(man, sect) != NULL, "bpcheck(1) has a section for 'bpcheck %s'", cmds[i]);
+        man_covers(prog, cmds[i], man);
+    }
+    free(man);
+
+    const char *san = getenv("BPCHECK_SANITIZE");
+    if (san && *san) {
+        tap_skip("make install and the example: the sanitizer build links differently");
+        return tap_done();
+    }
+    char dir[] = "/tmp/bpcheck-install-XXXXXX", *out;
+    if (!mkdtemp(dir))
+        tap_bail_out("mkdtemp failed");
+    int rc = tu_sh(&out, "make -s install %s DESTDIR='%s' 2>&1", tu_env("BPCHECK_MAKE_ARGS"), dir);
+    if (!tap_ok(rc == 0, "make install DESTDIR=... succeeds"))
+        tap_diag("%s", out);
+    free(out);
+    static const char *const files[] = {
+        "bin/bpcheck", "lib/libbpcheck.a", "lib/libbpcheck.so", "lib/libbpcheck.so.0",
+        "lib/pkgconfig/bpcheck.pc", "include/bpcheck/bpcheck.h", "include/bpcheck/model.h",
+        "share/man/man1/bpcheck.1", "share/man/man3/bpcheck.3",
+        "share/bpcheck/fixtures/activations.json", "share/doc/bpcheck/examples/example.c",
+        "share/doc/bpcheck/examples/Makefile", "share/doc/bpcheck/FORMAT.md"};
+    size_t missing = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/usr/local/%s", dir, files[i]);
+        if (access(path, R_OK) != 0) {
+            missing++;
+            tap_diag("not installed: %s", files[i]);
+        }
+    }
+    tap_ok(missing == 0, "make install puts the program, the library (static, shared, soname link), "
+           "bpcheck.pc, the headers, both man pages, the fixtures and the example in place");
+    rc = tu_sh(&out, "objdump -p '%s/usr/local/lib/libbpcheck.so' 2>/dev/null | grep SONAME", dir);
+    tap_ok(rc != 0 || strstr(out, "libbpcheck.so.0"), "libbpcheck.so's soname is libbpcheck.so.0");
+    free(out);
+
+    /* the example, as a user builds it: pkg-config finds the staged library */
+    const char *env = "PKG_CONFIG_SYSROOT_DIR='%s' PKG_CONFIG_PATH='%s/usr/local/lib/pkgconfig' "
+                      "LD_LIBRARY_PATH='%s/usr/local/lib'";
+    char e[2048];
+    snprintf(e, sizeof e, env, dir, dir, dir);
+    rc = tu_sh(&out, "cp -r '%s/usr/local/share/doc/bpcheck/examples' '%s/ex' && cd '%s/ex' && "
+               "%s make -s example 2>&1 && %s ./example --fixtures '%s/usr/local/share/bpcheck/fixtures' "
+               "--only 'quadratic/3-4-2*' --only 'cross-entropy/3-4-2/m1/*'", dir, dir, dir, e, e, dir);
+    tap_ok(rc == 0 && strstr(out, "TAP version") && strstr(out, "ok 1 - quadratic/3-4-2") &&
+               strstr(out, "SKIP unsupported: only the quadratic cost") && strstr(out, " 0 failed"),
+           "the installed example builds with pkg-config and passes its cases in-process, skipping "
+           "the costs it lacks");
+    if (rc)
+        tap_diag("%s", out);
+    free(out);
+    rc = tu_sh(&out, "cd '%s/ex' && %s ./example gradcheck", dir, e);
+    tap_ok(rc == 0 && strstr(out, "ok 3 - the gradient agrees with central differences") &&
+               strstr(out, "1..3"),
+           "the example's gradient passes the complex-step, dual and central-difference oracles "
+           "(bpc_gradcheck)");
+    free(out);
+    /* a wrong gradient in-process fails, and is named */
+    rc = tu_sh(&out, "cd '%s/ex' && sed 's/grad->b\\[l\\]\\[j\\] += d/grad->b[l][j] -= d/' example.c "
+               "> bad.c && %s sh -c 'cc -std=c11 bad.c $(pkg-config --cflags --libs bpcheck) -lm -o bad' "
+               "&& %s ./bad --fixtures '%s/usr/local/share/bpcheck/fixtures' --only 'quadratic/3-4-2*'",
+               dir, e, e, dir);
+    tap_ok(rc == 1 && strstr(out, "not ok 1") && strstr(out, "bias-sign"),
+           "the same example with the bias gradient's sign flipped fails in-process, named bias-sign");
+    free(out);
+    rc = tu_sh(&out, "command -v man >/dev/null || exit 77; MANPATH='%s/usr/local/share/man' man -w "
+               "bpcheck && MANPATH='%s/usr/local/share/man' man -w 3 bpcheck", dir, dir);
+    if (rc == 77)
+        tap_skip("man -w bpcheck: man is not installed here");
+    else
+        tap_ok(rc == 0, "man finds bpcheck(1) and bpcheck(3) under the installed prefix");
+    free(out);
+    tu_sh(&out, "rm -rf '%s'", dir);
+    free(out);
+    return tap_done();
+}
