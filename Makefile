@@ -58,6 +58,11 @@ PIC_OBJ   := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 PUBLIC_H  := testsuite/lib/bpcheck.h reference/model.h reference/activation.h testsuite/fixture.h \
              fixtures/generate.h
 LIBDIR    ?= $(PREFIX)/lib
+# bpcheck_protocol.py, for the Python adapter templates: Debian's python3 reads
+# /usr/lib/python3/dist-packages, and /usr/local/lib/python3.X/dist-packages under /usr/local
+PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/$(shell $(PYTHON) -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null || echo python3)/dist-packages)
+ADAPTER_TEMPLATES := testsuite/adapters/template.c testsuite/adapters/numpy_adapter.py \
+                     testsuite/adapters/torch_adapter.py testsuite/adapters/bpcheck_protocol.py
 MANDIR    ?= $(PREFIX)/share/man
 
 # One test program per area (testsuite/t/NAME.c -> $(BUILD)/t/NAME), run by prove;
@@ -71,6 +76,7 @@ HELPERS    := $(HELPER_SRC:testsuite/helpers/%.c=$(BUILD)/helpers/%)
 # free to fuse (where the CPU has FMA: the build machine runs the tests), and float.
 HAVE_FMA := $(shell grep -qw fma /proc/cpuinfo 2>/dev/null && echo yes)
 VARIANTS := $(BUILD)/adapters/variant $(BUILD)/adapters/variant32 $(BUILD)/adapters/mutant \
+            $(BUILD)/adapters/template \
             $(if $(HAVE_FMA),$(BUILD)/adapters/variant-fma)
 
 PROGRAM := $(BIN)/bpcheck
@@ -208,6 +214,12 @@ $(BUILD)/adapters/variant-fma: testsuite/adapters/variant.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -ffp-contract=fast -mfma $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
+# the C adapter template builds on its own, with jansson and libm only, as a user's copy would
+$(BUILD)/adapters/template: testsuite/adapters/template.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WERROR) $(SAN_FLAGS) $(shell pkg-config --cflags jansson) $(ALL_LDFLAGS) $< \
+	    $(shell pkg-config --libs jansson) -lm -o $@
+
 $(BUILD)/adapters/variant32: testsuite/adapters/variant.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DVARIANT_FLOAT $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
@@ -215,7 +227,8 @@ $(BUILD)/adapters/variant32: testsuite/adapters/variant.c $(LIB)
 install: $(PROGRAM) library
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/bpcheck/examples \
 	           $(DESTDIR)$(PREFIX)/share/bpcheck/fixtures $(DESTDIR)$(LIBDIR)/pkgconfig \
-	           $(DESTDIR)$(PREFIX)/include/bpcheck $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	           $(DESTDIR)$(PREFIX)/include/bpcheck $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	           $(DESTDIR)$(PREFIX)/share/bpcheck/adapters $(DESTDIR)$(PYTHONDIR)
 	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/bpcheck
 	install -m 644 README.md testsuite/PROTOCOL.md fixtures/FORMAT.md \
 	           $(DESTDIR)$(PREFIX)/share/doc/bpcheck/
@@ -230,12 +243,14 @@ install: $(PROGRAM) library
 	install -m 644 doc/bpcheck.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 testsuite/lib/example.c $(DESTDIR)$(PREFIX)/share/doc/bpcheck/examples/
 	install -m 644 testsuite/lib/example.mk $(DESTDIR)$(PREFIX)/share/doc/bpcheck/examples/Makefile
+	install -m 644 $(ADAPTER_TEMPLATES) $(DESTDIR)$(PREFIX)/share/bpcheck/adapters/
+	install -m 644 testsuite/adapters/bpcheck_protocol.py $(DESTDIR)$(PYTHONDIR)/
 	-[ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ldconfig
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/bpcheck $(DESTDIR)$(LIBDIR)/libbpcheck.* \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/bpcheck.pc $(DESTDIR)$(MANDIR)/man1/bpcheck.1 \
-	      $(DESTDIR)$(MANDIR)/man3/bpcheck.3
+	      $(DESTDIR)$(MANDIR)/man3/bpcheck.3 $(DESTDIR)$(PYTHONDIR)/bpcheck_protocol.py
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/bpcheck $(DESTDIR)$(PREFIX)/share/bpcheck \
 	       $(DESTDIR)$(PREFIX)/include/bpcheck
 

@@ -3,11 +3,18 @@
 numpy, written from the equations, independently of the C reference. Batches have one row per
 sample: Z^l = A^{l-1} W^l^T + b^l; A^l = f(Z^l), f the layer's activation (sigmoid by default,
 softmax rows at a cross-entropy output); D^l = (D^{l+1} W^{l+1}) * f'(Z^l); dC/dW^l = D^l^T A^{l-1}; dC/db^l = D^l's column sums;
-both / m for the mean. To adapt your own code, replace `gradient` with a call into it."""
-import json
+both / m for the mean.
+
+A TEMPLATE: copy this file, and replace the body of `gradient` (marked YOUR CODE) with a call
+into your implementation, converting to and from these layouts. The protocol loop is in
+bpcheck_protocol (installed with bpcheck, and beside this file)."""
+import os
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bpcheck_protocol beside us
+import bpcheck_protocol as bp  # noqa: E402
 
 
 def sigmoid(z):
@@ -32,14 +39,13 @@ def activation(name, slope):
         return lambda z: np.where(z > 0, z, slope * z), lambda z: np.where(z > 0, 1.0, slope)
     if name == "identity":
         return lambda z: z, lambda z: np.ones_like(z)
-    raise ValueError("unsupported activation " + name)
+    raise bp.Unsupported("no " + name + " layers")
 
 
-def layer_functions(model, L):
+def layer_functions(model):
     """(f, f') per layer 1..L; softmax at a cross-entropy output is handled with its cost."""
-    default = ["sigmoid"] * (L - 1) + ["softmax" if model["cost"] == "cross-entropy" else "sigmoid"]
-    names = model.get("activations", default)
-    return [None if n == "softmax" else activation(n, model.get("leaky_slope", 0.01)) for n in names]
+    names, slope = bp.activations(model)
+    return [None if n == "softmax" else activation(n, slope) for n in names]
 
 
 def softplus(x):
@@ -72,11 +78,12 @@ def output(cost, z, a, y, f):
 
 
 def gradient(req):
+    # ---- YOUR CODE: from here to the return, call your implementation instead ----
     cost, reduction = req["model"]["cost"], req["model"]["reduction"]
     W = [np.array(w, dtype=float) for w in req["params"]["W"]]
     b = [np.array(v, dtype=float) for v in req["params"]["b"]]
     x, y = np.array(req["batch"]["x"], dtype=float), np.array(req["batch"]["y"], dtype=float)
-    fs = layer_functions(req["model"], len(W))
+    fs = layer_functions(req["model"])
     zs, acts = forward(W, b, x, cost, fs)
     per, d = output(cost, zs[-1], acts[-1], y, fs[-1])
     deltas = [d]
@@ -87,11 +94,13 @@ def gradient(req):
     gW = [scale * (D.T @ A) for D, A in zip(deltas, acts[:-1])]
     gb = [scale * D.sum(axis=0) for D in deltas]
     return W, b, scale * per.sum(), gW, gb, zs, acts[1:], deltas
+    # ---- end of YOUR CODE ----
 
 
 def answer(req):
     W, b, cost, gW, gb, zs, acts, deltas = gradient(req)
     eta = req["eta"]
+    want = req.get("want", bp.WANT_DEFAULT)
     have = {
         "cost": lambda: float(cost),
         "grad": lambda: {"W": [g.tolist() for g in gW], "b": [g.tolist() for g in gb]},
@@ -101,22 +110,12 @@ def answer(req):
         "a": lambda: [a.tolist() for a in acts],
         "delta": lambda: [d.tolist() for d in deltas],
     }
-    out = {"id": req["id"]}
-    for want in req.get("want", ["cost", "grad", "step"]):
-        out[want] = have[want]()
-    return out
+    return {k: have[k]() for k in want if k in have}
 
 
 def main():
     np.seterr(all="ignore")  # an overflow is reported through the answer, not a warning
-    for line in sys.stdin:
-        req = None
-        try:
-            req = json.loads(line)
-            out = answer(req)
-        except Exception as e:  # a failure is an answer too: {"id", "error"}
-            out = {"id": req.get("id", "") if isinstance(req, dict) else "", "error": repr(e)}
-        print(json.dumps(out), flush=True)  # repr-exact floats: 17 significant digits at most
+    bp.serve(answer)
 
 
 if __name__ == "__main__":

@@ -10,30 +10,39 @@ derived by hand: the gradient is loss.backward()'s.
     torch_adapter.py --float32  every tensor in float32 (run with --profile float32)
 
 delta^l = dC_x/dz^l per sample is read from z.grad: under the mean reduction autograd gives
-delta / m, which is scaled back by m."""
-import json
+delta / m, which is scaled back by m.
+
+A TEMPLATE: copy this file and replace forward_backward's model (marked YOUR CODE) with your
+torch.nn.Module, copying the request's W and b into its parameters. The protocol loop is in
+bpcheck_protocol (installed with bpcheck, and beside this file)."""
+import os
 import sys
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bpcheck_protocol beside us
+import bpcheck_protocol as bp  # noqa: E402
+
 
 def activation(name, slope):
-    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-            "leaky-relu": lambda z: F.leaky_relu(z, negative_slope=slope),
-            "identity": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=1)}[name]
+    table = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
+             "leaky-relu": lambda z: F.leaky_relu(z, negative_slope=slope),
+             "identity": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=1)}
+    if name not in table:
+        raise bp.Unsupported("no " + name + " layers")
+    return table[name]
 
 
 def forward_backward(req, dtype):
+    # ---- YOUR CODE: your model's forward pass and loss; autograd does the rest ----
     cost, reduction = req["model"]["cost"], req["model"]["reduction"]
     W = [torch.tensor(w, dtype=dtype, requires_grad=True) for w in req["params"]["W"]]
     b = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in req["params"]["b"]]
     x = torch.tensor(req["batch"]["x"], dtype=dtype)
     y = torch.tensor(req["batch"]["y"], dtype=dtype)
-    L = len(W)
-    names = req["model"].get("activations", ["sigmoid"] * (L - 1) +
-                             ["softmax" if cost == "cross-entropy" else "sigmoid"])
-    fs = [activation(n, req["model"].get("leaky_slope", 0.01)) for n in names]
+    names, slope = bp.activations(req["model"])
+    fs = [activation(n, slope) for n in names]
     a, zs, acts = x, [], []
     for l, (Wl, bl) in enumerate(zip(W, b)):
         z = a @ Wl.T + bl
@@ -50,6 +59,7 @@ def forward_backward(req, dtype):
         loss = per.sum() if reduction == "sum" else per.mean()
     else:
         loss = F.cross_entropy(z, y, reduction=reduction)  # y: class probabilities
+    # ---- end of YOUR CODE ----
     loss.backward()
     scale = len(x) if reduction == "mean" else 1
     return W, b, loss, zs, acts, [z.grad * scale for z in zs]
@@ -70,10 +80,7 @@ def answer(req, dtype):
             "a": lambda: rows(acts),
             "delta": lambda: rows(deltas),
         }
-        out = {"id": req["id"]}
-        for want in req.get("want", ["cost", "grad", "step"]):
-            out[want] = have[want]()
-    return out
+        return {k: have[k]() for k in req.get("want", bp.WANT_DEFAULT) if k in have}
 
 
 def main():
@@ -82,14 +89,7 @@ def main():
         return
     dtype = torch.float32 if "--float32" in sys.argv[1:] else torch.float64
     torch.set_num_threads(1)  # the runner runs adapters side by side
-    for line in sys.stdin:
-        req = None
-        try:
-            req = json.loads(line)
-            out = answer(req, dtype)
-        except Exception as e:  # a failure is an answer too: {"id", "error"}
-            out = {"id": req.get("id", "") if isinstance(req, dict) else "", "error": repr(e)}
-        print(json.dumps(out), flush=True)
+    bp.serve(lambda req: answer(req, dtype))
 
 
 if __name__ == "__main__":

@@ -73,7 +73,9 @@ int main(void)
         "lib/pkgconfig/bpcheck.pc", "include/bpcheck/bpcheck.h", "include/bpcheck/model.h",
         "share/man/man1/bpcheck.1", "share/man/man3/bpcheck.3",
         "share/bpcheck/fixtures/activations.json", "share/doc/bpcheck/examples/example.c",
-        "share/doc/bpcheck/examples/Makefile", "share/doc/bpcheck/FORMAT.md"};
+        "share/doc/bpcheck/examples/Makefile", "share/doc/bpcheck/FORMAT.md",
+        "share/bpcheck/adapters/template.c", "share/bpcheck/adapters/numpy_adapter.py",
+        "share/bpcheck/adapters/torch_adapter.py", "share/bpcheck/adapters/bpcheck_protocol.py"};
     size_t missing = 0;
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[512];
@@ -117,6 +119,24 @@ int main(void)
                dir, e, e, dir);
     tap_ok(rc == 1 && strstr(out, "not ok 1") && strstr(out, "bias-sign"),
            "the same example with the bias gradient's sign flipped fails in-process, named bias-sign");
+    free(out);
+    /* the adapter templates, copied out of the install as a user would: the C one builds with
+     * jansson alone; the numpy one finds bpcheck_protocol on Python's path */
+    rc = tu_sh(&out, "cd '%s' && cp usr/local/share/bpcheck/adapters/template.c usr/local/share/bpcheck/"
+               "adapters/numpy_adapter.py . && cc -std=c11 -O2 template.c $(pkg-config --cflags --libs "
+               "jansson) -lm -o my_adapter && usr/local/bin/bpcheck conform --fixtures "
+               "usr/local/share/bpcheck/fixtures --impl ./my_adapter --deep --only '*/4-6-5-3*'", dir);
+    tap_ok(rc == 0 && strstr(out, " passed, 0 failed, 0 skipped"), "the installed C adapter template "
+           "builds with jansson alone and passes the 4-6-5-3 cases, --deep");
+    free(out);
+    rc = tu_sh(&out, "cd '%s' && PYTHONPATH=$(ls -d usr/local/lib/python3*/dist-packages) "
+               "usr/local/bin/bpcheck conform --fixtures usr/local/share/bpcheck/fixtures --impl '%s "
+               "numpy_adapter.py' --only '*/3-4-2*'", dir, tu_env("BPCHECK_PYTHON"));
+    if (strstr(out, "No module named 'numpy'"))
+        tap_skip("the installed numpy template: no numpy here");
+    else
+        tap_ok(rc == 0 && strstr(out, " passed, 0 failed, 0 skipped"), "the installed numpy template, "
+               "copied away from bpcheck_protocol.py, finds it on Python's path and passes");
     free(out);
     rc = tu_sh(&out, "command -v man >/dev/null || exit 77; MANPATH='%s/usr/local/share/man' man -w "
                "bpcheck && MANPATH='%s/usr/local/share/man' man -w 3 bpcheck", dir, dir);

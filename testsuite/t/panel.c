@@ -146,6 +146,10 @@ int main(void)
              adapters);
     passes("the C variant in float, every alternative form, reversed", "float32", "%s", impl);
 
+    /* the C adapter template as shipped (share/bpcheck/adapters/template.c) */
+    snprintf(impl, sizeof impl, "%s/template", adapters);
+    passes("the C adapter template (jansson), as shipped", "float64", "%s", impl);
+
     /* the bundled numpy adapter, PyTorch autograd in float64 and float32 */
     if (have_module("numpy", "BPCHECK_REQUIRE_NUMPY", "python3-numpy", 1))
         passes("the bundled numpy adapter", "float64", "%s testsuite/adapters/numpy_adapter.py", python);
