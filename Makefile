@@ -4,8 +4,16 @@ VERSION := 0.1.0
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# The CBLAS under GSL's gsl_blas: GSL's own (gslcblas, the default), or any CBLAS pkg-config
+# knows, e.g. `make BLAS=openblas` (Debian libopenblas-dev), built apart in build/openblas.
+BLAS    ?= gslcblas
+ifeq ($(BLAS),gslcblas)
 BUILD   ?= build
 BIN     ?= bin
+else
+BUILD   ?= build/$(BLAS)
+BIN     ?= build/$(BLAS)/bin
+endif
 
 CFLAGS  ?= -std=c11 -O2 -g -Wall -Wextra -Wpedantic
 # Warnings are errors in CI (CI is set there), so nothing lands with a warning.
@@ -20,7 +28,8 @@ endif
 # Libraries, found through pkg-config; Debian packages that provide everything, for make deps.
 PKGS := gsl mpfr jansson
 DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev libmpfr-dev \
-                   libjansson-dev python3-numpy python3-torch
+                   libjansson-dev python3-numpy python3-torch python3-sklearn gnuplot-nox \
+                   libopenblas-dev
 
 # The Python that runs the numpy and PyTorch adapters and the mutants: Debian's, where
 # python3-numpy and python3-torch go.
@@ -36,10 +45,16 @@ $(error pkg-config cannot find $(PKGS): run 'make deps' (as root, or with sudo) 
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+ifneq ($(BLAS),gslcblas)
+ifneq ($(shell pkg-config --exists $(BLAS) 2>/dev/null && echo yes),yes)
+$(error BLAS=$(BLAS): pkg-config does not know it (for OpenBLAS: apt-get install libopenblas-dev))
+endif
+PKG_LIBS   := $(filter-out -lgslcblas,$(PKG_LIBS)) $(shell pkg-config --libs $(BLAS))
+endif
 endif
 
 ALL_CFLAGS = $(CFLAGS) $(WERROR) $(SAN_FLAGS) -Ireference -Itestsuite -Ifixtures $(PKG_CFLAGS) \
-             -I$(BUILD) -DBPCHECK_VERSION='"$(VERSION)"' -MMD -MP
+             -I$(BUILD) -DBPCHECK_VERSION='"$(VERSION)"' -DBPCHECK_BLAS='"$(BLAS)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours regardless
 
@@ -47,7 +62,8 @@ LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours rega
 LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c \
            testsuite/mpref.c testsuite/tolerance.c testsuite/oracle.c testsuite/fixture.c testsuite/child.c \
            testsuite/bugs.c testsuite/diagnose.c testsuite/conform.c testsuite/adapters/reference.c \
-           testsuite/derivations.c testsuite/equations.c fixtures/generate.c testsuite/lib/libbpcheck.c
+           testsuite/derivations.c testsuite/equations.c fixtures/generate.c testsuite/lib/libbpcheck.c \
+           testsuite/plot.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libbpcheck.a
 # libbpcheck for users (bpcheck(3)): the same objects built position-independent, a shared
@@ -146,9 +162,13 @@ derivations: $(PROGRAM)
 fixtures: $(GEN)
 	$(GEN) fixtures
 
-# Speed: a table of medians and ratios measured in one run; it asserts nothing.
+# Speed: a table of medians and ratios measured in one run; it asserts nothing. Where
+# OpenBLAS is installed the references' tables are measured again on it.
 bench: $(BENCH)
 	$(BENCH)
+	@if [ "$(BLAS)" = gslcblas ] && pkg-config --exists openblas 2>/dev/null; then \
+	    $(MAKE) -s BLAS=openblas build/openblas/bench && \
+	    OPENBLAS_NUM_THREADS=1 build/openblas/bench --references-only; fi
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

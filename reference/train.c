@@ -71,6 +71,37 @@ static void gather(bp_batch *batch, const bp_batch *data, const size_t *order, s
     }
 }
 
+static size_t chunk_of(const bp_batch *b) { return b->m < 256 ? b->m : 256; }
+
+/* The mean cost and the accuracy of params over data, in chunks of at most `chunk` samples
+ * (trace holds at least that many rows). */
+static int evaluate(bp_cost model, const bp_model *params, const bp_batch *data, bp_model *grad,
+                    bp_trace *trace, size_t chunk, double *cost, double *accuracy, bp_error *err)
+{
+    size_t N = data->m, NL = params->n[params->L], right = 0, cap = trace->m;
+    double total = 0.0;
+    if (chunk > cap)
+        chunk = cap;
+    for (size_t from = 0; from < N; from += chunk) {
+        size_t m = N - from < chunk ? N - from : chunk;
+        bp_batch view = {m, data->n_in, data->n_out, data->x + from * data->n_in,
+                         data->y + from * data->n_out};
+        double c;
+        trace->m = m;
+        if (bp_gradient(model, grad, &c, trace, params, &view, BP_SUM, err)) {
+            trace->m = cap;
+            return -1;
+        }
+        total += c;
+        for (size_t p = 0; p < m; p++)
+            right += (size_t)bp_predicts(trace->a[params->L] + p * NL, view.y + p * NL, NL);
+    }
+    trace->m = cap;
+    *cost = total / (double)N;
+    *accuracy = (double)right / (double)N;
+    return 0;
+}
+
 int bp_train(bp_model *params, bp_cost model, const bp_batch *data, const bp_train_opts *o,
              bp_epoch_fn report, void *ctx, bp_epoch_report *last, bp_error *err)
 {
@@ -122,7 +153,7 @@ int bp_train(bp_model *params, bp_cost model, const bp_batch *data, const bp_tra
             bp_model_step(params, params, grad, o->eta);
             /* 004:train  8. go back to 1 */
         }
-        bp_epoch_report r = {epoch, o->epochs, cost_sum / (double)N, 0.0, 0, 0.0, 0.0};
+        bp_epoch_report r = {epoch, o->epochs, cost_sum / (double)N, 0.0, 0, 0.0, 0.0, NAN, NAN};
         r.window_seen = seen < o->window ? seen : o->window;
         size_t right = 0;
         for (size_t i = 0; i < r.window_seen; i++)
@@ -145,6 +176,10 @@ int bp_train(bp_model *params, bp_cost model, const bp_batch *data, const bp_tra
         }
         r.cost = total / (double)N;
         r.accuracy = (double)right / (double)N;
+        r.test_cost = r.test_accuracy = NAN;
+        if (o->held_out && evaluate(model, params, o->held_out, grad, trace, chunk_of(o->held_out),
+                                    &r.test_cost, &r.test_accuracy, err))
+            goto done;
         if (report)
             report(&r, ctx);
         if (last)
@@ -193,6 +228,28 @@ static int parse_number(const char *s, double *out)
 bp_batch *bp_data_read_csv(FILE *f, const char *fname, size_t n_in, size_t n_out,
                            bp_error *err)
 {
+    return bp_data_read_csv_header(f, fname, n_in, n_out, 0, err);
+}
+
+/* The first field (1-based) of the line (split into n fields) that is not a number at all, as
+ * in a header; 0 if there is none. */
+static size_t looks_like_header(char **fields, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        double v;
+        const char *s = fields[k];
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s && parse_number(s, &v) && !strchr("+-.0123456789", *s))
+            return k + 1;
+    }
+    return 0;
+}
+
+bp_batch *bp_data_read_csv_header(FILE *f, const char *fname, size_t n_in, size_t n_out,
+                                  int header, bp_error *err)
+{
+    int first = 1;
     size_t cap = 64, m = 0, lineno = 0, width = n_in + n_out;
     double *x = malloc(cap * n_in * sizeof *x), *y = malloc(cap * n_out * sizeof *y);
     char *fields[4096];
@@ -222,6 +279,18 @@ bp_batch *bp_data_read_csv(FILE *f, const char *fname, size_t n_in, size_t n_out
         if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0')
             continue;
         size_t n = split(line, fields, sizeof fields / sizeof *fields);
+        if (first) {
+            first = 0;
+            if (header)
+                continue;
+            size_t h = looks_like_header(fields, n < sizeof fields / sizeof *fields ? n : 0);
+            if (h) {
+                bp_fail(err, "%s:%zu: the first line looks like a header (field %zu is '%s', not "
+                             "a number); skip it with --header",
+                        fname, lineno, h, fields[h - 1]);
+                goto fail;
+            }
+        }
         int label = n_out > 1 && n == n_in + 1;
         if (n != width && !label) {
             if (n_out > 1)
@@ -291,4 +360,61 @@ bp_batch *bp_data_read_csv(FILE *f, const char *fname, size_t n_in, size_t n_out
 fail:
     free(x), free(y);
     return NULL;
+}
+
+int bp_data_split(const bp_batch *data, double fraction, unsigned long seed, bp_batch **train,
+                  bp_batch **test, bp_error *err)
+{
+    *train = *test = NULL;
+    size_t N = data->m, nt = (size_t)ceil(fraction * (double)N);
+    if (!(fraction > 0.0 && fraction < 1.0))
+        return bp_fail(err, "test fraction %g; expected a number between 0 and 1", fraction);
+    if (nt < 1 || nt >= N)
+        return bp_fail(err, "a test fraction of %g leaves %zu of %zu samples for testing; both "
+                            "parts need at least one",
+                       fraction, nt, N);
+    size_t *order = malloc(N * sizeof *order);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!order || !rng) {
+        free(order);
+        if (rng)
+            gsl_rng_free(rng);
+        return bp_fail(err, "out of memory");
+    }
+    for (size_t i = 0; i < N; i++)
+        order[i] = i;
+    gsl_rng_set(rng, seed);
+    gsl_ran_shuffle(rng, order, N, sizeof *order);
+    gsl_rng_free(rng);
+    *test = bp_batch_alloc(nt, data->n_in, data->n_out, err);
+    *train = *test ? bp_batch_alloc(N - nt, data->n_in, data->n_out, err) : NULL;
+    if (!*train) {
+        bp_batch_free(*test), *test = NULL;
+        free(order);
+        return -1;
+    }
+    gather(*test, data, order, 0, nt);
+    gather(*train, data, order, nt, N - nt);
+    free(order);
+    return 0;
+}
+
+void bp_data_standardize(bp_batch *train, bp_batch *test)
+{
+    size_t K = train->n_in;
+    for (size_t k = 0; k < K; k++) {
+        double mean = 0.0, var = 0.0;
+        for (size_t p = 0; p < train->m; p++)
+            mean += train->x[p * K + k];
+        mean /= (double)train->m;
+        for (size_t p = 0; p < train->m; p++)
+            var += (train->x[p * K + k] - mean) * (train->x[p * K + k] - mean);
+        double sd = sqrt(var / (double)train->m);
+        if (!(sd > 0.0))
+            sd = 1.0; /* constant in the training part: centred only */
+        for (size_t p = 0; p < train->m; p++)
+            train->x[p * K + k] = (train->x[p * K + k] - mean) / sd;
+        for (size_t p = 0; test && p < test->m; p++)
+            test->x[p * K + k] = (test->x[p * K + k] - mean) / sd;
+    }
 }

@@ -27,6 +27,7 @@ typedef struct {
     size_t window;      /* 004:train's x: accuracy over the last x samples */
     double eta;         /* learning rate */
     unsigned long seed; /* the sample order of every epoch */
+    const bp_batch *held_out; /* evaluated after each epoch, never trained on; may be NULL */
 } bp_train_opts;
 
 typedef struct {
@@ -36,6 +37,7 @@ typedef struct {
     size_t window_seen;     /* how many samples that window holds (< window early on) */
     double cost;            /* mean cost over the whole data after the epoch */
     double accuracy;        /* over the whole data after the epoch */
+    double test_cost, test_accuracy; /* over held_out after the epoch; NAN without one */
 } bp_epoch_report;
 
 typedef void (*bp_epoch_fn)(const bp_epoch_report *r, void *ctx);
@@ -50,5 +52,19 @@ int bp_train(bp_model *params, bp_cost model, const bp_batch *data, const bp_tra
  * lines starting with '#' are skipped. Errors name the file, the line and the field. */
 bp_batch *bp_data_read_csv(FILE *f, const char *fname, size_t n_in, size_t n_out,
                            bp_error *err);
+/* The same; with header, the first line that is not blank or a comment is skipped. Without
+ * it, a first line that is not numbers is refused as a header ("use --header"). */
+bp_batch *bp_data_read_csv_header(FILE *f, const char *fname, size_t n_in, size_t n_out,
+                                  int header, bp_error *err);
+
+/* Split data at random (seeded) into a training part and a held-out part of
+ * ceil(fraction * m) samples, 0 < fraction < 1, both non-empty. */
+int bp_data_split(const bp_batch *data, double fraction, unsigned long seed, bp_batch **train,
+                  bp_batch **test, bp_error *err);
+
+/* Standardize the features: x_k -> (x_k - mean_k) / sd_k with the mean and the (population)
+ * standard deviation of the TRAINING part only, applied to both parts (test may be NULL); a
+ * feature constant in the training part is only centred (sd taken as 1). */
+void bp_data_standardize(bp_batch *train, bp_batch *test);
 
 #endif

@@ -114,16 +114,21 @@ static double measure(const job *j)
     return t[REPEATS / 2];
 }
 
-int main(void)
+#ifndef BPCHECK_BLAS
+#define BPCHECK_BLAS "gslcblas"
+#endif
+
+int main(int argc, char **argv)
 {
+    int references_only = argc > 1 && strcmp(argv[1], "--references-only") == 0;
     const bp_cost models[] = {BP_QUADRATIC, BP_LOGLIK, BP_CROSS_ENTROPY};
     static const char *const archs[] = {"784,100,10", "784,30,10"};
     static const size_t ms[] = {1, 32};
     printf("bpcheck bench: seconds per sample, medians of %d runs of >= %g s each, one process\n",
            REPEATS, MIN_RUN);
-    printf("(GSL %s CBLAS; literal = the per-index reference loops, vector = GSL BLAS;\n"
+    printf("(GSL %s, CBLAS: %s; literal = the per-index reference loops, vector = gsl_blas;\n"
            " grad/fwd = gradient time / forward time of the same implementation)\n\n",
-           GSL_VERSION);
+           GSL_VERSION, BPCHECK_BLAS);
     printf("%-14s %-11s %3s  %12s %12s %9s  %13s %13s\n", "model", "arch", "m", "literal grad",
            "vector grad", "speed-up", "lit grad/fwd", "vec grad/fwd");
     for (size_t mi = 0; mi < 3; mi++)
@@ -153,6 +158,8 @@ int main(void)
                 bp_batch_free(b), bp_model_free(params), bp_model_free(grad);
             }
 
+    if (references_only)
+        return 0;
     /* The oracles: a full per-parameter check, by each method and each way of reusing the
      * cached forward pass, as a multiple of one backprop pass of the same case. */
     printf("\nper-parameter gradient check, m = 1, cross-entropy: seconds, and the multiple of one\n"

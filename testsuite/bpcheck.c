@@ -29,6 +29,7 @@
 #include "model.h"
 #include "mpref.h"
 #include "oracle.h"
+#include "plot.h"
 #include "tolerance.h"
 #include "train.h"
 
@@ -181,15 +182,25 @@ static void train_usage(FILE *out)
             "  --seed S      seed of the initial parameters and of the sample order (default 1)\n"
             "  --window X    also report the accuracy over the last X samples (default 100)\n"
             "  --save FILE   write the trained parameters to FILE (format bpcheck-params/1)\n"
+            "  --test-fraction F  hold out a fraction F (0 < F < 1) of the data, chosen at\n"
+            "                random with --seed, never trained on; its cost and accuracy are\n"
+            "                reported each epoch\n"
+            "  --standardize scale each feature to mean 0 and standard deviation 1, with the\n"
+            "                statistics of the training part only (a constant feature is centred)\n"
+            "  --header      skip the first line (a CSV header); without it a header is an error\n"
+            "  --plot FILE   draw the cost and the accuracy per epoch, training and held-out, with\n"
+            "                gnuplot; SVG or PNG by FILE's extension\n"
             "  -h, --help    show this help\n"
             "\n"
-            "Data: one sample per line, comma-separated: N0 features, then either NL target\n"
+            "Data (FILE, or - for standard input): one sample per line, comma-separated: N0\n"
+            "features, then either NL target\n"
             "values or, when NL > 1, one class label from 0 to NL-1 (a one-hot target).\n"
             "Blank lines and lines starting with # are ignored. For cross-entropy the targets\n"
             "of a sample must sum to 1.\n"
             "\n"
             "Output, one line per epoch:\n"
             "  epoch E/N  train-cost C  last-X accuracy A%%  cost C  accuracy A%%\n"
+            "            [test-cost C  test-accuracy A%%]\n"
             "train-cost is the mean cost of the epoch's samples when each was fed forward, and\n"
             "last-X accuracy is over the last X samples at that moment; cost and accuracy are\n"
             "over the whole data after the epoch. The same seed gives the same output.\n"
@@ -197,26 +208,77 @@ static void train_usage(FILE *out)
             "Exit status: 0 trained, 2 usage error or unusable data.\n");
 }
 
+typedef struct {
+    bp_epoch_report *r; /* every epoch's report, for --plot */
+    size_t n;
+} train_log;
+
 static void train_progress(const bp_epoch_report *r, void *ctx)
 {
-    (void)ctx;
+    train_log *log = ctx;
     printf("epoch %zu/%zu  train-cost %.6f  last-%zu accuracy %.1f%%  cost %.6f  "
-           "accuracy %.1f%%\n",
+           "accuracy %.1f%%",
            r->epoch, r->epochs, r->train_cost, r->window_seen, 100.0 * r->window_accuracy,
            r->cost, 100.0 * r->accuracy);
+    if (!isnan(r->test_cost))
+        printf("  test-cost %.6f  test-accuracy %.1f%%", r->test_cost, 100.0 * r->test_accuracy);
+    printf("\n");
     fflush(stdout);
+    bp_epoch_report *grown = realloc(log->r, (log->n + 1) * sizeof *grown);
+    if (grown)
+        log->r = grown, log->r[log->n++] = *r;
+}
+
+/* --plot: cost (log scale) and accuracy per epoch, on the training data and the held-out data */
+static int train_plot(const char *path, const train_log *log)
+{
+    size_t cap = 4096 + 160 * log->n, o = 0;
+    char *s = malloc(cap);
+    if (!s)
+        return -1;
+    int test = log->n && !isnan(log->r[0].test_cost);
+    o += (size_t)snprintf(s + o, cap - o, "$d << EOD\n");
+    for (size_t i = 0; i < log->n; i++)
+        o += (size_t)snprintf(s + o, cap - o, "%zu %.9g %.9g %.9g %.9g\n", log->r[i].epoch,
+                              log->r[i].cost, 100.0 * log->r[i].accuracy,
+                              test ? log->r[i].test_cost : 0.0,
+                              test ? 100.0 * log->r[i].test_accuracy : 0.0);
+    snprintf(s + o, cap - o,
+             "EOD\nset multiplot layout 2,1 title 'bpcheck train'\nset grid\nset key bottom left\n"
+             "set logscale y\nset ylabel 'mean cost'\n"
+             "plot $d using 1:2 with linespoints title 'training'%s\n"
+             "unset logscale y\nset key bottom right\nset xlabel 'epoch'\nset ylabel 'accuracy (%%)'\n"
+             "plot $d using 1:3 with linespoints title 'training'%s\nunset multiplot\n",
+             test ? ", $d using 1:4 with linespoints title 'held out'" : "",
+             test ? ", $d using 1:5 with linespoints title 'held out'" : "");
+    bp_error err;
+    int rc = bp_plot(path, s, &err);
+    free(s);
+    if (rc == 1)
+        fprintf(stderr, "bpcheck train: no plot: gnuplot is not installed (Debian: apt-get install "
+                        "gnuplot-nox)\n");
+    else if (rc)
+        fprintf(stderr, "bpcheck train: %s\n", err.msg);
+    else
+        printf("plotted %s\n", path);
+    return rc < 0 ? -1 : 0;
 }
 
 static int cmd_train(int argc, char **argv)
 {
     const char *model_s = "cross-entropy", *sizes_s = NULL, *data_s = NULL, *save_s = NULL;
     const char *epochs_s = "30", *batch_s = "1", *eta_s = "0.5", *seed_s = "1";
-    const char *window_s = "100";
+    const char *window_s = "100", *fraction_s = NULL, *plot_s = NULL;
+    int standardize = 0, header = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             train_usage(stdout);
             return 0;
+        }
+        if (strcmp(a, "--standardize") == 0 || strcmp(a, "--header") == 0) {
+            *(strcmp(a, "--header") == 0 ? &header : &standardize) = 1;
+            continue;
         }
         int r;
         if ((r = opt_value(argc, argv, &i, "--model", &model_s)) ||
@@ -227,6 +289,8 @@ static int cmd_train(int argc, char **argv)
             (r = opt_value(argc, argv, &i, "--eta", &eta_s)) ||
             (r = opt_value(argc, argv, &i, "--seed", &seed_s)) ||
             (r = opt_value(argc, argv, &i, "--window", &window_s)) ||
+            (r = opt_value(argc, argv, &i, "--test-fraction", &fraction_s)) ||
+            (r = opt_value(argc, argv, &i, "--plot", &plot_s)) ||
             (r = opt_value(argc, argv, &i, "--save", &save_s))) {
             if (r < 0)
                 return 2;
@@ -243,8 +307,22 @@ static int cmd_train(int argc, char **argv)
     bp_error err;
     bp_cost model;
     size_t L, n[BP_MAX_LAYERS + 1];
-    bp_train_opts o;
+    bp_train_opts o = {0};
     char *end;
+    double fraction = 0.0;
+    if (fraction_s) {
+        errno = 0;
+        fraction = strtod(fraction_s, &end);
+        if (end == fraction_s || *end || errno || !(fraction > 0.0 && fraction < 1.0)) {
+            fprintf(stderr, "bpcheck train: --test-fraction '%s': expected a number between 0 "
+                            "and 1\n", fraction_s);
+            return 2;
+        }
+    }
+    if (plot_s && bp_plot_check_path(plot_s, &err)) {
+        fprintf(stderr, "bpcheck train: %s\n", err.msg);
+        return 2;
+    }
     if (bp_cost_parse(model_s, &model, &err) || bp_sizes_parse(sizes_s, &L, n, &err)) {
         fprintf(stderr, "bpcheck train: %s\n", err.msg);
         return 2;
@@ -267,24 +345,43 @@ static int cmd_train(int argc, char **argv)
     }
     o.seed = (unsigned long)seed;
 
-    FILE *f = fopen(data_s, "r");
+    int stdin_data = strcmp(data_s, "-") == 0;
+    FILE *f = stdin_data ? stdin : fopen(data_s, "r");
     if (!f) {
         fprintf(stderr, "bpcheck train: %s: %s\n", data_s, strerror(errno));
         return 2;
     }
-    bp_batch *data = bp_data_read_csv(f, data_s, n[0], n[L], &err);
-    fclose(f);
+    bp_batch *data = bp_data_read_csv_header(f, stdin_data ? "(standard input)" : data_s, n[0],
+                                             n[L], header, &err);
+    if (!stdin_data)
+        fclose(f);
     if (!data) {
         fprintf(stderr, "bpcheck train: %s\n", err.msg);
         return 2;
     }
-    bp_model *params = bp_model_alloc(L, n, &err);
+    bp_batch *train = data, *test = NULL;
+    train_log log = {NULL, 0};
+    bp_model *params = NULL;
     int rc = 2;
+    if (fraction_s) { /* the split: the same seed, a different stream from the sample order */
+        if (bp_data_split(data, fraction, o.seed ^ 0x5eedu, &train, &test, &err)) {
+            fprintf(stderr, "bpcheck train: --test-fraction: %s\n", err.msg);
+            train = data;
+            goto done;
+        }
+        o.held_out = test;
+        printf("# %zu samples: %zu for training, %zu held out\n", data->m, train->m, test->m);
+    }
+    if (standardize)
+        bp_data_standardize(train, test);
+    params = bp_model_alloc(L, n, &err);
     if (!params || bp_model_init_seed(params, o.seed, &err) ||
-        bp_train(params, model, data, &o, train_progress, NULL, NULL, &err)) {
+        bp_train(params, model, train, &o, train_progress, &log, NULL, &err)) {
         fprintf(stderr, "bpcheck train: %s\n", err.msg);
         goto done;
     }
+    if (plot_s && train_plot(plot_s, &log))
+        goto done;
     if (save_s) {
         FILE *out = fopen(save_s, "w");
         if (!out || bp_model_write(out, params) || fclose(out)) {
@@ -295,7 +392,11 @@ static int cmd_train(int argc, char **argv)
     rc = 0;
 done:
     bp_model_free(params);
+    if (train != data)
+        bp_batch_free(train);
+    bp_batch_free(test);
     bp_batch_free(data);
+    free(log.r);
     return rc;
 }
 
@@ -600,6 +701,72 @@ static int fd_kinks(unsigned char *kink, int k, bp_cost model, const bp_model *p
     return or_kinks(kink, reach, model, params, batch, err) == (size_t)-1 ? -1 : 0;
 }
 
+/* --plot: |D(h) - g| / |g| against h for forward, central and 5-point differences and the
+ * complex step, at the entry with the largest |g|; g from the complex step at h = 1e-20. */
+static int gradcheck_plot(const char *path, bp_cost model, const bp_model *params,
+                          const bp_batch *batch, bp_reduction red, const double *g)
+{
+    size_t at = 0;
+    for (size_t i = 1; i < params->nparams; i++)
+        if (fabs(g[i]) > fabs(g[at]))
+            at = i;
+    or_target t = or_target_of(params, at);
+    double exact = cimag(or_cost_complex(model, params, batch, NULL, red, &t, CMPLX(0.0, OR_COMPLEX_H),
+                                         OR_WHOLE)) / OR_COMPLEX_H;
+    double c0 = or_cost_real(model, params, batch, NULL, red, &t, 0.0, OR_WHOLE);
+    double scale = fmax(fabs(exact), DBL_MIN);
+    size_t cap = 8192, o = 0;
+    char *s = malloc(cap), name[64];
+    if (!s)
+        return -1;
+    o += (size_t)snprintf(s + o, cap - o, "$d << EOD\n");
+    double anchor[3] = {1.0, 0.1, 0.01}; /* each truncation line through its method at h = 0.01 */
+    for (int k = 2; k <= 28; k++) {
+        double h = pow(10.0, -0.5 * k);
+#define C(e) or_cost_real(model, params, batch, NULL, red, &t, (e), OR_WHOLE)
+        double fp = C(h), fm = C(-h), f2p = C(2 * h), f2m = C(-2 * h);
+#undef C
+        double fwd = (fp - c0) / h, cen = (fp - fm) / (2 * h),
+               five = (-f2p + 8 * fp - 8 * fm + f2m) / (12 * h),
+               cx = cimag(or_cost_complex(model, params, batch, NULL, red, &t, CMPLX(0.0, h), OR_WHOLE)) / h;
+        double e[4] = {fabs(fwd - exact), fabs(cen - exact), fabs(five - exact), fabs(cx - exact)};
+        if (k == 4)
+            for (int q = 0; q < 3; q++)
+                anchor[q] = fmax(e[q] / scale, 1e-18);
+        o += (size_t)snprintf(s + o, cap - o, "%.6g", h);
+        for (int q = 0; q < 4; q++) /* 0 (exact) drawn at the floor of the plot */
+            o += (size_t)snprintf(s + o, cap - o, " %.6g", fmax(e[q] / scale, 1e-18));
+        o += (size_t)snprintf(s + o, cap - o, "\n");
+    }
+    double u = DBL_EPSILON / 2, r0 = u * fabs(c0) / scale;
+    snprintf(s + o, cap - o,
+             "EOD\nset logscale xy\nset format x '10^{%%L}'\nset format y '10^{%%L}'\n"
+             "set xrange [1e-14:0.1]\nset yrange [1e-18:10]\nset grid\nset key top center\n"
+             "set xlabel 'step h'\nset ylabel 'relative error of dC/d%s'\n"
+             "set title 'bpcheck gradcheck: finite differences against the step (%s)'\n"
+             "plot $d using 1:2 with linespoints title 'forward', "
+             "$d using 1:3 with linespoints title 'central', "
+             "$d using 1:4 with linespoints title '5-point (Richardson)', "
+             "$d using 1:5 with linespoints title 'complex step', "
+             "%.6g*x/0.01 dashtype 2 lc rgb 'gray' title 'truncation h^1, h^2, h^4', "
+             "%.6g*(x/0.01)**2 dashtype 2 lc rgb 'gray' notitle, "
+             "%.6g*(x/0.01)**4 dashtype 2 lc rgb 'gray' notitle, "
+             "%.6g/x dashtype 3 lc rgb 'black' title 'round-off u|C|/h'\n",
+             bp_model_param_name(params, at, name, sizeof name), name, anchor[0], anchor[1], anchor[2],
+             r0);
+    bp_error err;
+    int rc = bp_plot(path, s, &err);
+    free(s);
+    if (rc == 1)
+        fprintf(stderr, "bpcheck gradcheck: no plot: gnuplot is not installed (Debian: apt-get "
+                        "install gnuplot-nox)\n");
+    else if (rc)
+        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
+    else
+        printf("plotted %s (the entry %s)\n", path, name);
+    return rc < 0 ? -1 : 0;
+}
+
 static void gradcheck_usage(FILE *out)
 {
     fprintf(out,
@@ -629,6 +796,9 @@ static void gradcheck_usage(FILE *out)
             "                  (testsuite/PROTOCOL.md) and is asked for grad once and for cost\n"
             "                  at perturbed parameters; complex and dual do not apply\n"
             "  --timeout SEC   seconds per request to --impl (default 60)\n"
+            "  --plot FILE     draw the error of each finite-difference method against its step\n"
+            "                  h (log-log) for the largest gradient entry, with the truncation\n"
+            "                  and round-off slopes, by gnuplot; SVG or PNG by FILE's extension\n"
             "  -h, --help      show this help\n"
             "\n"
             "Methods: central (h = cbrt(eps) max(1,|theta|)); richardson (GSL's gsl_deriv_central);\n"
@@ -720,7 +890,7 @@ static int cmd_gradcheck(int argc, char **argv)
 {
     const char *model_s = "cross-entropy", *sizes_s = "4,8,3", *batch_s = "5", *red_s = "mean";
     const char *seed_s = "7", *method_s = "all", *dirs_s = "4", *inject_s = NULL, *impl_s = NULL,
-               *acts_s = NULL;
+               *acts_s = NULL, *plot_s = NULL;
     const char *timeout_s = "60";
     int reuse = OR_INCREMENTAL;
     for (int i = 1; i < argc; i++) {
@@ -740,6 +910,7 @@ static int cmd_gradcheck(int argc, char **argv)
             (r = opt_value(argc, argv, &i, "--batch", &batch_s)) ||
             (r = opt_value(argc, argv, &i, "--reduction", &red_s)) ||
             (r = opt_value(argc, argv, &i, "--seed", &seed_s)) ||
+            (r = opt_value(argc, argv, &i, "--plot", &plot_s)) ||
             (r = opt_value(argc, argv, &i, "--method", &method_s)) ||
             (r = opt_value(argc, argv, &i, "--directions", &dirs_s)) ||
             (r = opt_value(argc, argv, &i, "--inject", &inject_s)) ||
@@ -807,6 +978,10 @@ static int cmd_gradcheck(int argc, char **argv)
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!batch || !rng || bp_model_init_seed(params, (unsigned long)seed, &err)) {
         fprintf(stderr, "bpcheck gradcheck: %s\n", rng ? err.msg : "out of memory");
+        goto done;
+    }
+    if (plot_s && bp_plot_check_path(plot_s, &err)) {
+        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
         goto done;
     }
     if (acts_s && (bp_acts_parse(acts_s, params, &err) || bp_acts_check(params, model, &err))) {
@@ -943,6 +1118,8 @@ static int cmd_gradcheck(int argc, char **argv)
         printf("\n");
     }
     rc = all ? 0 : 1;
+    if (plot_s && gradcheck_plot(plot_s, model, params, batch, red, grad->theta))
+        rc = 2;
 done:
     if (ctx.child)
         bp_child_free(ctx.child);

@@ -839,7 +839,7 @@ static void chk_004_train(check *c, int unused)
         d->y[2 * p] = !cl, d->y[2 * p + 1] = cl;
     }
     gsl_rng_free(rng);
-    bp_train_opts o = {30, 1, 10, 0.5, 7};
+    bp_train_opts o = {30, 1, 10, 0.5, 7, NULL};
     bp_epoch_report r = {0};
     bp_train(m, BP_CROSS_ENTROPY, d, &o, NULL, NULL, &r, &err);
     c->err = 1.0 - r.accuracy, c->bound = 0.0, c->pass = r.accuracy == 1.0;

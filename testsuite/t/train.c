@@ -38,7 +38,7 @@ static void train_to_100(bp_cost model, size_t batch, double eta, const char *id
     bp_error err;
     bp_batch *data = separable(11);
     bp_model *m = tu_model("2,3,2", 5);
-    bp_train_opts o = {60, batch, 10, eta, 7};
+    bp_train_opts o = {60, batch, 10, eta, 7, NULL};
     bp_epoch_report r = {0};
     if (bp_train(m, model, data, &o, NULL, NULL, &r, &err))
         tap_bail_out("train: %s", err.msg);
@@ -82,6 +82,120 @@ static void refused(const char *text, const char *args, const char *what, const 
     free(out), free(err);
 }
 
+/* Held-out data, standardization, CSV headers, plots, and a real data set (issue 16). */
+static void real_data(void)
+{
+    bp_error err;
+    bp_batch *d = bp_batch_alloc(10, 2, 1, &err), *tr = NULL, *te = NULL;
+    for (size_t p = 0; p < 10; p++)
+        d->x[2 * p] = (double)p, d->x[2 * p + 1] = 5.0, d->y[p] = (double)p;
+    int rc = bp_data_split(d, 0.25, 3, &tr, &te, &err);
+    double seen = 0.0;
+    for (size_t p = 0; rc == 0 && p < tr->m; p++)
+        seen += tr->y[p];
+    for (size_t p = 0; rc == 0 && p < te->m; p++)
+        seen += te->y[p];
+    tap_ok(rc == 0 && te->m == 3 && tr->m == 7 && seen == 45.0,
+           "bp_data_split: a fraction of 0.25 holds out ceil(2.5) = 3 of 10, every sample in exactly "
+           "one part");
+    bp_batch *tr2, *te2;
+    bp_data_split(d, 0.25, 3, &tr2, &te2, &err);
+    tap_ok(rc == 0 && memcmp(te->y, te2->y, 3 * sizeof(double)) == 0, "bp_data_split: the same seed, "
+           "the same split");
+    bp_batch_free(tr2), bp_batch_free(te2);
+    tap_ok(bp_data_split(d, 1.0, 3, &tr2, &te2, &err) != 0 && strstr(err.msg, "between 0 and 1") &&
+               bp_data_split(d, 0.01, 3, &tr2, &te2, &err) == 0 && te2->m == 1,
+           "bp_data_split: a fraction of 1 is refused; 0.01 of 10 holds out one");
+    bp_batch_free(tr2), bp_batch_free(te2);
+    double mean_tr = 0.0, var = 0.0, x0_test = te->x[0], mu = 0.0, sd = 0.0;
+    for (size_t p = 0; p < tr->m; p++)
+        mu += tr->x[2 * p];
+    mu /= (double)tr->m;
+    for (size_t p = 0; p < tr->m; p++)
+        sd += (tr->x[2 * p] - mu) * (tr->x[2 * p] - mu);
+    sd = sqrt(sd / (double)tr->m);
+    bp_data_standardize(tr, te);
+    for (size_t p = 0; p < tr->m; p++)
+        mean_tr += tr->x[2 * p], var += tr->x[2 * p] * tr->x[2 * p];
+    int constant_centred = 1;
+    for (size_t p = 0; p < tr->m; p++)
+        constant_centred &= tr->x[2 * p + 1] == 0.0;
+    tap_ok(fabs(mean_tr) < 1e-12 && fabs(var / (double)tr->m - 1.0) < 1e-12 &&
+               fabs(te->x[0] - (x0_test - mu) / sd) < 1e-12 && constant_centred,
+           "bp_data_standardize: the training features to mean 0 and sd 1, the held-out ones by the "
+           "training statistics, a constant feature centred");
+    bp_batch_free(tr), bp_batch_free(te), bp_batch_free(d);
+
+    const char *prog = tu_env("BPCHECK");
+    char *out;
+    FILE *f = fopen("/tmp/bpcheck-header.csv", "w");
+    fprintf(f, "x1,x2,class\n0.5,1,0\n-1,2,1\n1,-1,0\n2,2,1\n");
+    fclose(f);
+    rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data /tmp/bpcheck-header.csv --epochs 1", prog);
+    tap_ok(rc == 2 && strstr(out, "bpcheck-header.csv:1: the first line looks like a header (field 1 "
+                                  "is 'x1', not a number); skip it with --header"),
+           "train: a CSV header is a clear error naming the file, line and field");
+    free(out);
+    rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data - --header --epochs 2 --test-fraction 0.25 "
+               "--standardize < /tmp/bpcheck-header.csv", prog);
+    tap_ok(rc == 0 && strstr(out, "# 4 samples: 3 for training, 1 held out") &&
+               strstr(out, "epoch 2/2") && strstr(out, "test-accuracy"),
+           "train --header --test-fraction --standardize, data on standard input: the header "
+           "skipped, a sample held out and reported each epoch");
+    free(out);
+    rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data /tmp/bpcheck-header.csv --header "
+               "--test-fraction 1.5", prog);
+    tap_ok(rc == 2 && strstr(out, "--test-fraction '1.5'"), "train: --test-fraction 1.5 is a usage error");
+    free(out);
+    rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data /tmp/bpcheck-header.csv --header --plot x.pdf", prog);
+    tap_ok(rc == 2 && strstr(out, ".svg or .png"), "train --plot x.pdf: the format must be .svg or .png");
+    free(out);
+
+    /* plots: drawn where gnuplot is, a clear message and no file where it is not */
+    rc = tu_sh(&out, "command -v gnuplot");
+    free(out);
+    if (rc != 0) {
+        tap_skip("train --plot and gradcheck --plot: gnuplot is not installed (gnuplot-nox)");
+        tap_skip("gradcheck --plot: gnuplot is not installed");
+    } else {
+        rc = tu_sh(&out, "rm -f /tmp/bpcheck-t.svg; '%s' train --sizes 2,3,2 --data "
+                   "/tmp/bpcheck-header.csv --header --epochs 3 --plot /tmp/bpcheck-t.svg && "
+                   "grep -c '<svg' /tmp/bpcheck-t.svg", prog);
+        tap_ok(rc == 0 && strstr(out, "plotted /tmp/bpcheck-t.svg"), "train --plot FILE.svg draws "
+               "the cost and accuracy per epoch with gnuplot");
+        free(out);
+        rc = tu_sh(&out, "rm -f /tmp/bpcheck-g.png; '%s' gradcheck --method complex --plot "
+                   "/tmp/bpcheck-g.png && head -c 4 /tmp/bpcheck-g.png | od -c | head -1", prog);
+        tap_ok(rc == 0 && strstr(out, "plotted /tmp/bpcheck-g.png") && strstr(out, "P   N   G"),
+               "gradcheck --plot FILE.png draws the error against h as a PNG");
+        free(out);
+    }
+    rc = tu_sh(&out, "rm -f /tmp/bpcheck-n.svg; PATH=/nonexistent '%s' train --sizes 2,3,2 --data "
+               "/tmp/bpcheck-header.csv --header --epochs 1 --plot /tmp/bpcheck-n.svg 2>&1; "
+               "test ! -e /tmp/bpcheck-n.svg", prog);
+    tap_ok(rc == 0 && strstr(out, "no plot: gnuplot is not installed"), "train --plot without "
+           "gnuplot: the run trains, says there is no plot and why, and writes no file");
+    free(out);
+    unlink("/tmp/bpcheck-header.csv"), unlink("/tmp/bpcheck-t.svg"), unlink("/tmp/bpcheck-g.png");
+
+    /* real data: scikit-learn's digits as Debian installs them (python3-sklearn) */
+    const char *digits = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
+    if (access(digits, R_OK) != 0) {
+        if (getenv("BPCHECK_REQUIRE_SKLEARN"))
+            tap_ok(0, "digits: %s is required here (BPCHECK_REQUIRE_SKLEARN) but missing", digits);
+        else
+            tap_skip("digits: %s is not installed (python3-sklearn)", digits);
+        return;
+    }
+    rc = tu_sh(&out, "zcat '%s' | '%s' train --sizes 64,30,10 --data - --test-fraction 0.2 "
+               "--standardize --epochs 30 --batch 10 | tail -1", digits, prog);
+    char *acc = strstr(out, "test-accuracy ");
+    double a = acc ? strtod(acc + 14, NULL) : 0.0;
+    tap_ok(rc == 0 && a >= 93.0, "digits, 64-30-10 (the README's command): %.1f%% held-out accuracy "
+           "after 30 epochs (at least 93%%)", a);
+    free(out);
+}
+
 int main(void)
 {
     /* 004:train, per sample, with the model 004 trains; and 002:sgd's mini-batches for all */
@@ -100,7 +214,7 @@ int main(void)
         bp_model *g = bp_model_alloc_like(m, &err);
         bp_gradient(BP_CROSS_ENTROPY, g, NULL, NULL, want, data, BP_MEAN, &err);
         bp_model_step(want, want, g, 0.25);
-        bp_train_opts o = {1, 1, 1, 0.25, 1};
+        bp_train_opts o = {1, 1, 1, 0.25, 1, NULL};
         bp_train(m, BP_CROSS_ENTROPY, data, &o, NULL, NULL, NULL, &err);
         tap_ok(memcmp(m->theta, want->theta, m->nparams * sizeof(double)) == 0,
                "004:train step 7: after one sample the parameters are params - eta * grad, bit "
@@ -129,7 +243,7 @@ int main(void)
         bp_model_step(want, want, g, eta);
         for (size_t i = 0; i < m->nparams; i++)
             tol[i] += 2 * U * fabs(want->theta[i]);
-        bp_train_opts o = {1, 3, 1, eta, 1};
+        bp_train_opts o = {1, 3, 1, eta, 1, NULL};
         bp_train(m, BP_CROSS_ENTROPY, data, &o, NULL, NULL, NULL, &err);
         tap_is_double_array(m->theta, want->theta, tol, m->nparams, 1, 0, 0,
                             "002:sgd 004:train a batch of 3 moves the parameters by eta times "
@@ -144,7 +258,7 @@ int main(void)
         bp_error err;
         bp_batch *data = separable(11);
         bp_model *a = tu_model("2,3,2", 5), *b = tu_model("2,3,2", 5), *c = tu_model("2,3,2", 5);
-        bp_train_opts o = {5, 3, 10, 0.5, 7}, o2 = {5, 3, 10, 0.5, 8};
+        bp_train_opts o = {5, 3, 10, 0.5, 7, NULL}, o2 = {5, 3, 10, 0.5, 8, NULL};
         bp_train(a, BP_CROSS_ENTROPY, data, &o, NULL, NULL, NULL, &err);
         bp_train(b, BP_CROSS_ENTROPY, data, &o, NULL, NULL, NULL, &err);
         bp_train(c, BP_CROSS_ENTROPY, data, &o2, NULL, NULL, NULL, &err);
@@ -249,5 +363,6 @@ int main(void)
     unlink(file);
     free(csv);
     bp_batch_free(data);
+    real_data();
     return tap_done();
 }
