@@ -12,6 +12,7 @@ use strict;
 use warnings;
 use File::Temp qw(tempdir);
 use File::Copy qw(copy);
+use POSIX ();
 use File::Path qw(make_path);
 use File::Basename qw(dirname);
 
@@ -32,9 +33,10 @@ for my $list (@lists) {
 
 # A private copy of everything make check needs; built once so each mutant recompiles little.
 my $tmp = tempdir('bpcheck-mutate-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-for my $path (grep { -f } map { glob } qw(Makefile reference/* derivations/* testsuite/*.[ch]
-                                          testsuite/t/*.c testsuite/helpers/*.c fixtures/*
-                                          testsuite/adapters/* testsuite/mutants/*)) {
+for my $path (grep { -f } map { glob } qw(Makefile README.md reference/* derivations/* doc/*
+                                          testsuite/*.[ch] testsuite/lib/* testsuite/t/*.c
+                                          testsuite/helpers/*.c fixtures/* testsuite/adapters/*
+                                          testsuite/mutants/*)) {
     make_path("$tmp/" . dirname($path));
     copy($path, "$tmp/$path") or die "copy $path: $!\n";
 }
@@ -59,31 +61,69 @@ if (system($baseline) == 0) {
     exit 255;
 }
 
-my $n = 1;
-for my $m (@mutants) {
-    $n++;
-    my $path = "$tmp/$m->{file}";
+# Two private trees, two workers (BPCHECK_MUTATE_WORKERS, default 2): the mutants split
+# between them, each tree running its own check-fast, so both cores work; the verdicts are
+# printed in the lists' order once both are done.
+my $workers = $ENV{BPCHECK_MUTATE_WORKERS} // 2;
+$workers = 1 if $workers < 1;
+my @trees = ($tmp);
+for my $w (2 .. $workers) {
+    my $t = tempdir('bpcheck-mutate-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    system("cp -a '$tmp/.' '$t/'") == 0 or die "cannot copy the tree for worker $w\n";
+    push @trees, $t;
+}
+
+# One mutant in tree $t: 'ok' (caught), 'not ok' (survives) or the pattern's complaint.
+sub try_mutant {
+    my ($m, $t) = @_;
+    my $path = "$t/$m->{file}";
     open my $in, '<', $path or die "$m->{file}: $!\n";
     my $orig = do { local $/; <$in> };
     close $in;
     my $count = () = $orig =~ /\Q$m->{old}\E/g;
-    if ($count != 1) {
-        print "not ok $n - mutant $m->{file}: $m->{what} # pattern found $count times, "
-            . "expected once ($m->{list}:$m->{line})\n";
-        $failed++;
-        next;
-    }
+    return "not ok\tmutant $m->{file}: $m->{what} # pattern found $count times, expected once "
+        . "($m->{list}:$m->{line})" if $count != 1;
     (my $mutated = $orig) =~ s/\Q$m->{old}\E/$m->{new}/;
     open my $out, '>', $path or die "$path: $!\n";
     print $out $mutated;
     close $out;
-    my $killed = system($make) != 0;
+    my $jobs = @trees > 1 ? 1 : 2;
+    my $killed = system("BPCHECK_QUICK=1 make -C $t -s -j$jobs check-fast >$t/log 2>&1") != 0;
     open $out, '>', $path or die "$path: $!\n";
     print $out $orig;
     close $out;
     utime undef, undef, $path;    # make rebuilds the restored file
-    print(($killed ? "ok" : "not ok") . " $n - mutant $m->{file}: $m->{what} "
-        . ($killed ? "is caught by make check" : "SURVIVES make check") . "\n");
-    $failed++ unless $killed;
+    return ($killed ? "ok" : "not ok") . "\tmutant $m->{file}: $m->{what} "
+        . ($killed ? "is caught by make check" : "SURVIVES make check");
+}
+
+my @pids;
+for my $w (0 .. $#trees) {
+    my $pid = fork();
+    die "fork: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        open my $res, '>', "$trees[$w]/verdicts" or die "verdicts: $!\n";
+        for my $i (grep { $_ % @trees == $w } 0 .. $#mutants) {
+            print $res "$i\t" . try_mutant($mutants[$i], $trees[$w]) . "\n";
+        }
+        close $res;
+        POSIX::_exit(0);    # not exit: the parent's temporary trees must outlive the worker
+    }
+    push @pids, $pid;
+}
+waitpid($_, 0) for @pids;
+my @verdict;
+for my $t (@trees) {
+    open my $res, '<', "$t/verdicts" or die "a worker left no verdicts\n";
+    while (<$res>) {
+        chomp;
+        my ($i, $ok, $text) = split /\t/, $_, 3;
+        $verdict[$i] = [$ok, $text];
+    }
+}
+for my $i (0 .. $#mutants) {
+    my ($ok, $text) = @{ $verdict[$i] // ['not ok', "mutant $mutants[$i]{what}: no verdict"] };
+    print "$ok " . ($i + 2) . " - $text\n";
+    $failed++ if $ok ne 'ok';
 }
 exit($failed ? 1 : 0);

@@ -1,7 +1,7 @@
 /* testsuite/t/train.c: training (reference/train.c, 004:train with 002:sgd's mini-batches) and
  * `bpcheck train`: a separable problem is learnt to 100% accuracy by every model, a step is
  * params - eta * grad, runs are reproducible, and bad data or options are refused clearly. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,28 +126,31 @@ static void real_data(void)
            "training statistics, a constant feature centred");
     bp_batch_free(tr), bp_batch_free(te), bp_batch_free(d);
 
-    const char *prog = tu_env("BPCHECK");
-    char *out;
-    FILE *f = fopen("/tmp/bpcheck-header.csv", "w");
+    /* in a private directory: the mutation runs run two copies of the suite side by side */
+    char *prog = realpath(tu_env("BPCHECK"), NULL), *out, dir[] = "/tmp/bpcheck-train-XXXXXX",
+         *back = getcwd(NULL, 0);
+    if (!prog || !back || !mkdtemp(dir) || chdir(dir) != 0)
+        tap_bail_out("cannot make a private directory for the train tests");
+    FILE *f = fopen("header.csv", "w");
     fprintf(f, "x1,x2,class\n0.5,1,0\n-1,2,1\n1,-1,0\n2,2,1\n");
     fclose(f);
-    rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data /tmp/bpcheck-header.csv --epochs 1", prog);
-    tap_ok(rc == 2 && strstr(out, "bpcheck-header.csv:1: the first line looks like a header (field 1 "
+    rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data header.csv --epochs 1", prog);
+    tap_ok(rc == 2 && strstr(out, "header.csv:1: the first line looks like a header (field 1 "
                                   "is 'x1', not a number); skip it with --header"),
            "train: a CSV header is a clear error naming the file, line and field");
     free(out);
     rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data - --header --epochs 2 --test-fraction 0.25 "
-               "--standardize < /tmp/bpcheck-header.csv", prog);
+               "--standardize < header.csv", prog);
     tap_ok(rc == 0 && strstr(out, "# 4 samples: 3 for training, 1 held out") &&
                strstr(out, "epoch 2/2") && strstr(out, "test-accuracy"),
            "train --header --test-fraction --standardize, data on standard input: the header "
            "skipped, a sample held out and reported each epoch");
     free(out);
-    rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data /tmp/bpcheck-header.csv --header "
+    rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data header.csv --header "
                "--test-fraction 1.5", prog);
     tap_ok(rc == 2 && strstr(out, "--test-fraction '1.5'"), "train: --test-fraction 1.5 is a usage error");
     free(out);
-    rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data /tmp/bpcheck-header.csv --header --plot x.pdf", prog);
+    rc = tu_sh(&out, "'%s' train --sizes 2,3,2 --data header.csv --header --plot x.pdf", prog);
     tap_ok(rc == 2 && strstr(out, ".svg or .png"), "train --plot x.pdf: the format must be .svg or .png");
     free(out);
 
@@ -158,25 +161,28 @@ static void real_data(void)
         tap_skip("train --plot and gradcheck --plot: gnuplot is not installed (gnuplot-nox)");
         tap_skip("gradcheck --plot: gnuplot is not installed");
     } else {
-        rc = tu_sh(&out, "rm -f /tmp/bpcheck-t.svg; '%s' train --sizes 2,3,2 --data "
-                   "/tmp/bpcheck-header.csv --header --epochs 3 --plot /tmp/bpcheck-t.svg && "
-                   "grep -c '<svg' /tmp/bpcheck-t.svg", prog);
-        tap_ok(rc == 0 && strstr(out, "plotted /tmp/bpcheck-t.svg"), "train --plot FILE.svg draws "
+        rc = tu_sh(&out, "rm -f t.svg; '%s' train --sizes 2,3,2 --data "
+                   "header.csv --header --epochs 3 --plot t.svg && "
+                   "grep -c '<svg' t.svg", prog);
+        tap_ok(rc == 0 && strstr(out, "plotted t.svg"), "train --plot FILE.svg draws "
                "the cost and accuracy per epoch with gnuplot");
         free(out);
-        rc = tu_sh(&out, "rm -f /tmp/bpcheck-g.png; '%s' gradcheck --method complex --plot "
-                   "/tmp/bpcheck-g.png && head -c 4 /tmp/bpcheck-g.png | od -c | head -1", prog);
-        tap_ok(rc == 0 && strstr(out, "plotted /tmp/bpcheck-g.png") && strstr(out, "P   N   G"),
+        rc = tu_sh(&out, "rm -f g.png; '%s' gradcheck --method complex --plot "
+                   "g.png && head -c 4 g.png | od -c | head -1", prog);
+        tap_ok(rc == 0 && strstr(out, "plotted g.png") && strstr(out, "P   N   G"),
                "gradcheck --plot FILE.png draws the error against h as a PNG");
         free(out);
     }
-    rc = tu_sh(&out, "rm -f /tmp/bpcheck-n.svg; PATH=/nonexistent '%s' train --sizes 2,3,2 --data "
-               "/tmp/bpcheck-header.csv --header --epochs 1 --plot /tmp/bpcheck-n.svg 2>&1; "
-               "test ! -e /tmp/bpcheck-n.svg", prog);
+    rc = tu_sh(&out, "rm -f n.svg; PATH=/nonexistent '%s' train --sizes 2,3,2 --data "
+               "header.csv --header --epochs 1 --plot n.svg 2>&1; "
+               "test ! -e n.svg", prog);
     tap_ok(rc == 0 && strstr(out, "no plot: gnuplot is not installed"), "train --plot without "
            "gnuplot: the run trains, says there is no plot and why, and writes no file");
     free(out);
-    unlink("/tmp/bpcheck-header.csv"), unlink("/tmp/bpcheck-t.svg"), unlink("/tmp/bpcheck-g.png");
+    unlink("header.csv"), unlink("t.svg"), unlink("g.png");
+    if (chdir(back) != 0 || rmdir(dir) != 0)
+        tap_diag("cannot clean up %s", dir);
+    free(back);
 
     /* real data: scikit-learn's digits as Debian installs them (python3-sklearn) */
     const char *digits = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
@@ -185,6 +191,7 @@ static void real_data(void)
             tap_ok(0, "digits: %s is required here (BPCHECK_REQUIRE_SKLEARN) but missing", digits);
         else
             tap_skip("digits: %s is not installed (python3-sklearn)", digits);
+        free(prog);
         return;
     }
     rc = tu_sh(&out, "zcat '%s' | '%s' train --sizes 64,30,10 --data - --test-fraction 0.2 "
@@ -194,6 +201,7 @@ static void real_data(void)
     tap_ok(rc == 0 && a >= 93.0, "digits, 64-30-10 (the README's command): %.1f%% held-out accuracy "
            "after 30 epochs (at least 93%%)", a);
     free(out);
+    free(prog);
 }
 
 int main(void)
