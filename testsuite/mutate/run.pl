@@ -34,7 +34,7 @@ for my $list (@lists) {
 # A private copy of everything make check needs; built once so each mutant recompiles little.
 my $tmp = tempdir('bpcheck-mutate-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 for my $path (grep { -f } map { glob } qw(Makefile README.md reference/* derivations/* doc/*
-                                          testsuite/*.[ch] testsuite/lib/* testsuite/t/*.c
+                                          testsuite/*.[ch] testsuite/*.md testsuite/lib/* testsuite/t/*.c
                                           testsuite/helpers/*.c fixtures/* testsuite/adapters/*
                                           testsuite/mutants/*)) {
     make_path("$tmp/" . dirname($path));
@@ -43,8 +43,9 @@ for my $path (grep { -f } map { glob } qw(Makefile README.md reference/* derivat
 # BPCHECK_QUICK skips the 4-second byte-for-byte regeneration of the fixtures: no mutant
 # listed here touches the generator, and the mutation run is make check a hundred times over.
 # check-fast gives make check's verdict but stops at the first failing program.
-# BPCHECK_MUTATE_BASELINE=built: the caller (make check-mutants) has run the unmutated tree's
-# check-fast once for every list; each list then only builds its private copy.
+# The unmutated copy must pass check-fast first: a file missing from the copy would otherwise
+# make every mutant look caught. (BPCHECK_MUTATE_BASELINE=built only builds it, for a quick
+# look at a list by hand; make check-mutants never sets it.)
 my $make = "BPCHECK_QUICK=1 make -C $tmp -s -j2 check-fast >$tmp/log 2>&1";
 my $baseline_built = ($ENV{BPCHECK_MUTATE_BASELINE} // '') eq 'built';
 my $baseline = $baseline_built ? "make -C $tmp -s -j2 tests >$tmp/log 2>&1" : $make;
