@@ -53,7 +53,7 @@ PKG_LIBS   := $(filter-out -lgslcblas,$(PKG_LIBS)) $(shell pkg-config --libs $(B
 endif
 endif
 
-ALL_CFLAGS = $(CFLAGS) $(WERROR) $(SAN_FLAGS) -Ireference -Itestsuite -Ifixtures $(PKG_CFLAGS) \
+ALL_CFLAGS = $(CFLAGS) $(WERROR) $(SAN_FLAGS) -Ireference -Itestsuite -Ifixtures -Iderivations $(PKG_CFLAGS) \
              -I$(BUILD) -DBPCHECK_VERSION='"$(VERSION)"' -DBPCHECK_BLAS='"$(BLAS)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours regardless
@@ -62,7 +62,7 @@ LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours rega
 LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c \
            testsuite/mpref.c testsuite/tolerance.c testsuite/oracle.c testsuite/fixture.c testsuite/child.c \
            testsuite/bugs.c testsuite/diagnose.c testsuite/conform.c testsuite/adapters/reference.c \
-           testsuite/derivations.c testsuite/equations.c fixtures/generate.c testsuite/lib/libbpcheck.c \
+           derivations/checks.c derivations/equations.c fixtures/generate.c testsuite/lib/libbpcheck.c \
            testsuite/plot.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libbpcheck.a

@@ -21,7 +21,7 @@
 #include "adapters/adapters.h"
 #include "bugs.h"
 #include "conform.h"
-#include "derivations.h"
+#include "checks.h"
 #include "child.h"
 #include "fixture.h"
 #include "generate.h"

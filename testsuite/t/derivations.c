@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "derivations.h"
+#include "checks.h"
 #include "tap.h"
 #include "testutil.h"
 

@@ -1,6 +1,6 @@
-/* testsuite/equations.c: the equation catalogue compiled in: derivations/equations.tsv, entry
+/* derivations/equations.c: the equation catalogue compiled in: derivations/equations.tsv, entry
  * for entry (testsuite/t/derivations.c checks that they stay equal). */
-#include "derivations.h"
+#include "checks.h"
 
 const bp_equation bp_equations[] = {
     {"000:1", "000", "a^l_j = sigma(sum_k w^l_jk a^{l-1}_k + b^l_j); a^l = sigma(w^l a^{l-1} + b^l)"},

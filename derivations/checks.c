@@ -1,4 +1,4 @@
-/* testsuite/derivations.c: `bpcheck derivations`: one check per equation ID, aimed at that
+/* derivations/checks.c: `bpcheck derivations`: one check per equation ID, aimed at that
  * equation itself, against an independent oracle: MPFR at 2048 bits for values (forward pass,
  * costs, steps), the complex step in z itself for deltas, the complex step per parameter for
  * gradients, GSL's Richardson extrapolation for the chain-rule pieces that are per output or
@@ -9,7 +9,7 @@
  * 3-4-3-1, 2-2-1 (P = 3); cross-entropy 4-6-5-3 (m = 3). Inputs are kept away from 0 and 1
  * (|x| in [1.5, 3]), targets in (0.05, 0.95) (rows summing to 1 for cross-entropy). */
 #define _POSIX_C_SOURCE 200809L
-#include "derivations.h"
+#include "checks.h"
 
 #include <complex.h>
 #undef I /* the imaginary unit: CMPLX is used instead (see oracle.h) */

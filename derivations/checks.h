@@ -1,7 +1,7 @@
-/* testsuite/derivations.h: `bpcheck derivations`: one numerical check per equation ID of the
+/* derivations/checks.h: `bpcheck derivations`: one numerical check per equation ID of the
  * five documents, each aimed at that equation itself, and the report derivations/REPORT.md. */
-#ifndef BPCHECK_DERIVATIONS_H
-#define BPCHECK_DERIVATIONS_H
+#ifndef BPCHECK_DERIVATIONS_CHECKS_H
+#define BPCHECK_DERIVATIONS_CHECKS_H
 
 #include <stddef.h>
 
