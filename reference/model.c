@@ -161,16 +161,21 @@ int bp_acts_check(const bp_model *m, bp_cost cost, bp_error *err)
 
 int bp_acts_parse(const char *s, bp_model *m, bp_error *err)
 {
+    return bp_acts_parse_list(s, m->L, m->act, &m->slope, err);
+}
+
+int bp_acts_parse_list(const char *s, size_t L, bp_act *act, double *slope, bp_error *err)
+{
     size_t l = 1;
     const char *p = s;
     char name[32];
     int slope_set = 0;
     while (1) {
         size_t len = strcspn(p, ",");
-        if (l > m->L)
+        if (l > L)
             return bp_fail(err, "activations: more than the %zu the sizes give (one per layer "
                                 "after the input)",
-                           m->L);
+                           L);
         if (len == 0 || len >= sizeof name)
             return bp_fail(err, "activations: entry %zu is %s; expected sigmoid, tanh, relu, "
                                 "leaky-relu[:SLOPE], identity or softmax",
@@ -188,25 +193,25 @@ int bp_acts_parse(const char *s, bp_model *m, bp_error *err)
                 return bp_fail(err, "activations: '%s:%s'; only leaky-relu takes a slope, as "
                                     "leaky-relu:0.01",
                                name, colon + 1);
-            if (slope_set && v != m->slope)
+            if (slope_set && v != *slope)
                 return bp_fail(err, "activations: two leaky-relu slopes (%g and %g); one slope "
                                     "serves every leaky layer",
-                               m->slope, v);
-            m->slope = v, slope_set = 1;
+                               *slope, v);
+            *slope = v, slope_set = 1;
         }
         bp_act f = bp_act_lookup(name);
         if (f == BP_NACTS || f == BP_ACT_DEFAULT)
             return bp_fail(err, "activations: unknown activation '%s' (expected sigmoid, tanh, "
                                 "relu, leaky-relu, identity or softmax)",
                            name);
-        m->act[l++] = f;
+        act[l++] = f;
         if (!p[len])
             break;
         p += len + 1;
     }
-    if (l != m->L + 1)
+    if (l != L + 1)
         return bp_fail(err, "activations: %zu given; the sizes have %zu layers after the input",
-                       l - 1, m->L);
+                       l - 1, L);
     return 0;
 }
 

@@ -67,7 +67,9 @@ int bp_acts_canonical(const bp_model *m, bp_cost cost);
  * ln(1 - a)), of cross-entropy softmax (004:7); a leaky slope is finite. */
 int bp_acts_check(const bp_model *m, bp_cost cost, bp_error *err);
 /* "tanh,relu,identity" (one per layer 1..L; "leaky-relu:0.2" also sets the slope) into
- * m->act and m->slope. */
+ * act[1..L] and *slope (left as it is unless a slope is given). */
+int bp_acts_parse_list(const char *s, size_t L, bp_act *act, double *slope, bp_error *err);
+/* The same into m->act and m->slope. */
 int bp_acts_parse(const char *s, bp_model *m, bp_error *err);
 /* The resolved list as "sigmoid,sigmoid,softmax" (leaky-relu with its slope) into buf. */
 char *bp_acts_format(const bp_model *m, bp_cost cost, char *buf, size_t len);

@@ -160,22 +160,8 @@ int bp_train(bp_model *params, bp_cost model, const bp_batch *data, const bp_tra
             right += window[i];
         r.window_accuracy = (double)right / (double)r.window_seen;
         /* 004:train  the global accuracy, logged every epoch: the whole data, as it is now */
-        right = 0;
-        double total = 0.0;
-        for (size_t from = 0; from < N; from += chunk) {
-            size_t m = N - from < chunk ? N - from : chunk;
-            bp_batch view = {m, data->n_in, data->n_out, data->x + from * data->n_in,
-                             data->y + from * data->n_out};
-            double cost;
-            trace->m = m;
-            if (bp_gradient(model, grad, &cost, trace, params, &view, BP_SUM, err))
-                goto done;
-            total += cost;
-            for (size_t p = 0; p < m; p++)
-                right += (size_t)bp_predicts(trace->a[L] + p * NL, view.y + p * NL, NL);
-        }
-        r.cost = total / (double)N;
-        r.accuracy = (double)right / (double)N;
+        if (evaluate(model, params, data, grad, trace, chunk, &r.cost, &r.accuracy, err))
+            goto done;
         r.test_cost = r.test_accuracy = NAN;
         if (o->held_out && evaluate(model, params, o->held_out, grad, trace, chunk_of(o->held_out),
                                     &r.test_cost, &r.test_accuracy, err))

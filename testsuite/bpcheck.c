@@ -495,7 +495,6 @@ static int cmd_fixtures(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.slope = BP_LEAKY_SLOPE;
     bp_error err;
-    bp_model *probe = NULL;
     if (bp_cost_parse(model, &s.cost, &err) || bp_sizes_parse(sizes, &s.L, s.n, &err) ||
         bp_reduction_parse(red, &s.red, &err) || bp_regime_parse(regime, &s.regime, &err)) {
         fprintf(stderr, "bpcheck fixtures: %s\n", err.msg);
@@ -514,15 +513,9 @@ static int cmd_fixtures(int argc, char **argv)
         }
         s.seeded = 1, s.seed = (unsigned long)v;
     }
-    if (acts) {
-        if (!(probe = bp_model_alloc(s.L, s.n, &err)) || bp_acts_parse(acts, probe, &err)) {
-            fprintf(stderr, "bpcheck fixtures: %s\n", err.msg);
-            bp_model_free(probe);
-            return 2;
-        }
-        memcpy(s.act, probe->act, sizeof s.act);
-        s.slope = probe->slope;
-        bp_model_free(probe);
+    if (acts && bp_acts_parse_list(acts, s.L, s.act, &s.slope, &err)) {
+        fprintf(stderr, "bpcheck fixtures: %s\n", err.msg);
+        return 2;
     }
     double eta_v = 0.5;
     if (eta) {

@@ -157,18 +157,14 @@ int bpc_fixture_for(const bpc_net *net, const char *path)
     bp_gen_spec s;
     bp_error err = {""};
     memset(&s, 0, sizeof s);
-    bp_model *probe = NULL;
+    s.slope = BP_LEAKY_SLOPE;
     if (!net || !net->sizes || bp_sizes_parse(net->sizes, &s.L, s.n, &err) ||
-        !(probe = bp_model_alloc(s.L, s.n, &err)) ||
-        (net->activations && bp_acts_parse(net->activations, probe, &err))) {
+        (net->activations && bp_acts_parse_list(net->activations, s.L, s.act, &s.slope, &err))) {
         fprintf(stderr, "bpc_fixture_for: %s\n", net && net->sizes ? err.msg : "no sizes");
-        bp_model_free(probe);
         return 2;
     }
     s.cost = net->cost, s.red = net->red, s.m = net->batch, s.regime = BP_R_TYPICAL, s.eta = 0.5;
-    s.slope = probe->slope, s.seeded = 1, s.seed = net->seed;
-    memcpy(s.act, probe->act, sizeof s.act);
-    bp_model_free(probe);
+    s.seeded = 1, s.seed = net->seed;
     bp_case c;
     int rc = bp_gen_case(&s, &c, &err) || bp_gen_write(path, &c, 1, &err);
     if (rc)
