@@ -183,7 +183,10 @@ $(BUILD)/config.h: FORCE
 $(BUILD)/testsuite/conform.o $(BUILD)/testsuite/bpcheck.o $(BUILD)/pic/testsuite/conform.o: $(BUILD)/config.h
 FORCE:
 
+# Built afresh: `ar r` never drops a member, and an object left from a moved source would
+# shadow its replacement at link time.
 $(LIB): $(LIB_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/pic/%.o: %.c
