@@ -224,25 +224,58 @@ static double derivative(or_method method, double *est, real_ctx *c, double valu
     return r;
 }
 
-/* The real forward pass every evaluation starts from (only z and a are used). Cross-entropy
- * goes through the chain path, which takes any targets: an oracle must not refuse the targets
- * whose gradient it is asked for (004:7's simplification needs rows summing to 1). */
-static int forward_cache(bp_cost model, bp_model *scratch, bp_trace *cache, const bp_model *params,
+/* The real forward pass every evaluation starts from: z and a of every layer, computed here
+ * with the oracle's own arithmetic (oracle_template.h in double), never by the reference's
+ * code: a fault in a reference's forward pass must not move the point the oracle
+ * differentiates at, or the oracle would agree with it. At a softmax output a^L is the
+ * softmax of z^L (only z^L enters the cost). */
+static int forward_cache(bp_cost model, bp_trace *cache, const bp_model *params,
                          const bp_batch *b, bp_error *err)
 {
-    if (model == BP_CROSS_ENTROPY)
-        return sce_gradient(scratch, NULL, cache, params, b, BP_SUM, SCE_CHAIN, err);
-    return bp_gradient(model, scratch, NULL, cache, params, b, BP_SUM, err);
+    size_t L = params->L;
+    if (bp_acts_check(params, model, err))
+        return -1;
+    if (b->n_in != params->n[0] || b->n_out != params->n[L] || cache->m != b->m ||
+        cache->L != L)
+        return bp_fail(err, "oracle: a batch of %zu x %zu in, %zu x %zu out for a %zu-input, "
+                            "%zu-output model", b->m, b->n_in, b->m, b->n_out, params->n[0],
+                       params->n[L]);
+    for (size_t p = 0; p < b->m; p++) {
+        memcpy(cache->a[0] + p * params->n[0], b->x + p * b->n_in, params->n[0] * sizeof(double));
+        for (size_t l = 1; l <= L; l++) {
+            size_t J = params->n[l], K = params->n[l - 1];
+            double *z = cache->z[l] + p * J, *a = cache->a[l] + p * J;
+            const double *below = cache->a[l - 1] + p * K;
+            for (size_t j = 0; j < J; j++) {
+                double s = params->b[l][j];
+                for (size_t k = 0; k < K; k++)
+                    s += params->W[l][j * K + k] * below[k];
+                z[j] = s;
+            }
+            if (l == L && model == BP_CROSS_ENTROPY) {
+                double zmax = z[0], sum = 0.0;
+                for (size_t j = 1; j < J; j++)
+                    zmax = fmax(zmax, z[j]);
+                for (size_t j = 0; j < J; j++)
+                    sum += a[j] = exp(z[j] - zmax);
+                for (size_t j = 0; j < J; j++)
+                    a[j] /= sum;
+            } else {
+                for (size_t j = 0; j < J; j++)
+                    a[j] = real_act(params, model, l, z[j]);
+            }
+        }
+    }
+    return 0;
 }
 
 int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost model,
                 const bp_model *params, const bp_batch *b, bp_reduction red, int reuse,
                 bp_error *err)
 {
-    bp_model *scratch = bp_model_alloc_like(params, err);
-    bp_trace *cache = scratch ? bp_trace_alloc(params, b->m, err) : NULL;
-    if (!cache || forward_cache(model, scratch, cache, params, b, err)) {
-        bp_model_free(scratch), bp_trace_free(cache);
+    bp_trace *cache = bp_trace_alloc(params, b->m, err);
+    if (!cache || forward_cache(model, cache, params, b, err)) {
+        bp_trace_free(cache);
         return -1;
     }
     real_ctx c = {model, params, b, cache, red, NULL, reuse, 0};
@@ -256,7 +289,7 @@ int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost
     }
     if (evals)
         *evals = c.evals;
-    bp_model_free(scratch), bp_trace_free(cache);
+    bp_trace_free(cache);
     return 0;
 }
 
@@ -278,11 +311,10 @@ size_t or_kinks(unsigned char *kink, double reach, bp_cost model, const bp_model
     }
     if (!any)
         return 0;
-    bp_model *scratch = bp_model_alloc_like(params, err);
-    bp_trace *cache = scratch ? bp_trace_alloc(params, b->m, err) : NULL;
+    bp_trace *cache = bp_trace_alloc(params, b->m, err);
     double *D = malloc(wmax * sizeof *D), *Dn = malloc(wmax * sizeof *Dn);
-    if (!cache || !D || !Dn || forward_cache(model, scratch, cache, params, b, err)) {
-        bp_model_free(scratch), bp_trace_free(cache), free(D), free(Dn);
+    if (!cache || !D || !Dn || forward_cache(model, cache, params, b, err)) {
+        bp_trace_free(cache), free(D), free(Dn);
         return (size_t)-1;
     }
     for (size_t i = 0; i < params->nparams; i++) {
@@ -317,17 +349,16 @@ size_t or_kinks(unsigned char *kink, double reach, bp_cost model, const bp_model
         }
         count += kink[i];
     }
-    bp_model_free(scratch), bp_trace_free(cache), free(D), free(Dn);
+    bp_trace_free(cache), free(D), free(Dn);
     return count;
 }
 
 int or_delta(bp_trace *out, bp_cost model, const bp_model *params, const bp_batch *b,
              bp_error *err)
 {
-    bp_model *scratch = bp_model_alloc_like(params, err);
-    bp_trace *cache = scratch ? bp_trace_alloc(params, b->m, err) : NULL;
-    if (!cache || forward_cache(model, scratch, cache, params, b, err)) {
-        bp_model_free(scratch), bp_trace_free(cache);
+    bp_trace *cache = bp_trace_alloc(params, b->m, err);
+    if (!cache || forward_cache(model, cache, params, b, err)) {
+        bp_trace_free(cache);
         return -1;
     }
     for (size_t l = 1; l <= params->L; l++)
@@ -338,6 +369,6 @@ int or_delta(bp_trace *out, bp_cost model, const bp_model *params, const bp_batc
                                                    CMPLX(0.0, OR_COMPLEX_H), OR_INCREMENTAL);
                 out->delta[l][p * params->n[l] + j] = cimag(v) / OR_COMPLEX_H;
             }
-    bp_model_free(scratch), bp_trace_free(cache);
+    bp_trace_free(cache);
     return 0;
 }
