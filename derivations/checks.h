@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *id, *doc, *formula; /* as in derivations/equations.tsv */
+    const char *id, *doc, *formula, *printed; /* as in derivations/equations.tsv */
 } bp_equation;
 
 /* The catalogue compiled in (t/derivations checks it equals derivations/equations.tsv). */

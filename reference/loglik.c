@@ -298,6 +298,12 @@ double ll_cost(const ll_trace *t, const double *y)
     return C;
 }
 
+double ll_dc_dw(double dc_dz, double dz_dw)
+{
+    /* 001:4  dc/dw = dc/dz * dz/dw */
+    return dc_dz * dz_dw;
+}
+
 double ll_dz_dw0(void)
 {
     /* 001:5  dz^{p,l+1}_{n_{l+1}} / dw^l_{0 n_{l+1}} = 1 */
@@ -403,11 +409,11 @@ static int ll_system(ll_net *grad, double *C, ll_trace *trace, const ll_net *net
             for (size_t l = L; l >= 1; l--)
                 for (size_t nl = 1; nl <= net->N[l]; nl++) {
                     /* 001:3, 001:4, 001:5  dC/dw^{l-1}_{0 n_l} += dc^p_{n_L}/dz^{p,l}_{n_l} * 1 */
-                    LL_W(grad, l - 1, 0, nl) += D[l][nl] * ll_dz_dw0();
+                    LL_W(grad, l - 1, 0, nl) += ll_dc_dw(D[l][nl], ll_dz_dw0());
                     for (size_t nm = 1; nm <= net->N[l - 1]; nm++)
                         /* 001:3, 001:4, 001:6  dC/dw^{l-1}_{n_{l-1} n_l}
                          *                      += dc^p_{n_L}/dz^{p,l}_{n_l} * a^{p,l-1}_{n_{l-1}} */
-                        LL_W(grad, l - 1, nm, nl) += D[l][nl] * ll_dz_dw(LL_A(t, p, l - 1, nm));
+                        LL_W(grad, l - 1, nm, nl) += ll_dc_dw(D[l][nl], ll_dz_dw(LL_A(t, p, l - 1, nm)));
                 }
         }
     if (C)

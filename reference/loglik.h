@@ -101,6 +101,9 @@ int ll_forward(ll_trace *t, const ll_net *net, const double *x, size_t P, bp_err
 /* 001:2  C = sum_p sum_{n_L} c(y^p_{n_L}, h^p_{n_L}) from a forward trace; y is P x N_L */
 double ll_cost(const ll_trace *t, const double *y);
 
+/* 001:4  dc^p_{n_L}/dw^l_{n_l n_{l+1}} = dc^p_{n_L}/dz^{p,l+1}_{n_{l+1}} dz^{p,l+1}_{n_{l+1}}/dw^l_{n_l n_{l+1}},
+ * the chain rule for one weight from its two factors */
+double ll_dc_dw(double dc_dz, double dz_dw);
 /* 001:5  dz^{p,l+1}/dw^l_{0 n_{l+1}} = 1 */
 double ll_dz_dw0(void);
 /* 001:6  dz^{p,l+1}/dw^l_{n_l n_{l+1}} = a^{p,l}_{n_l} */

@@ -7,6 +7,12 @@
 #
 # List format, one mutation a line, fields separated by " ||| ":
 #   file ||| what the mutation is ||| exact text to replace ||| replacement
+# or, for a mutation of the code that implements one equation (testsuite/mutate/equations.txt),
+#   file ||| what ||| text ||| replacement ||| ID[,ID...]
+# where the IDs are EXACTLY the equations whose checks must fail in `bpcheck derivations`, in
+# the catalogue's order: the equation mutated and the checks that depend on it. Such a mutant passes only if that
+# set of checks fails and every other check still passes (a failing set that is too large
+# means a check that does not test its own equation; too small, one that cannot see it).
 # Blank lines and lines starting with # are ignored.
 use strict;
 use warnings;
@@ -24,10 +30,13 @@ for my $list (@lists) {
         chomp $line;
         next if $line =~ /^\s*(#|$)/;
         my @f = split / \|\|\| /, $line, -1;
-        die "$list:$.: expected 4 fields separated by ' ||| ', got " . scalar(@f) . "\n"
-            unless @f == 4;
+        die "$list:$.: expected 4 or 5 fields separated by ' ||| ', got " . scalar(@f) . "\n"
+            unless @f == 4 || @f == 5;
+        if (@f == 5) {    # equation mutants may span lines: \n in their text is a newline
+            s/\\n/\n/g for @f[2, 3];
+        }
         push @mutants, { list => $list, line => $., file => $f[0], what => $f[1],
-                         old => $f[2], new => $f[3] };
+                         old => $f[2], new => $f[3], ids => $f[4] };
     }
 }
 
@@ -86,13 +95,42 @@ sub try_mutant {
     print $out $mutated;
     close $out;
     my $jobs = @trees > 1 ? 1 : 2;
-    my $killed = system("BPCHECK_QUICK=1 make -C $t -s -j$jobs check-fast >$t/log 2>&1") != 0;
+    my ($verdict, $text);
+    if (defined $m->{ids}) {
+        my @got = equations_failing($t, $jobs);
+        my $got = join ',', @got;
+        (my $want = $m->{ids}) =~ s/\s+//g;
+        $verdict = $got eq $want ? "ok" : "not ok";
+        $text = "equation mutant $m->{what}: "
+            . ($got eq $want ? "fails exactly $want" : "fails {$got}, expected {$want}");
+    } else {
+        my $killed = system("BPCHECK_QUICK=1 make -C $t -s -j$jobs check-fast >$t/log 2>&1") != 0;
+        $verdict = $killed ? "ok" : "not ok";
+        $text = "mutant $m->{file}: $m->{what} "
+            . ($killed ? "is caught by make check" : "SURVIVES make check");
+    }
     open $out, '>', $path or die "$path: $!\n";
     print $out $orig;
     close $out;
     utime undef, undef, $path;    # make rebuilds the restored file
-    return ($killed ? "ok" : "not ok") . "\tmutant $m->{file}: $m->{what} "
-        . ($killed ? "is caught by make check" : "SURVIVES make check");
+    return "$verdict\t$text";
+}
+
+# The IDs of the non-TODO failing points of `bpcheck derivations` in tree $t, in the
+# catalogue's order (a build failure or a crash: the single pseudo-ID "(build)" or "(crash)").
+sub equations_failing {
+    my ($t, $jobs) = @_;
+    return ("(build)") if system("make -C $t -s -j$jobs bin/bpcheck >$t/log 2>&1") != 0;
+    my @ids;
+    open my $tap, '-|', "$t/bin/bpcheck derivations 2>&1" or return ("(crash)");
+    my $plan = 0;
+    while (<$tap>) {
+        $plan = 1 if /^1\.\.\d+/;
+        push @ids, $1 if /^not ok \d+ - (\S+) / && !/# TODO/;
+    }
+    close $tap;
+    return ("(crash)") unless $plan;    # no plan: the checks did not run to the end
+    return @ids;
 }
 
 my @pids;

@@ -58,8 +58,33 @@ int main(void)
     same("the bug models (Status)", "a catalogue of ", counted(cmd, "."));
     snprintf(cmd, sizeof cmd, "'%s' derivations 2>/dev/null", prog);
     same("the equations checked", "This checks each of the ", counted(cmd, "^\\(not \\)\\?ok "));
-    same("the errata points", "is a TODO point: what\nis wrong, the corrected form (whose check passes), and the printed reading's error. There are\n",
-         counted(cmd, "# TODO"));
+    same("the errata points", "evidence for the printed reading. There are\n", counted(cmd, "# TODO"));
+    same("the equations with findings", "wrong or unclear in ", counted(cmd, "# TODO"));
+    same("the findings", "`bpcheck derivations` finds ", counted(cmd, "^    - class: "));
+    static const char *const classes[] = {"error", "ambiguity", "unstated assumption", "notation"};
+    long by[4];
+    for (int k = 0; k < 4; k++) {
+        char pat[64];
+        snprintf(pat, sizeof pat, "^    - class: %s$", classes[k]);
+        by[k] = counted(cmd, pat);
+    }
+    {
+        long e = -1, a = -1, u = -1, n = -1;
+        const char *at = strstr(readme, "notation** (a slip whose only reading with a value is the right\none): ");
+        if (at)
+            sscanf(strchr(at, ':') + 2, "%ld, %ld, %ld and %ld", &e, &a, &u, &n);
+        tap_ok(e == by[0] && a == by[1] && u == by[2] && n == by[3], "README: the findings by class "
+               "(%ld, %ld, %ld, %ld) are what bpcheck derivations prints (%ld, %ld, %ld, %ld)",
+               e, a, u, n, by[0], by[1], by[2], by[3]);
+    }
+    static const char *const docs[] = {"000", "001", "002", "003", "004"};
+    for (int d = 0; d < 5; d++) {
+        char doccmd[1024], before[64], what[64];
+        snprintf(doccmd, sizeof doccmd, "'%s' derivations --doc %s 2>/dev/null", prog, docs[d]);
+        snprintf(before, sizeof before, "- **%s**: ", docs[d]);
+        snprintf(what, sizeof what, "the equations with findings in %s", docs[d]);
+        same(what, before, counted(doccmd, "# TODO"));
+    }
     free(readme);
     return tap_done();
 }
