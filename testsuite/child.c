@@ -1,5 +1,5 @@
 /* testsuite/child.c: the child process of the conformance runner (child.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* F_SETPIPE_SZ, where Linux has it */
 #include "child.h"
 
 #include <errno.h>
@@ -59,6 +59,7 @@ void bp_child_init(bp_child *c, const char *cmd, size_t max_line)
     c->cmd = strdup(cmd);
     c->to_child = c->from_child = -1;
     c->max_line = max_line;
+    c->send_timeout = 60.0;
 }
 
 static int start(bp_child *c, char *msg, size_t msglen)
@@ -86,10 +87,16 @@ static int start(bp_child *c, char *msg, size_t msglen)
         _exit(127);
     }
     setpgid(pid, pid);
+#ifdef F_SETPIPE_SZ
+    /* 1 MiB pipes (Linux; 64 KiB by default): a 30 MB payload in 30 writes, not 500 */
+    fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
+    fcntl(out[0], F_SETPIPE_SZ, 1 << 20);
+#endif
     close(in[0]), close(out[1]);
     fcntl(in[1], F_SETFD, FD_CLOEXEC);
+    fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK); /* write_all never blocks */
     fcntl(out[0], F_SETFD, FD_CLOEXEC);
-    c->pid = pid, c->to_child = in[1], c->from_child = out[0], c->len = 0;
+    c->pid = pid, c->to_child = in[1], c->from_child = out[0], c->len = c->scanned = 0;
     return 0;
 }
 
@@ -105,7 +112,13 @@ static void kill_child(bp_child *c, int *status)
         close(c->to_child);
     if (c->from_child >= 0)
         close(c->from_child);
-    c->pid = 0, c->to_child = c->from_child = -1, c->len = 0;
+    c->pid = 0, c->to_child = c->from_child = -1, c->len = c->scanned = 0;
+}
+
+void bp_child_kill(bp_child *c)
+{
+    int status;
+    kill_child(c, &status);
 }
 
 /* The child closed its output: give it a moment to exit on its own, then say how it ended. */
@@ -127,18 +140,67 @@ static void reap(bp_child *c, char *how, size_t len)
     kill_child(c, &status);
 }
 
-bp_child_status bp_child_send(bp_child *c, const char *line, size_t len, char *msg, size_t msglen)
+/* Wait until the child's output has bytes (or its end) to read: 1; or, past until, kill the
+ * child and return 0. */
+static int readable(bp_child *c, double until)
 {
-    if (c->pid == 0 && start(c, msg, msglen))
-        return CHILD_ERROR;
-    const char *p = line;
-    size_t left = len;
-    int nl = 0;
-    while (left > 0 || !nl) {
-        const char *chunk = left > 0 ? p : "\n";
-        size_t n = left > 0 ? left : 1;
-        ssize_t w = write(c->to_child, chunk, n);
-        if (w < 0 && errno == EINTR)
+    for (;;) {
+        double left = until - now();
+        struct pollfd pfd = {c->from_child, POLLIN, 0};
+        int r = left > 0 ? poll(&pfd, 1, (int)(left * 1000) + 1) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0) {
+            int status;
+            kill_child(c, &status);
+            return 0;
+        }
+        return 1;
+    }
+}
+
+/* Make room for at least 65536 more bytes in buf; -1 when memory runs out. */
+static int grow(bp_child *c)
+{
+    if (c->cap - c->len >= 65536)
+        return 0;
+    size_t cap = c->cap ? 2 * c->cap : 131072;
+    char *b = realloc(c->buf, cap);
+    if (!b)
+        return -1;
+    c->buf = b, c->cap = cap;
+    return 0;
+}
+
+/* Write len bytes to the child. While its input is full, whatever it writes meanwhile is read
+ * into buf (up to max_line), so that a child answering before it has read everything cannot
+ * deadlock us; a child that reads nothing for send_timeout seconds is killed. */
+static bp_child_status write_all(bp_child *c, const char *p, size_t left, char *msg, size_t msglen)
+{
+    double until = now() + c->send_timeout;
+    while (left > 0) {
+        struct pollfd pfd[2] = {{c->to_child, POLLOUT, 0}, {c->from_child, POLLIN, 0}};
+        int room = c->len <= c->max_line;
+        double wait = until - now();
+        int r = wait > 0 ? poll(pfd, room ? 2 : 1, (int)(wait * 1000) + 1) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0) {
+            int status;
+            kill_child(c, &status);
+            snprintf(msg, msglen, "the implementation read none of its input for %g s (it was "
+                     "killed)", c->send_timeout);
+            return CHILD_TIMEOUT;
+        }
+        if (room && (pfd[1].revents & (POLLIN | POLLHUP)) && grow(c) == 0) {
+            ssize_t n = read(c->from_child, c->buf + c->len, c->cap - c->len);
+            if (n > 0)
+                c->len += (size_t)n;
+        }
+        if (!(pfd[0].revents & (POLLOUT | POLLERR | POLLHUP)))
+            continue;
+        ssize_t w = write(c->to_child, p, left);
+        if (w < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (w < 0) {
             char how[256];
@@ -146,12 +208,26 @@ bp_child_status bp_child_send(bp_child *c, const char *line, size_t len, char *m
             snprintf(msg, msglen, "the implementation stopped reading its input: it %s", how);
             return CHILD_EXITED;
         }
-        if (left > 0)
-            p += w, left -= (size_t)w;
-        else
-            nl = 1;
+        p += w, left -= (size_t)w, until = now() + c->send_timeout;
     }
     return CHILD_OK;
+}
+
+bp_child_status bp_child_send(bp_child *c, const char *line, size_t len, char *msg, size_t msglen)
+{
+    if (c->pid == 0 && start(c, msg, msglen))
+        return CHILD_ERROR;
+    bp_child_status st = write_all(c, line, len, msg, msglen);
+    return st == CHILD_OK ? write_all(c, "\n", 1, msg, msglen) : st;
+}
+
+bp_child_status bp_child_send_raw(bp_child *c, const void *data, size_t len, char *msg, size_t msglen)
+{
+    if (c->pid == 0) {
+        snprintf(msg, msglen, "the implementation is not running");
+        return CHILD_ERROR;
+    }
+    return write_all(c, data, len, msg, msglen);
 }
 
 bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *msg, size_t msglen)
@@ -163,7 +239,8 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
     }
     double until = now() + timeout;
     for (;;) {
-        char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+        char *nl = c->len > c->scanned ? memchr(c->buf + c->scanned, '\n', c->len - c->scanned) : NULL;
+        c->scanned = c->len;
         if (nl) {
             size_t n = (size_t)(nl - c->buf);
             *line = malloc(n + 1);
@@ -175,6 +252,7 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
             (*line)[n] = '\0';
             memmove(c->buf, nl + 1, c->len - n - 1);
             c->len -= n + 1;
+            c->scanned = 0;
             return CHILD_OK;
         }
         if (c->len > c->max_line) {
@@ -184,26 +262,14 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
                      "implementation was killed)", c->max_line);
             return CHILD_TOO_LONG;
         }
-        double left = until - now();
-        struct pollfd pfd = {c->from_child, POLLIN, 0};
-        int r = left > 0 ? poll(&pfd, 1, (int)(left * 1000) + 1) : 0;
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0) {
-            int status;
-            kill_child(c, &status);
+        if (!readable(c, until)) {
             snprintf(msg, msglen, "no answer within %g s (the implementation was killed)",
                      timeout);
             return CHILD_TIMEOUT;
         }
-        if (c->cap - c->len < 65536) {
-            size_t cap = c->cap ? 2 * c->cap : 131072;
-            char *b = realloc(c->buf, cap);
-            if (!b) {
-                snprintf(msg, msglen, "out of memory reading the answer");
-                return CHILD_ERROR;
-            }
-            c->buf = b, c->cap = cap;
+        if (grow(c)) {
+            snprintf(msg, msglen, "out of memory reading the answer");
+            return CHILD_ERROR;
         }
         ssize_t n = read(c->from_child, c->buf + c->len, c->cap - c->len);
         if (n < 0 && errno == EINTR)
@@ -221,6 +287,40 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
         }
         c->len += (size_t)n;
     }
+}
+
+bp_child_status bp_child_recv_raw(bp_child *c, void *dst, size_t len, double timeout, char *msg,
+                                  size_t msglen)
+{
+    if (c->pid == 0) {
+        snprintf(msg, msglen, "the implementation is not running");
+        return CHILD_ERROR;
+    }
+    char *out = dst;
+    size_t have = c->len < len ? c->len : len; /* what the line reads already took in */
+    memcpy(out, c->buf, have);
+    memmove(c->buf, c->buf + have, c->len - have);
+    c->len -= have, c->scanned = 0;
+    double until = now() + timeout;
+    while (have < len) {
+        if (!readable(c, until)) {
+            snprintf(msg, msglen, "the payload stopped after %zu of %zu bytes for %g s (the "
+                     "implementation was killed)", have, len, timeout);
+            return CHILD_TIMEOUT;
+        }
+        ssize_t n = read(c->from_child, out + have, len - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            char how[256];
+            reap(c, how, sizeof how);
+            snprintf(msg, msglen, "the payload was cut off after %zu of %zu bytes: the "
+                     "implementation %s", have, len, how);
+            return CHILD_EXITED;
+        }
+        have += (size_t)n;
+    }
+    return CHILD_OK;
 }
 
 void bp_child_stop(bp_child *c)

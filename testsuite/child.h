@@ -14,7 +14,9 @@ typedef struct {
     int to_child, from_child;
     char *buf;          /* bytes read but not yet returned */
     size_t len, cap;
+    size_t scanned;     /* buf[0 .. scanned) holds no newline: a read scans only new bytes */
     size_t max_line;    /* a longer line is refused */
+    double send_timeout; /* seconds a write may wait for the child to read (60 by default) */
 } bp_child;
 
 typedef enum {
@@ -29,8 +31,16 @@ typedef enum {
 void bp_child_init(bp_child *c, const char *cmd, size_t max_line);
 /* Send one line (a newline is added), starting the child if it is not running. */
 bp_child_status bp_child_send(bp_child *c, const char *line, size_t len, char *msg, size_t msglen);
+/* Send len bytes as they are (a binary frame's payload; no newline added). */
+bp_child_status bp_child_send_raw(bp_child *c, const void *data, size_t len, char *msg, size_t msglen);
 /* Read one line (without its newline) into *line (the caller frees) within timeout seconds. */
 bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *msg, size_t msglen);
+/* Read exactly len bytes (a payload) into dst within timeout seconds. A child that stops
+ * short is CHILD_EXITED, with how many bytes came. */
+bp_child_status bp_child_recv_raw(bp_child *c, void *dst, size_t len, double timeout, char *msg,
+                                  size_t msglen);
+/* Kill the child now (its stream is out of step: a payload that cannot be read). */
+void bp_child_kill(bp_child *c);
 /* Stop the child (close its input, wait briefly, then kill its process group). */
 void bp_child_stop(bp_child *c);
 void bp_child_free(bp_child *c);
