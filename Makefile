@@ -60,7 +60,8 @@ LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours rega
 
 # The library: every reference implementation and the test support code.
 LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c \
-           testsuite/mpref.c testsuite/tolerance.c testsuite/oracle.c testsuite/fixture.c testsuite/child.c \
+           testsuite/mpref.c testsuite/tolerance.c testsuite/oracle.c testsuite/fixture.c testsuite/frame.c \
+           testsuite/child.c \
            testsuite/bugs.c testsuite/diagnose.c testsuite/conform.c testsuite/adapters/reference.c \
            derivations/checks.c derivations/equations.c fixtures/generate.c testsuite/lib/libbpcheck.c \
            testsuite/plot.c
@@ -164,8 +165,8 @@ fixtures: $(GEN)
 
 # Speed: a table of medians and ratios measured in one run; it asserts nothing. Where
 # OpenBLAS is installed the references' tables are measured again on it.
-bench: $(BENCH)
-	$(BENCH)
+bench: $(BENCH) $(PROGRAM)
+	$(BENCH) --bpcheck $(PROGRAM)
 	@if [ "$(BLAS)" = gslcblas ] && pkg-config --exists openblas 2>/dev/null; then \
 	    $(MAKE) -s BLAS=openblas build/openblas/bench && \
 	    OPENBLAS_NUM_THREADS=1 build/openblas/bench --references-only; fi

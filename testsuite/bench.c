@@ -24,10 +24,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_version.h>
 
+#include "fixture.h"
 #include "generate.h"
 #include "model.h"
 #include "mpref.h"
@@ -118,9 +122,128 @@ static double measure(const job *j)
 #define BPCHECK_BLAS "gslcblas"
 #endif
 
+/* ---- conformance at scale: the targets of issue 18 ---------------------------------------- */
+
+/* Run `bpcheck conform --fixtures json [--frames off]`, its output discarded: the wall time,
+ * and (*kib) the runner's own peak memory, which it reports on stderr under
+ * BPCHECK_PEAK_MEMORY (its child, the implementation, is not counted). -1 on failure. */
+static double conform_run(const char *bpcheck, const char *json, int frames, long *kib)
+{
+    int fds[2];
+    if (pipe(fds))
+        return -1;
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1), dup2(fds[1], 2);
+        close(fds[0]), close(fds[1]), close(null);
+        setenv("BPCHECK_PEAK_MEMORY", "1", 1);
+        execl(bpcheck, bpcheck, "conform", "--fixtures", json, "--frames", frames ? "auto" : "off",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char err[4096] = "";
+    size_t len = 0;
+    ssize_t r;
+    while (len + 1 < sizeof err && (r = read(fds[0], err + len, sizeof err - 1 - len)) > 0)
+        len += (size_t)r;
+    err[len] = '\0';
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    double t = now() - t0;
+    const char *pk = strstr(err, "peak memory ");
+    *kib = pk ? atol(pk + 12) : -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench: bpcheck conform --fixtures %s failed:\n%s", json, err);
+        return -1;
+    }
+    return t;
+}
+
+static int bench_scale(const char *bpcheck)
+{
+    static const char *const archs[] = {"784,100,10", "2048,512,10", "4096,1024,10"};
+    printf("\nconformance at scale: one quadratic case at batch 32, a binary fixture (generated once\n"
+           "into build/bench-cases/), the bundled reference as the implementation ('bpcheck serve').\n"
+           "compute: its gradient, trace and step in-process (median of 3); conform: the whole\n"
+           "'bpcheck conform' run, wall (median of 3); overhead = (conform - compute) / compute,\n"
+           "target <= 2; peak: the runner's own memory against the case's raw float64 data\n"
+           "(parameters, batch, expected values), target about 2x; 4096-1024-10 end to end <= 3 s\n\n");
+    printf("%-13s %9s %10s %10s %9s %10s %8s %10s  %s\n", "arch", "params", "compute", "conform",
+           "overhead", "peak", "x raw", "JSON lines", "targets");
+    mkdir("build", 0777);
+    mkdir("build/bench-cases", 0777);
+    for (size_t a = 0; a < sizeof archs / sizeof *archs; a++) {
+        char json[256], bin[256], name[64];
+        snprintf(name, sizeof name, "%s", archs[a]);
+        for (char *p = name; *p; p++)
+            *p = *p == ',' ? '-' : *p;
+        snprintf(json, sizeof json, "build/bench-cases/quadratic-%s-m32.json", name);
+        snprintf(bin, sizeof bin, "build/bench-cases/quadratic-%s-m32.bin", name);
+        bp_error err;
+        if (access(json, R_OK) || access(bin, R_OK)) {
+            bp_gen_spec sp;
+            memset(&sp, 0, sizeof sp);
+            sp.cost = BP_QUADRATIC, sp.red = BP_MEAN, sp.m = 32, sp.regime = BP_R_TYPICAL;
+            sp.slope = BP_LEAKY_SLOPE, sp.eta = 0.5;
+            bp_case c;
+            double t0 = now();
+            fprintf(stderr, "bench: generating %s once (MPFR; about 30 us a parameter)\n", json);
+            if (bp_sizes_parse(archs[a], &sp.L, sp.n, &err) || bp_gen_case(&sp, &c, &err) ||
+                bp_gen_write(json, bin, &c, 1, &err)) {
+                fprintf(stderr, "bench: %s\n", err.msg);
+                return 1;
+            }
+            fprintf(stderr, "bench: %s: %.0f s\n", json, now() - t0);
+            bp_case_clear(&c);
+        }
+        bp_fixture *f = bp_fixture_load(json, &err);
+        if (!f) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            return 1;
+        }
+        const bp_case *c = &f->cases[0];
+        bp_model *g = bp_model_alloc_like(c->params, &err), *st = bp_model_alloc_like(c->params, &err);
+        bp_trace *tr = bp_trace_alloc(c->params, c->batch->m, &err);
+        double tc[3], tf[3], cost;
+        long kib = -1;
+        for (int r = 0; r < 3; r++) {
+            double t0 = now();
+            bp_gradient(c->cost, g, &cost, tr, c->params, c->batch, c->red, &err);
+            bp_model_step(st, c->params, g, c->eta);
+            tc[r] = now() - t0;
+            tf[r] = conform_run(bpcheck, json, 1, &kib);
+            if (tf[r] < 0)
+                return 1;
+        }
+        qsort(tc, 3, sizeof *tc, cmp), qsort(tf, 3, sizeof *tf, cmp);
+        long k2;
+        double tj = a == 0 ? conform_run(bpcheck, json, 0, &k2) : NAN; /* JSON lines: the smallest only */
+        size_t m = c->batch->m, sum = 0;
+        for (size_t l = 1; l <= c->params->L; l++)
+            sum += c->params->n[l];
+        double raw = 8.0 * (double)(3 * c->params->nparams + m * (c->params->n[0] + c->params->n[c->params->L]) + 3 * m * sum);
+        double over = (tf[1] - tc[1]) / tc[1], x = 1024.0 * (double)kib / raw;
+        int big = a == 2;
+        printf("%-13s %9zu %8.3g s %8.3g s %8.2fx %7.0f MB %7.2fx %8.3g s  %s%s%s\n", name,
+               c->params->nparams, tc[1], tf[1], over, (double)kib / 1024.0, x, tj,
+               over <= 2 ? "overhead met" : "overhead MISSED",
+               big ? (tf[1] <= 3 ? ", 3 s met" : ", 3 s MISSED") : "",
+               x <= 2.2 ? ", memory met" : ", memory MISSED");
+        fflush(stdout);
+        bp_model_free(g), bp_model_free(st), bp_trace_free(tr);
+        bp_fixture_free(f);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int references_only = argc > 1 && strcmp(argv[1], "--references-only") == 0;
+    const char *bpcheck = argc > 2 && strcmp(argv[1], "--bpcheck") == 0 ? argv[2] : "bin/bpcheck";
     const bp_cost models[] = {BP_QUADRATIC, BP_LOGLIK, BP_CROSS_ENTROPY};
     static const char *const archs[] = {"784,100,10", "784,30,10"};
     static const size_t ms[] = {1, 32};
@@ -240,7 +363,7 @@ int main(int argc, char **argv)
             return 1;
         }
         double t1 = now();
-        int rc = bp_gen_write(path, &c, 1, &err);
+        int rc = bp_gen_write(path, NULL, &c, 1, &err);
         double t2 = now();
         unlink(path);
         if (rc) {
@@ -254,6 +377,7 @@ int main(int argc, char **argv)
         fflush(stdout);
         bp_case_clear(&c);
     }
+    int rc = bench_scale(bpcheck);
     mp_done();
-    return 0;
+    return rc;
 }

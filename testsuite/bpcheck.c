@@ -453,6 +453,9 @@ static void fixtures_usage(FILE *out)
             "  --seed S            seed the random inputs with S (default: a hash of the id,\n"
             "                      so the same options give the same file on any machine)\n"
             "  --eta X             the learning rate of the expected step (default 0.5)\n"
+            "  --binary WHEN       auto (default), yes or no: put the arrays in a binary\n"
+            "                      companion FILE.bin beside FILE (little-endian float64,\n"
+            "                      fixtures/FORMAT.md); auto does from 1,000,000 parameters\n"
             "\n"
             "Exit status: 0 written, 2 usage error or a case that cannot be built.\n");
 }
@@ -460,7 +463,7 @@ static void fixtures_usage(FILE *out)
 static int cmd_fixtures(int argc, char **argv)
 {
     const char *model = NULL, *sizes = NULL, *out = NULL, *batch = "32", *acts = NULL,
-               *red = "mean", *regime = "typical", *seed = NULL, *eta = NULL;
+               *red = "mean", *regime = "typical", *seed = NULL, *eta = NULL, *binary = "auto";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -477,7 +480,8 @@ static int cmd_fixtures(int argc, char **argv)
             (r = opt_value(argc, argv, &i, "--reduction", &red)) ||
             (r = opt_value(argc, argv, &i, "--regime", &regime)) ||
             (r = opt_value(argc, argv, &i, "--seed", &seed)) ||
-            (r = opt_value(argc, argv, &i, "--eta", &eta))) {
+            (r = opt_value(argc, argv, &i, "--eta", &eta)) ||
+            (r = opt_value(argc, argv, &i, "--binary", &binary))) {
             if (r < 0)
                 return 2;
             continue;
@@ -489,6 +493,10 @@ static int cmd_fixtures(int argc, char **argv)
     if (!model || !sizes || !out) {
         fprintf(stderr, "bpcheck fixtures: %s is required\nTry 'bpcheck fixtures --help'.\n",
                 !model ? "--model" : !sizes ? "--sizes" : "-o FILE");
+        return 2;
+    }
+    if (strcmp(binary, "auto") && strcmp(binary, "yes") && strcmp(binary, "no")) {
+        fprintf(stderr, "bpcheck fixtures: --binary '%s': expected auto, yes or no\n", binary);
         return 2;
     }
     bp_gen_spec s;
@@ -535,13 +543,21 @@ static int cmd_fixtures(int argc, char **argv)
         mp_done();
         return 2;
     }
-    int rc = bp_gen_write(out, &c, 1, &err);
+    /* the companion: FILE.json -> FILE.bin, any other name + .bin */
+    char binpath[4200] = "";
+    int use_bin = strcmp(binary, "yes") == 0 || (strcmp(binary, "auto") == 0 && c.params->nparams >= 1000000);
+    size_t olen = strlen(out);
+    if (use_bin)
+        snprintf(binpath, sizeof binpath, "%.*s.bin",
+                 (int)(olen > 5 && strcmp(out + olen - 5, ".json") == 0 ? olen - 5 : olen), out);
+    int rc = bp_gen_write(out, use_bin ? binpath : NULL, &c, 1, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc)
         fprintf(stderr, "bpcheck fixtures: %s\n", err.msg);
     else
-        printf("%s: 1 case, %s, %zu parameters, batch %zu; float32: %s (%.1f s)\n", out, c.id,
-               c.params->nparams, s.m, c.bounds[BP_FLOAT32] ? "meetable" : c.unmeetable[BP_FLOAT32],
+        printf("%s%s%s: 1 case, %s, %zu parameters, batch %zu; float32: %s (%.1f s)\n", out,
+               use_bin ? " and " : "", binpath, c.id, c.params->nparams, s.m,
+               c.bounds[BP_FLOAT32] ? "meetable" : c.unmeetable[BP_FLOAT32],
                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     bp_case_clear(&c);
     mp_done();

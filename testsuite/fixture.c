@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "fixture.h"
 
+#include "frame.h"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <errno.h>
@@ -55,10 +57,60 @@ static int number(json_t *v, double *out, const char *what, const char *path, bp
     return 0;
 }
 
+/* The one profile whose bounds a large case (one with a binary companion) has read
+ * (bp_fixture_only_profile), or -1 for both. A plain JSON file always gives both: the
+ * diagnosis of 'float32 arithmetic in a float64 build' judges an answer by the float32 bounds. */
+static int only_profile = -1;
+
+void bp_fixture_only_profile(int p)
+{
+    only_profile = p;
+}
+
+/* The binary companion of the fixture being read (FORMAT.md, "Binary companion"), or NULL;
+ * its name and size for the messages. One file is read at a time. */
+static struct {
+    FILE *f;
+    const char *name;
+    long long size;
+} companion;
+
+/* rows x cols numbers from {"offset": BYTES, "count": N} in the companion: N little-endian
+ * float64 values at that byte offset, N = rows x cols */
+static int from_companion(json_t *ref, double *out, size_t rows, size_t cols, const char *what,
+                          const char *path, const char *shape, bp_error *err)
+{
+    json_t *off = json_object_get(ref, "offset"), *cnt = json_object_get(ref, "count");
+    size_t n = rows * (cols ? cols : 1), got, bad;
+    if (!companion.f)
+        return bp_fail(err, "%s: field '%s' is an object; expected an array (%s) (an "
+                            "{\"offset\", \"count\"} reference needs the file's 'binary' "
+                            "companion)", what, path, shape);
+    if (!json_is_integer(off) || !json_is_integer(cnt) || json_object_size(ref) != 2)
+        return bp_fail(err, "%s: field '%s' must be {\"offset\": BYTES, \"count\": N}", what, path);
+    long long o = json_integer_value(off), k = json_integer_value(cnt);
+    if (k < 0 || (unsigned long long)k != n)
+        return bp_fail(err, "%s: field '%s' refers to %lld values in %s; expected %zu (%s)", what,
+                       path, k, companion.name, n, shape);
+    if (o < 0 || o > companion.size || (companion.size - o) / 8 < k)
+        return bp_fail(err, "%s: field '%s' refers to bytes %lld to %lld of %s, which has %lld",
+                       what, path, o, o + 8 * k, companion.name, companion.size);
+    if (fseeko(companion.f, (off_t)o, SEEK_SET) ||
+        bp_frame_read(companion.f, out, n, BP_F64, &got, &bad))
+        return bp_fail(err, "%s: field '%s': cannot read %s at byte %lld", what, path,
+                       companion.name, o);
+    if (bad < n)
+        return bp_fail(err, "%s: field '%s' (%s, byte %lld) holds NaN or Inf at entry %zu", what,
+                       path, companion.name, o + 8 * (long long)bad, bad);
+    return 0;
+}
+
 /* rows x cols numbers from an array of row arrays (cols == 0: a flat array of rows numbers) */
 static int matrix(json_t *arr, double *out, size_t rows, size_t cols, const char *what,
                   const char *path, const char *shape, bp_error *err)
 {
+    if (json_is_object(arr))
+        return from_companion(arr, out, rows, cols, what, path, shape, err);
     if (!json_is_array(arr))
         return bp_fail(err, "%s: field '%s' is %s; expected an array (%s)", what, path,
                        bp_json_type_name(arr), shape);
@@ -195,14 +247,37 @@ int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error 
         return -1;
     if (activations_from(c->params, c->cost, model, what, err))
         return -1;
+    if (json_object_get(obj, "payload")) {
+        /* a framed request (PROTOCOL.md, "Binary frames"): the arrays follow the line; here
+         * only the batch's size, to allocate them */
+        if (!(v = field(obj, "batch_size", JSON_INTEGER, what, "", err)))
+            return -1;
+        json_int_t m = json_integer_value(v);
+        if (m < 1 || m > BP_MAX_BATCH)
+            return bp_fail(err, "%s: field 'batch_size' is %lld; expected 1 to %u", what,
+                           (long long)m, BP_MAX_BATCH);
+        if (!(c->batch = bp_batch_alloc((size_t)m, n[0], n[L], err)))
+            return -1;
+        if (!(v = field(obj, "eta", JSON_REAL, what, "", err)) || number(v, &c->eta, what, "eta", err))
+            return -1;
+        return 0;
+    }
     if (!(v = field(obj, "params", JSON_OBJECT, what, "", err)) ||
         bp_params_from_json(c->params, v, what, "params", err))
         return -1;
-    if (!(batch = field(obj, "batch", JSON_OBJECT, what, "", err)) ||
-        !(x = field(batch, "x", JSON_ARRAY, what, "batch.", err)) ||
-        !(y = field(batch, "y", JSON_ARRAY, what, "batch.", err)))
+    if (!(batch = field(obj, "batch", JSON_OBJECT, what, "", err)))
         return -1;
-    size_t m = json_array_size(x);
+    x = json_object_get(batch, "x"), y = json_object_get(batch, "y");
+    /* arrays of rows, or (with a binary companion) {"offset", "count"} references */
+    if (!json_is_object(x) && !(x = field(batch, "x", JSON_ARRAY, what, "batch.", err)))
+        return -1;
+    if (!json_is_object(y) && !(y = field(batch, "y", JSON_ARRAY, what, "batch.", err)))
+        return -1;
+    json_t *cnt = json_object_get(x, "count");
+    size_t m = json_is_object(x) ? (json_is_integer(cnt) && json_integer_value(cnt) > 0
+                                        ? (size_t)json_integer_value(cnt) / n[0]
+                                        : 0)
+                                 : json_array_size(x);
     if (m < 1 || m > BP_MAX_BATCH)
         return bp_fail(err, "%s: field 'batch.x' has %zu rows; expected 1 to %u", what, m,
                        BP_MAX_BATCH);
@@ -402,8 +477,10 @@ static int case_from_json(bp_case *c, json_t *obj, const char *what, int version
         return -1;
     if (version == 2) {
         c->rtol = c->atol = NAN;
-        if (bounds_from_json(c, BP_FLOAT64, tol, what, err) || bounds_from_json(c, BP_FLOAT32, tol, what, err))
-            return -1;
+        for (int p = 0; p < BP_NPROFILES; p++)
+            if ((only_profile < 0 || p == only_profile || !companion.f) &&
+                bounds_from_json(c, (bp_precision)p, tol, what, err))
+                return -1;
         if (c->unmeetable[BP_FLOAT64])
             return bp_fail(err, "%s: field 'tolerance.float64' is unmeetable (%s); a fixture case must "
                            "be meetable in float64", what, c->unmeetable[BP_FLOAT64]);
@@ -459,6 +536,7 @@ void bp_fixture_free(bp_fixture *f)
 
 bp_fixture *bp_fixture_load(const char *path, bp_error *err)
 {
+    char binpath[4200];
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
@@ -485,6 +563,21 @@ bp_fixture *bp_fixture_load(const char *path, bp_error *err)
         !(notes = field(root, "notes", JSON_OBJECT, path, "", err)) ||
         !(cases = field(root, "cases", JSON_ARRAY, path, "", err)))
         goto fail;
+    json_t *bin = json_object_get(root, "binary");
+    if (bin) {
+        const char *name = json_string_value(bin), *slash = strrchr(path, '/');
+        if (!name || !*name || strchr(name, '/')) {
+            bp_fail(err, "%s: field 'binary' must name a file beside this one", path);
+            goto fail;
+        }
+        snprintf(binpath, sizeof binpath, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, name);
+        struct stat st;
+        if (!(companion.f = fopen(binpath, "rb")) || fstat(fileno(companion.f), &st)) {
+            bp_fail(err, "%s: its binary companion %s cannot be read: %s", path, binpath, strerror(errno));
+            goto fail;
+        }
+        companion.name = binpath, companion.size = (long long)st.st_size;
+    }
     f->generator = strdup(json_string_value(v));
     f->nnotes = json_object_size(notes);
     f->note_flags = calloc(f->nnotes + 1, sizeof *f->note_flags);
@@ -512,9 +605,15 @@ bp_fixture *bp_fixture_load(const char *path, bp_error *err)
             goto fail;
     }
     json_decref(root);
+    if (companion.f)
+        fclose(companion.f);
+    companion.f = NULL;
     return f;
 fail:
     json_decref(root);
+    if (companion.f)
+        fclose(companion.f);
+    companion.f = NULL;
     bp_fixture_free(f);
     return NULL;
 }
@@ -577,13 +676,29 @@ void bp_fixture_set_free(bp_fixture_set *fs)
 
 /* ---- writing ---- */
 
+/* While a fixture with a binary companion is written: where its arrays go, and how many
+ * bytes are in it so far. */
+static struct {
+    FILE *f;
+    long long at;
+    int failed;
+} sink;
+
 /* NULL if any value is not finite: JSON cannot hold NaN or Inf, and jansson would otherwise
- * drop the element silently. */
+ * drop the element silently. While a companion is written, the values go there and the JSON
+ * is the reference {"offset": BYTES, "count": N}. */
 json_t *bp_json_matrix(const double *v, size_t rows, size_t cols)
 {
     for (size_t i = 0; i < rows * (cols ? cols : 1); i++)
         if (!isfinite(v[i]))
             return NULL;
+    if (sink.f) {
+        size_t n = rows * (cols ? cols : 1);
+        json_t *ref = json_pack("{s:I, s:I}", "offset", (json_int_t)sink.at, "count", (json_int_t)n);
+        sink.failed |= bp_frame_write(sink.f, v, n, BP_F64) != 0;
+        sink.at += 8 * (long long)n;
+        return ref;
+    }
     json_t *arr = json_array();
     for (size_t r = 0; r < rows; r++) {
         if (cols == 0) {
@@ -632,30 +747,49 @@ static json_t *json_strings(char *const *s, size_t n)
     return arr;
 }
 
-json_t *bp_case_to_json(const bp_case *c, int with_expected)
+/* model.activations (and leaky_slope) where they are not the model's own: a file without them
+ * means the canonical model's (format /1 and the first 211 cases) */
+static void add_activations(json_t *o, const bp_case *c)
+{
+    if (!o || bp_acts_canonical(c->params, c->cost))
+        return;
+    json_t *model = json_object_get(o, "model"), *acts = json_array();
+    for (size_t l = 1; l <= c->params->L; l++)
+        json_array_append_new(acts, json_string(bp_act_name(bp_layer_act(c->params, c->cost, l))));
+    json_object_set_new(model, "activations", acts);
+    for (size_t l = 1; l <= c->params->L; l++)
+        if (bp_layer_act(c->params, c->cost, l) == BP_ACT_LEAKY_RELU) {
+            json_object_set_new(model, "leaky_slope", json_real(c->params->slope));
+            break;
+        }
+}
+
+static json_t *sizes_json(const bp_case *c)
 {
     json_t *sizes = json_array();
     for (size_t l = 0; l <= c->params->L; l++)
         json_array_append_new(sizes, json_integer((json_int_t)c->params->n[l]));
+    return sizes;
+}
+
+json_t *bp_case_header_json(const bp_case *c)
+{
+    json_t *o = json_pack("{s:s, s:{s:s, s:o, s:s}, s:f}", "id", c->id, "model", "cost",
+                          bp_cost_name(c->cost), "sizes", sizes_json(c), "reduction",
+                          bp_reduction_name(c->red), "eta", c->eta);
+    add_activations(o, c);
+    return o;
+}
+
+json_t *bp_case_to_json(const bp_case *c, int with_expected)
+{
     size_t m = c->batch->m;
     json_t *o = json_pack("{s:s, s:{s:s, s:o, s:s}, s:o, s:{s:o, s:o}, s:f}", "id", c->id,
-                          "model", "cost", bp_cost_name(c->cost), "sizes", sizes, "reduction",
+                          "model", "cost", bp_cost_name(c->cost), "sizes", sizes_json(c), "reduction",
                           bp_reduction_name(c->red), "params", bp_json_params(c->params), "batch",
                           "x", bp_json_matrix(c->batch->x, m, c->batch->n_in), "y",
                           bp_json_matrix(c->batch->y, m, c->batch->n_out), "eta", c->eta);
-    if (o && !bp_acts_canonical(c->params, c->cost)) {
-        /* the activations, one per layer after the input, where they are not the model's own
-         * (a file without them means the canonical model's: format /1 and the first 211 cases) */
-        json_t *model = json_object_get(o, "model"), *acts = json_array();
-        for (size_t l = 1; l <= c->params->L; l++)
-            json_array_append_new(acts, json_string(bp_act_name(bp_layer_act(c->params, c->cost, l))));
-        json_object_set_new(model, "activations", acts);
-        for (size_t l = 1; l <= c->params->L; l++)
-            if (bp_layer_act(c->params, c->cost, l) == BP_ACT_LEAKY_RELU) {
-                json_object_set_new(model, "leaky_slope", json_real(c->params->slope));
-                break;
-            }
-    }
+    add_activations(o, c);
     if (!with_expected || !o)
         return o;
     /* json_pack fails (NULL) when a value is NULL, i.e. not finite; so does set_new */
@@ -704,15 +838,35 @@ int bp_fixture_write(const char *path, const char *generator, size_t nnotes,
                      const char *const *note_flags, const char *const *note_texts,
                      const bp_case *cases, size_t ncases, bp_error *err)
 {
+    return bp_fixture_write_binary(path, NULL, generator, nnotes, note_flags, note_texts, cases,
+                                   ncases, err);
+}
+
+int bp_fixture_write_binary(const char *path, const char *binpath, const char *generator,
+                            size_t nnotes, const char *const *note_flags,
+                            const char *const *note_texts, const bp_case *cases, size_t ncases,
+                            bp_error *err)
+{
+    const char *slash = binpath ? strrchr(binpath, '/') : NULL, *base = slash ? slash + 1 : binpath;
+    if (binpath && (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0))
+        return bp_fail(err, "%s: not a file name for the binary companion", binpath);
     FILE *f = fopen(path, "w");
     if (!f)
         return bp_fail(err, "%s: cannot write", path);
+    if (binpath && !(sink.f = fopen(binpath, "wb"))) {
+        fclose(f);
+        return bp_fail(err, "%s: cannot write", binpath);
+    }
+    sink.at = 0, sink.failed = 0;
     json_t *notes = json_object(), *gen = json_string(generator);
     for (size_t i = 0; i < nnotes; i++)
         json_object_set_new(notes, note_flags[i], json_string(note_texts[i]));
     char *ntext = json_dumps(notes, JSON_INDENT(1)), *gtext = json_dumps(gen, JSON_ENCODE_ANY);
-    fprintf(f, "{\n \"format\": \"%s\",\n \"generator\": %s,\n \"notes\": %s,\n \"cases\": [\n",
+    fprintf(f, "{\n \"format\": \"%s\",\n \"generator\": %s,\n \"notes\": %s,\n",
             BP_FIXTURE_FORMAT, gtext, ntext);
+    if (binpath) /* beside the JSON: the reader looks for it in the JSON file's directory */
+        fprintf(f, " \"binary\": \"%s\",\n", base);
+    fprintf(f, " \"cases\": [\n");
     free(ntext), free(gtext);
     json_decref(notes), json_decref(gen);
     int rc = 0;
@@ -738,5 +892,8 @@ int bp_fixture_write(const char *path, const char *generator, size_t nnotes,
     fprintf(f, "]}\n");
     if (fclose(f) && rc == 0)
         rc = bp_fail(err, "%s: cannot write", path);
+    if (sink.f && (fclose(sink.f) || sink.failed) && rc == 0)
+        rc = bp_fail(err, "%s: cannot write", binpath);
+    sink.f = NULL;
     return rc;
 }

@@ -61,6 +61,10 @@ typedef struct {
  * malformed JSON, a missing or mistyped key, shapes that disagree with the sizes, a non-finite
  * number, absurd sizes. */
 bp_fixture *bp_fixture_load(const char *path, bp_error *err);
+/* From now on read only profile p's bounds from a file with a binary companion (the other's
+ * stay NULL, with no reason given), or both again with p = -1: a runner that judges one
+ * profile need not hold a 4 M-parameter case's other bounds. Plain JSON files give both. */
+void bp_fixture_only_profile(int p);
 void bp_fixture_free(bp_fixture *f);
 void bp_case_clear(bp_case *c);
 
@@ -75,9 +79,14 @@ void bp_fixture_set_free(bp_fixture_set *fs);
 
 /* A case as a JSON object (with its expected values, or without them: the runner's request). */
 json_t *bp_case_to_json(const bp_case *c, int with_expected);
+/* The request's header alone: id, model (with its activations) and eta, no arrays. */
+json_t *bp_case_header_json(const bp_case *c);
 
 /* The "model", "params", "batch" part of a case (or request) into a new case; expected values
  * are left NULL. what names the object in messages ("FILE: case ID"). */
+/* A request (or a fixture case's input part) into c. A framed request's header (it has
+ * "payload") gives the model, eta and "batch_size": c's params and batch are allocated, their
+ * values left for the payload that follows the line. */
 int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error *err);
 
 /* Write a whole fixture (format, generator, notes, cases): values with 17 significant digits,
@@ -85,6 +94,14 @@ int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error 
 int bp_fixture_write(const char *path, const char *generator, size_t nnotes,
                      const char *const *note_flags, const char *const *note_texts,
                      const bp_case *cases, size_t ncases, bp_error *err);
+/* The same, with every array in the binary companion binpath (little-endian float64; the
+ * JSON refers to each by {"offset", "count"}), which must sit in path's directory: the JSON
+ * names it without a directory (fixtures/FORMAT.md, "Binary companion"). binpath NULL: the
+ * plain JSON of bp_fixture_write. */
+int bp_fixture_write_binary(const char *path, const char *binpath, const char *generator,
+                            size_t nnotes, const char *const *note_flags,
+                            const char *const *note_texts, const bp_case *cases, size_t ncases,
+                            bp_error *err);
 
 /* A W, b pair or a per-layer tensor list as JSON (NULL if a value is not finite). */
 json_t *bp_json_params(const bp_model *m);

@@ -1,4 +1,5 @@
-"""bpcheck_protocol: the loop of a bpcheck-protocol/1 adapter (PROTOCOL.md), for Python.
+"""bpcheck_protocol: the loop of a bpcheck-protocol adapter (PROTOCOL.md), for Python: JSON
+lines (/1), and binary frames (/2) when the runner offers them.
 
 An adapter reads one JSON request per line on standard input and answers each with one JSON
 line on standard output. This module does the reading, the writing and the error handling;
@@ -38,14 +39,99 @@ def activations(model):
     return model.get("activations", default), model.get("leaky_slope", 0.01)
 
 
-def serve(answer, stdin=None, stdout=None):
-    """Answer every request line of stdin on stdout with answer(request), until EOF."""
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    for line in stdin:
-        req = None
+def _plain(v):
+    """json.dumps' fallback: numpy arrays and scalars (and anything with tolist) as lists."""
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    raise TypeError("cannot write %r as JSON" % type(v).__name__)
+
+
+_DTYPES = {"f64": "<f8", "f32": "<f4"}
+
+
+def _unframe(req, payload):
+    """A framed request's arrays (PROTOCOL.md, "Binary frames"), as float64 numpy arrays, put
+    where a JSON request has its lists: params.W, params.b, batch.x, batch.y."""
+    import numpy as np
+    dt = np.dtype(_DTYPES[req["frames"]])
+    n, m = req["model"]["sizes"], req["batch_size"]
+    if len(payload) != req["payload"]:
+        raise ValueError("the payload was cut off: %d of %d bytes" % (len(payload), req["payload"]))
+    values = np.frombuffer(payload, dtype=dt).astype(np.float64)
+    at, W, b = 0, [], []
+
+    def take(*shape):
+        nonlocal at
+        k = int(np.prod(shape))
+        if at + k > values.size:
+            raise ValueError("'payload' is too short for the model and batch_size")
+        out = values[at:at + k].reshape(shape)
+        at += k
+        return out
+    for l in range(1, len(n)):
+        W.append(take(n[l], n[l - 1]))
+        b.append(take(n[l]))
+    x, y = take(m, n[0]), take(m, n[-1])
+    if at != values.size:
+        raise ValueError("'payload' is longer than the model and batch_size need")
+    if not np.isfinite(values).all():
+        raise ValueError("the payload holds NaN or Inf")
+    req["params"], req["batch"] = {"W": W, "b": b}, {"x": x, "y": y}
+
+
+def _frame(out, req, dtype):
+    """The header of a framed answer (out, with arrays listed) and its payload bytes: grad and
+    step as W^1, b^1, ..., W^L, b^L; z, a and delta layer by layer; each row-major. An array
+    whose shape is not the request's is not framed: the whole answer then goes as JSON, so
+    that the runner sees the shapes and can say what they look like (transposed, say)."""
+    import numpy as np
+    dt = np.dtype(_DTYPES[dtype])
+    n, m = req["model"]["sizes"], req["batch_size"]
+    shapes = {"params": [s for l in range(1, len(n)) for s in ((n[l], n[l - 1]), (n[l],))],
+              "layers": [(m, n[l]) for l in range(1, len(n))]}
+    parts, names = [], []
+    for k in ("grad", "step", "z", "a", "delta"):
+        if k not in out:
+            continue
+        v = out[k]
+        pieces = [p for w, c in zip(v["W"], v["b"]) for p in (w, c)] if isinstance(v, dict) else v
+        pieces = [np.asarray(p, dtype=np.float64) for p in pieces]
+        if [p.shape for p in pieces] != shapes["params" if k in ("grad", "step") else "layers"]:
+            return b""
+        parts += [p.astype(dt).ravel() for p in pieces]
+        names.append(k)
+    for k in names:
+        del out[k]
+    data = np.concatenate(parts).tobytes() if parts else b""
+    out.update({"frames": dtype, "arrays": names, "payload": len(data)})
+    return data
+
+
+def serve(answer, stdin=None, stdout=None, frames=("f64", "f32")):
+    """Answer every request of stdin on stdout with answer(request), until EOF.
+
+    Requests come as JSON lines (bpcheck-protocol/1) or, once the runner's first request has
+    offered them and this module has accepted, as binary frames (/2): then req["params"] and
+    req["batch"] hold numpy arrays instead of lists, and the arrays of the answer go back as
+    raw little-endian bytes. `frames` lists the element types this adapter accepts, in order
+    of preference ("f32" first for a float32 implementation; () for JSON only). Frames need
+    numpy; without it the session stays JSON. answer may return numpy arrays or lists."""
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        frames = ()
+    while True:
+        line = stdin.readline()
+        if not line:
+            break
+        req, payload = None, b""
         try:
             req = json.loads(line)
+            if isinstance(req, dict) and "payload" in req:
+                payload = stdin.read(int(req["payload"]))  # always read: the stream stays in step
+                _unframe(req, payload)
             got = answer(req)
             out = {"id": req["id"]}
             missing = []
@@ -60,7 +146,16 @@ def serve(answer, stdin=None, stdout=None):
             out = {"id": req.get("id", ""), "unsupported": str(e)}
         except Exception as e:  # a failure is an answer too
             out = {"id": req.get("id", "") if isinstance(req, dict) else "", "error": repr(e)}
+        data = b""
+        offer = req.get("frames") if isinstance(req, dict) else None
+        if isinstance(offer, list):  # the runner offers frames: accept the first we take
+            pick = [d for d in frames if d in offer]
+            if pick:
+                out["frames"] = pick[0]
+        elif offer in _DTYPES and "error" not in out and not isinstance(out.get("unsupported"), str):
+            data = _frame(out, req, offer)  # a framed request gets a framed answer
         # json writes floats with repr (exact round trips). A NaN is written as the token NaN,
         # which is not JSON: the runner fails the case and says which quantity held it.
-        stdout.write(json.dumps(out) + "\n")
+        stdout.write((json.dumps(out, default=_plain) + "\n").encode())
+        stdout.write(data)
         stdout.flush()

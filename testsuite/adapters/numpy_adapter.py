@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""testsuite/adapters/numpy_adapter.py: bpcheck-protocol/1 (testsuite/PROTOCOL.md) in Python with
+"""testsuite/adapters/numpy_adapter.py: bpcheck-protocol (testsuite/PROTOCOL.md) in Python with
 numpy, written from the equations, independently of the C reference. Batches have one row per
 sample: Z^l = A^{l-1} W^l^T + b^l; A^l = f(Z^l), f the layer's activation (sigmoid by default,
 softmax rows at a cross-entropy output); D^l = (D^{l+1} W^{l+1}) * f'(Z^l); dC/dW^l = D^l^T A^{l-1}; dC/db^l = D^l's column sums;
@@ -80,9 +80,10 @@ def output(cost, z, a, y, f):
 def gradient(req):
     # ---- YOUR CODE: from here to the return, call your implementation instead ----
     cost, reduction = req["model"]["cost"], req["model"]["reduction"]
-    W = [np.array(w, dtype=float) for w in req["params"]["W"]]
-    b = [np.array(v, dtype=float) for v in req["params"]["b"]]
-    x, y = np.array(req["batch"]["x"], dtype=float), np.array(req["batch"]["y"], dtype=float)
+    # lists (JSON lines) or numpy arrays already (binary frames): asarray takes both
+    W = [np.asarray(w, dtype=float) for w in req["params"]["W"]]
+    b = [np.asarray(v, dtype=float) for v in req["params"]["b"]]
+    x, y = np.asarray(req["batch"]["x"], dtype=float), np.asarray(req["batch"]["y"], dtype=float)
     fs = layer_functions(req["model"])
     zs, acts = forward(W, b, x, cost, fs)
     per, d = output(cost, zs[-1], acts[-1], y, fs[-1])
@@ -101,14 +102,15 @@ def answer(req):
     W, b, cost, gW, gb, zs, acts, deltas = gradient(req)
     eta = req["eta"]
     want = req.get("want", bp.WANT_DEFAULT)
+    # numpy arrays: bpcheck_protocol writes them as JSON lists, or as raw bytes in a frame
     have = {
         "cost": lambda: float(cost),
-        "grad": lambda: {"W": [g.tolist() for g in gW], "b": [g.tolist() for g in gb]},
-        "step": lambda: {"W": [(w - eta * g).tolist() for w, g in zip(W, gW)],
-                         "b": [(v - eta * g).tolist() for v, g in zip(b, gb)]},
-        "z": lambda: [z.tolist() for z in zs],
-        "a": lambda: [a.tolist() for a in acts],
-        "delta": lambda: [d.tolist() for d in deltas],
+        "grad": lambda: {"W": gW, "b": gb},
+        "step": lambda: {"W": [w - eta * g for w, g in zip(W, gW)],
+                         "b": [v - eta * g for v, g in zip(b, gb)]},
+        "z": lambda: zs,
+        "a": lambda: acts,
+        "delta": lambda: deltas,
     }
     return {k: have[k]() for k in want if k in have}
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""testsuite/adapters/torch_adapter.py: bpcheck-protocol/1 (testsuite/PROTOCOL.md) answered by
+"""testsuite/adapters/torch_adapter.py: bpcheck-protocol (testsuite/PROTOCOL.md) answered by
 PyTorch autograd, the way a PyTorch user writes the model: torch.sigmoid hidden layers (or the
 layers' declared activations: torch.tanh, torch.relu, F.leaky_relu, identity), and the
 costs from torch.nn.functional (binary_cross_entropy_with_logits for loglik, cross_entropy with
@@ -37,10 +37,11 @@ def activation(name, slope):
 def forward_backward(req, dtype):
     # ---- YOUR CODE: your model's forward pass and loss; autograd does the rest ----
     cost, reduction = req["model"]["cost"], req["model"]["reduction"]
-    W = [torch.tensor(w, dtype=dtype, requires_grad=True) for w in req["params"]["W"]]
-    b = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in req["params"]["b"]]
-    x = torch.tensor(req["batch"]["x"], dtype=dtype)
-    y = torch.tensor(req["batch"]["y"], dtype=dtype)
+    # as_tensor takes the JSON lines' lists and the binary frames' numpy arrays alike
+    W = [torch.as_tensor(w, dtype=dtype).clone().requires_grad_() for w in req["params"]["W"]]
+    b = [torch.as_tensor(v, dtype=dtype).clone().requires_grad_() for v in req["params"]["b"]]
+    x = torch.as_tensor(req["batch"]["x"], dtype=dtype)
+    y = torch.as_tensor(req["batch"]["y"], dtype=dtype)
     names, slope = bp.activations(req["model"])
     fs = [activation(n, slope) for n in names]
     a, zs, acts = x, [], []
@@ -68,7 +69,8 @@ def forward_backward(req, dtype):
 def answer(req, dtype):
     W, b, loss, zs, acts, deltas = forward_backward(req, dtype)
     eta = req["eta"]
-    rows = lambda ts: [t.detach().double().tolist() for t in ts]
+    # numpy arrays: bpcheck_protocol writes them as JSON lists, or as raw bytes in a frame
+    rows = lambda ts: [t.detach().double().numpy() for t in ts]
     with torch.no_grad():
         have = {
             "cost": lambda: float(loss),
@@ -89,7 +91,10 @@ def main():
         return
     dtype = torch.float32 if "--float32" in sys.argv[1:] else torch.float64
     torch.set_num_threads(1)  # the runner runs adapters side by side
-    bp.serve(lambda req: answer(req, dtype))
+    # a float32 model takes its arrays in float32 when the runner offers them (--profile
+    # float32): the rounding happens in the frame instead of here, to the same float
+    frames = ("f32", "f64") if dtype == torch.float32 else ("f64",)
+    bp.serve(lambda req: answer(req, dtype), frames=frames)
 
 
 if __name__ == "__main__":

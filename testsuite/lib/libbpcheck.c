@@ -166,7 +166,7 @@ int bpc_fixture_for(const bpc_net *net, const char *path)
     s.cost = net->cost, s.red = net->red, s.m = net->batch, s.regime = BP_R_TYPICAL, s.eta = 0.5;
     s.seeded = 1, s.seed = net->seed;
     bp_case c;
-    int rc = bp_gen_case(&s, &c, &err) || bp_gen_write(path, &c, 1, &err);
+    int rc = bp_gen_case(&s, &c, &err) || bp_gen_write(path, NULL, &c, 1, &err);
     if (rc)
         fprintf(stderr, "bpc_fixture_for: %s\n", err.msg);
     bp_case_clear(&c);

@@ -89,6 +89,8 @@ class Float32Numpy:
     def array(x, dtype=None):  # pylint: disable=unused-argument
         return np.array(x, dtype=np.float32)
 
+    asarray = array  # the adapter takes lists or (binary frames) arrays through asarray
+
 
 answer = na.answer
 na.output, na.forward, na.gradient, na.answer = patched_output, patched_forward, patched_gradient, patched_answer

@@ -36,18 +36,61 @@ static int conform_on_file(char **out, const char *name, const char *text, const
     return rc;
 }
 
-static void hostile(const char *mode, const char *want_summary, const char *want_message)
+static void hostile_with(const char *helper, const char *mode, const char *want_summary,
+                         const char *want_message)
 {
     char *out;
-    int rc = tu_sh(&out, "'%s' conform --impl '%s/hostile %s' --only 'quadratic/3-4-2/*' --timeout 2 "
-                "--max-response 1", prog, helpers, mode);
+    int rc = tu_sh(&out, "'%s' conform --impl '%s/%s %s' --only 'quadratic/3-4-2/*' --timeout 2 "
+                "--max-response 1", prog, helpers, helper, mode);
     int expect_rc = strstr(want_summary, " 0 failed") ? 0 : 1;
     if (!tap_ok(rc == expect_rc && strstr(out, want_summary) && (!want_message || strstr(out, want_message)),
-                "conform: a %s implementation: '%s'%s%s, exit %d, the rest of the run goes on", mode,
+                "conform: a %s%s implementation: '%s'%s%s, exit %d, the rest of the run goes on",
+                strcmp(helper, "framed") == 0 ? "framed, " : "", mode,
                 want_summary, want_message ? ", message '" : "", want_message ? want_message : "",
                 expect_rc))
         tap_diag("exit %d, output:\n%s", rc, out);
     free(out);
+}
+
+static void hostile(const char *mode, const char *want_summary, const char *want_message)
+{
+    hostile_with("hostile", mode, want_summary, want_message);
+}
+
+/* The test vector of PROTOCOL.md ("Binary frames"), byte for byte, through `bpcheck serve`. */
+static void test_vector(void)
+{
+    static const char req[] = "{\"protocol\":\"bpcheck-protocol/2\",\"id\":\"vector\",\"model\":"
+        "{\"cost\":\"quadratic\",\"sizes\":[1,1],\"reduction\":\"sum\"},\"eta\":0.5,\"want\":"
+        "[\"cost\",\"grad\",\"step\"],\"frames\":\"f64\",\"batch_size\":1,\"payload\":32}\n";
+    static const unsigned char in[32] = {0, 0, 0, 0, 0, 0, 0xe0, 0x3f, 0, 0, 0, 0, 0, 0, 0xd0, 0x3f,
+                                         0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0xe0, 0x3f};
+    static const char head[] = "{\"id\":\"vector\",\"cost\":0.016052503119092985,\"frames\":\"f64\","
+                               "\"arrays\":[\"grad\",\"step\"],\"payload\":32}\n";
+    static const unsigned char ans[32] = {0xf7, 0xf8, 0x26, 0xe2, 0x54, 0xfd, 0xa3, 0x3f,
+                                          0xf7, 0xf8, 0x26, 0xe2, 0x54, 0xfd, 0xa3, 0x3f,
+                                          0x71, 0x90, 0xdd, 0xb1, 0x2a, 0xc0, 0xde, 0x3f,
+                                          0xe1, 0x20, 0xbb, 0x63, 0x55, 0x80, 0xcd, 0x3f};
+    char ip[] = "/tmp/bpcheck-vec-XXXXXX", op[] = "/tmp/bpcheck-vec-XXXXXX";
+    int fi = mkstemp(ip), fo = mkstemp(op);
+    if (fi < 0 || fo < 0)
+        tap_bail_out("mkstemp failed");
+    FILE *f = fdopen(fi, "wb");
+    fwrite(req, 1, strlen(req), f), fwrite(in, 1, 32, f);
+    fclose(f), close(fo);
+    char *out;
+    tu_sh(&out, "'%s' serve < %s > %s", prog, ip, op);
+    free(out);
+    unsigned char got[512];
+    f = fopen(op, "rb");
+    size_t n = f ? fread(got, 1, sizeof got, f) : 0;
+    if (f)
+        fclose(f);
+    size_t hl = strlen(head);
+    int same = n == hl + 32 && memcmp(got, head, hl) == 0 && memcmp(got + hl, ans, 32) == 0;
+    if (!tap_ok(same, "PROTOCOL.md's test vector: bpcheck serve answers the framed request byte for byte"))
+        tap_diag("got %zu bytes: %.*s", n, (int)(n < 200 ? n : 200), (const char *)got);
+    unlink(ip), unlink(op);
 }
 
 int main(void)
@@ -107,6 +150,63 @@ int main(void)
     hostile("partial", "6 passed, 0 failed, 0 skipped", NULL);
     hostile("exit", "0 passed, 6 failed, 0 skipped", "exited with status 3");
     hostile("noise", "6 passed, 0 failed, 0 skipped", NULL);
+
+    /* Binary frames: the test vector, the same verdicts with and without them, and hostile
+     * frames, each a failed case with its message, the run going on */
+    test_vector();
+    rc = tu_sh(&out, "'%s' conform --deep --frames off | tail -1; '%s' conform --deep --impl "
+               "'%s serve | tee /tmp/bpcheck-frames-%ld' | tail -1; head -c 200 /tmp/bpcheck-frames-%ld "
+               "| sed -n 2p | cut -c1-300; rm -f /tmp/bpcheck-frames-%ld", prog, prog, prog,
+               (long)getpid(), (long)getpid(), (long)getpid());
+    tap_ok(rc == 0 && strstr(out, "281 passed, 0 failed, 0 skipped\n281 passed, 0 failed, 0 skipped\n") &&
+           strstr(out, "\"frames\":\"f64\",\"arrays\":[\"grad\",\"step\",\"z\",\"a\",\"delta\"]"),
+           "conform --deep: 281 of 281 over JSON lines (--frames off) and over frames (the answers "
+           "framed, every array in the payload)");
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --frames sometimes 2>&1", prog);
+    tap_ok(rc == 2 && strstr(out, "--frames 'sometimes': expected off or auto"), "conform: a bad --frames: exit 2");
+    free(out);
+    hostile_with("framed", "none", "6 passed, 0 failed, 0 skipped", NULL);
+    hostile_with("framed", "length", "4 passed, 2 failed, 0 skipped", "payload is 424 bytes; grad, step for");
+    hostile_with("framed", "arrays", "4 passed, 2 failed, 0 skipped", "'arrays' lists a name that is not a wanted array, or one twice");
+    hostile_with("framed", "type", "4 passed, 2 failed, 0 skipped", "'frames' is not the element type of the session");
+    hostile_with("framed", "cut", "4 passed, 2 failed, 0 skipped", "the payload was cut off after 0 of 208 bytes");
+    hostile_with("framed", "stall", "4 passed, 2 failed, 0 skipped", "the payload stopped after 0 of 208 bytes for 2 s");
+    hostile_with("framed", "nan", "4 passed, 2 failed, 0 skipped", "NaN or Inf (the payload's 'grad', entry 0)");
+    hostile_with("framed", "unasked", "4 passed, 2 failed, 0 skipped", "this session speaks JSON lines");
+
+    /* A binary fixture (FORMAT.md, "Binary companion"): passes as its JSON twin does; a
+     * damaged companion is refused naming the file, case and field */
+    {
+        char dir[] = "/tmp/bpcheck-bin-XXXXXX";
+        if (!mkdtemp(dir))
+            tap_bail_out("mkdtemp failed");
+        rc = tu_sh(&out, "'%s' fixtures --model loglik --sizes 3,5,4,2 --batch 7 --activations "
+                   "tanh,relu,sigmoid --binary yes -o %s/c.json >/dev/null && ls %s && '%s' conform --deep "
+                   "--fixtures %s/c.json | tail -1", prog, dir, dir, prog, dir);
+        tap_ok(rc == 0 && strstr(out, "c.bin\nc.json\n1 passed, 0 failed, 0 skipped"),
+               "fixtures --binary yes: c.json and its companion c.bin, which conform --deep passes");
+        free(out);
+        static const char *const damage[][2] = {
+            {"truncate -s 100 c.bin", "refers to bytes"},
+            {"rm c.bin", "its binary companion"},
+            {"sed -i 's/\"count\": 15$/\"count\": 14/' c.json", "refers to 14 values in"},
+            {"printf '\\000\\000\\000\\000\\000\\000\\370\\177' | dd of=c.bin bs=1 seek=0 conv=notrunc 2>/dev/null", "holds NaN or Inf at entry 0"},
+            {"sed -i 's/\"binary\": \"c.bin\"/\"binary\": \"..\\/c.bin\"/' c.json", "field 'binary' must name a file beside this one"},
+        };
+        for (size_t k = 0; k < sizeof damage / sizeof *damage; k++) {
+            rc = tu_sh(&out, "'%s' fixtures --model loglik --sizes 3,5,4,2 --batch 7 --binary yes -o "
+                       "%s/c.json >/dev/null && (cd %s && %s) && '%s' conform --fixtures %s/c.json 2>&1",
+                       prog, dir, dir, damage[k][0], prog, dir);
+            if (!tap_ok(rc == 2 && strstr(out, damage[k][1]) && strstr(out, "c.json"),
+                        "conform: a binary fixture damaged by '%s': exit 2, '%s', naming the file",
+                        damage[k][0], damage[k][1]))
+                tap_diag("exit %d: %s", rc, out);
+            free(out);
+        }
+        tu_sh(&out, "rm -rf %s", dir);
+        free(out);
+    }
 
     /* The independent numpy adapter. */
     rc = tu_sh(&out, "'%s' -c 'import numpy'", python);
