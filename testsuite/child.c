@@ -332,8 +332,14 @@ void bp_child_stop(bp_child *c)
     int status;
     double until = now() + 0.5;
     pid_t r;
+    /* its output closing is the sign it exits: wait for that rather than sleep in steps */
+    char sink[4096];
+    struct pollfd pfd = {c->from_child, POLLIN, 0};
+    while (now() < until && poll(&pfd, 1, (int)((until - now()) * 1000) + 1) > 0 &&
+           read(c->from_child, sink, sizeof sink) > 0)
+        ;
     while ((r = waitpid(c->pid, &status, WNOHANG)) == 0 && now() < until) {
-        struct timespec t = {0, 5000000};
+        struct timespec t = {0, 200000};
         nanosleep(&t, NULL);
     }
     if (r == c->pid)
