@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +65,59 @@ void bp_child_init(bp_child *c, const char *cmd, size_t max_line)
     c->send_timeout = 60.0;
 }
 
+/* The process groups of the children running, for the signal handler. */
+#define MAX_GROUPS 16
+static volatile sig_atomic_t groups[MAX_GROUPS];
+
+static void track(pid_t pgid, int on)
+{
+    for (int i = 0; i < MAX_GROUPS; i++)
+        if (on ? groups[i] == 0 : groups[i] == pgid) {
+            groups[i] = on ? pgid : 0;
+            return;
+        }
+}
+
+/* Kill process group g and reap its members that are our children (the child itself, and
+ * what it left behind: we are their subreaper), for up to about 100 ms. Async-signal-safe. */
+static void kill_group(pid_t g)
+{
+    kill(-g, SIGKILL);
+    for (int i = 0; i < 100; i++) {
+        pid_t r = waitpid(-g, NULL, WNOHANG);
+        if (r < 0) /* ECHILD: none left */
+            return;
+        if (r == 0) {
+            struct timespec t = {0, 1000000};
+            nanosleep(&t, NULL);
+        }
+    }
+}
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < MAX_GROUPS; i++)
+        if (groups[i] > 0)
+            kill_group((pid_t)groups[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void bp_child_kill_on_signals(void)
+{
+#ifdef PR_SET_CHILD_SUBREAPER
+    /* what a child leaves behind becomes ours, not init's, so that we reap it */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+#endif
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 static int start(bp_child *c, char *msg, size_t msglen)
 {
     int in[2], out[2];
@@ -96,7 +152,8 @@ static int start(bp_child *c, char *msg, size_t msglen)
     fcntl(in[1], F_SETFD, FD_CLOEXEC);
     fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK); /* write_all never blocks */
     fcntl(out[0], F_SETFD, FD_CLOEXEC);
-    c->pid = pid, c->to_child = in[1], c->from_child = out[0], c->len = c->scanned = 0;
+    c->pid = c->pgid = pid, c->to_child = in[1], c->from_child = out[0], c->len = c->scanned = 0;
+    track(pid, 1);
     return 0;
 }
 
@@ -104,9 +161,13 @@ static int start(bp_child *c, char *msg, size_t msglen)
 static void kill_child(bp_child *c, int *status)
 {
     if (c->pid > 0) {
-        kill(-c->pid, SIGKILL);
         kill(c->pid, SIGKILL);
         waitpid(c->pid, status, 0);
+    }
+    if (c->pgid > 0) { /* the whole group, whether or not its leader is still there */
+        kill_group(c->pgid);
+        track(c->pgid, 0);
+        c->pgid = 0;
     }
     if (c->to_child >= 0)
         close(c->to_child);

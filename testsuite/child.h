@@ -11,6 +11,8 @@
 typedef struct {
     char *cmd;
     pid_t pid;          /* 0 when not running */
+    pid_t pgid;         /* its process group, killed whole even after pid has exited (a
+                           background process it started may hold the pipes); 0: none */
     int to_child, from_child;
     char *buf;          /* bytes read but not yet returned */
     size_t len, cap;
@@ -41,6 +43,10 @@ bp_child_status bp_child_recv_raw(bp_child *c, void *dst, size_t len, double tim
                                   size_t msglen);
 /* Kill the child now (its stream is out of step: a payload that cannot be read). */
 void bp_child_kill(bp_child *c);
+/* From now on, SIGTERM, SIGINT and SIGHUP kill the process group of every child running,
+ * then end the caller by that signal as they would have: a cancelled CI job leaves no
+ * implementation behind. */
+void bp_child_kill_on_signals(void);
 /* Stop the child (close its input, wait briefly, then kill its process group). */
 void bp_child_stop(bp_child *c);
 void bp_child_free(bp_child *c);

@@ -29,6 +29,7 @@ typedef struct {
     double rtol, atol, timeout; /* rtol, atol: NAN unless overridden */
     size_t max_response;
     int frames; /* offer binary frames (PROTOCOL.md): 1 auto, 0 off */
+    size_t hangs; /* stop after this many cases in a row time out (0: never) */
 } opts;
 
 typedef enum { R_PASS, R_FAIL, R_SKIP } verdict;
@@ -44,6 +45,7 @@ typedef struct {
     char hint_text[400];
     int marginal;      /* failed, but every error within MARGINAL x its bound */
     char message[1024];
+    int timed_out;     /* the implementation did not answer (or read) within --timeout */
     char *yaml;        /* the YAML body (without --- and ...), or NULL */
     json_t *detail;    /* the same as JSON (--format json), or NULL */
 } result;
@@ -74,6 +76,8 @@ static void usage(FILE *out)
             "                      (an option not given counts as 0)\n"
             "  --timeout SEC       seconds per case before the implementation is killed\n"
             "                      (default 60)\n"
+            "  --hangs N           stop when N cases in a row time out: 'the implementation\n"
+            "                      hangs', the rest reported as not run (default 3; 0: never)\n"
             "  --max-response MIB  the longest answer accepted (default 256)\n"
             "  --frames MODE       auto (default): offer binary frames, exact little-endian\n"
             "                      arrays after a JSON line, to an implementation that accepts\n"
@@ -102,7 +106,7 @@ static int one_of(const char *opt, const char *v, const char *a, const char *b)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    *o = (opts){NULL, NULL, NULL, NULL, {NULL}, 0, 0, 0, 0, 0, NAN, NAN, 60.0, 256, 1};
+    *o = (opts){NULL, NULL, NULL, NULL, {NULL}, 0, 0, 0, 0, 0, NAN, NAN, 60.0, 256, 1, 3};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -120,7 +124,7 @@ static int parse_args(int argc, char **argv, opts *o)
         static const char *const with_value[] = {"--impl", "--fixtures", "--only", "--profile",
                                                  "--rtol", "--atol", "--timeout", "--xfail",
                                                  "--junit", "--max-response", "--format",
-                                                 "--frames"};
+                                                 "--frames", "--hangs"};
         size_t which = 99;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) {
             size_t n = strlen(with_value[k]);
@@ -182,6 +186,13 @@ static int parse_args(int argc, char **argv, opts *o)
         case 11:
             if ((o->frames = one_of("--frames", v, "off", "auto")) < 0)
                 return 2;
+            break;
+        case 12:
+            if (!numeric || num < 0 || num != floor(num) || num > 1e6) {
+                fprintf(stderr, "bpcheck conform: --hangs '%s': expected a whole number from 0\n", v);
+                return 2;
+            }
+            o->hangs = (size_t)num;
             break;
         }
     }
@@ -679,21 +690,23 @@ static struct {
 /* The first line a started child gets: a small valid /1 request that also offers frames. A
  * /1 implementation answers it as any request and the session stays JSON; one that speaks /2
  * names the element type it takes in "frames". Its numbers are not judged. */
-static void negotiate(bp_child *ch, const opts *o)
+static bp_child_status negotiate(bp_child *ch, const opts *o, char *msg, size_t msglen)
 {
     session.framed = 0;
     if (!o->frames)
-        return;
-    char line[600], msg[512], *answer = NULL;
+        return CHILD_OK;
+    char line[600], *answer = NULL;
     snprintf(line, sizeof line, "{\"protocol\": \"bpcheck-protocol/1\", \"id\": \"bpcheck:hello\", "
              "\"model\": {\"cost\": \"quadratic\", \"sizes\": [1, 1], \"reduction\": \"sum\"}, "
              "\"params\": {\"W\": [[[0.5]]], \"b\": [[0.25]]}, \"batch\": {\"x\": [[1.0]], \"y\": [[0.5]]}, "
              "\"eta\": 0.5, \"want\": [\"cost\"], \"frames\": [%s]}",
              o->float32 ? "\"f32\", \"f64\"" : "\"f64\"");
-    if (bp_child_send(ch, line, strlen(line), msg, sizeof msg) != CHILD_OK ||
-        bp_child_recv(ch, &answer, o->timeout, msg, sizeof msg) != CHILD_OK) {
+    bp_child_status st = bp_child_send(ch, line, strlen(line), msg, msglen);
+    if (st == CHILD_OK)
+        st = bp_child_recv(ch, &answer, o->timeout, msg, msglen);
+    if (st != CHILD_OK) {
         free(answer);
-        return; /* the case itself will say what is wrong */
+        return st; /* the case fails with this: no second wait for a child that hangs */
     }
     json_t *r = json_loads(answer, 0, NULL), *id = json_object_get(r, "id"),
            *f = json_object_get(r, "frames");
@@ -704,6 +717,7 @@ static void negotiate(bp_child *ch, const opts *o)
     }
     json_decref(r);
     free(answer);
+    return CHILD_OK;
 }
 
 /* n values to the child in the session's element type, 64 KiB at a time */
@@ -816,6 +830,7 @@ static int read_payload(result *res, bp_child *ch, const bp_case *c, json_t *r, 
         if (st != CHILD_OK) {
             snprintf(res->message, sizeof res->message, "in the payload's '%s' (bytes %zu to %zu of "
                      "%zu): %s", name, from, from + n * size, expect, msg);
+            res->timed_out = st == CHILD_TIMEOUT;
             return -1;
         }
         if (bad < n && !bad_name)
@@ -855,8 +870,14 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
         }
         goto answered;
     }
-    if (ch->pid == 0)
-        negotiate(ch, o);
+    char msg[512], *answer = NULL;
+    bp_child_status st = ch->pid == 0 ? negotiate(ch, o, msg, sizeof msg) : CHILD_OK;
+    if (st != CHILD_OK) {
+        res->v = R_FAIL, res->protocol = 1, res->timed_out = st == CHILD_TIMEOUT;
+        snprintf(res->message, sizeof res->message, "%.400s, at its first request after starting, "
+                 "which offered binary frames (--frames off leaves the offer out)", msg);
+        return;
+    }
     int framing = session.framed && ch->pid != 0;
     json_t *req = framing ? bp_case_header_json(c) : bp_case_to_json(c, 0), *w = json_array();
     for (size_t i = 0; i < nwant; i++)
@@ -873,13 +894,12 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
     }
     char *line = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(req);
-    char msg[512], *answer = NULL;
     res->v = R_FAIL, res->protocol = 1;
     if (!line) {
         snprintf(res->message, sizeof res->message, "cannot build the request");
         return;
     }
-    bp_child_status st = bp_child_send(ch, line, strlen(line), msg, sizeof msg);
+    st = bp_child_send(ch, line, strlen(line), msg, sizeof msg);
     free(line);
     if (framing && st == CHILD_OK)
         st = send_values(ch, c->params->theta, np, msg, sizeof msg);
@@ -891,6 +911,7 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
         st = bp_child_recv(ch, &answer, o->timeout, msg, sizeof msg);
     if (st != CHILD_OK) {
         snprintf(res->message, sizeof res->message, "%s", msg);
+        res->timed_out = st == CHILD_TIMEOUT;
         return;
     }
     json_error_t je;
@@ -1005,6 +1026,9 @@ int bp_conform_main(int argc, char **argv, const char *self)
     }
     bp_child ch;
     bp_child_init(&ch, inproc ? "true" : o.impl, o.max_response << 20); /* started on first use */
+    ch.send_timeout = o.timeout;
+    if (!inproc)
+        bp_child_kill_on_signals(); /* a cancelled run leaves no implementation behind */
     const char *v = getenv("TAP_VERSION");
     if (!o.json)
         printf("TAP version %s\n# bpcheck conform: %s\n# fixtures: %s\n", v && strcmp(v, "14") == 0 ? "14" : "13",
@@ -1021,6 +1045,8 @@ int bp_conform_main(int argc, char **argv, const char *self)
     char **now_failing = NULL;
     size_t nfailing = 0;
     const bp_case *prev = NULL;
+    size_t in_a_row = 0, not_run = 0; /* cases timed out one after another; cases not run */
+    char hang_msg[300] = "";
     for (size_t fi = 0; fi < fs.nfiles; fi++)
         for (size_t ci = 0; ci < fs.files[fi]->ncases; ci++) {
             const bp_case *c = &fs.files[fi]->cases[ci];
@@ -1030,13 +1056,25 @@ int bp_conform_main(int argc, char **argv, const char *self)
             if (!selected)
                 continue;
             result res;
-            run_case(&res, &ch, c, prev, &o);
+            int skipped_run = *hang_msg != '\0';
+            if (skipped_run) { /* the implementation hangs: the rest is not run, and counted */
+                memset(&res, 0, sizeof res);
+                res.v = R_FAIL, res.protocol = 1;
+                snprintf(res.message, sizeof res.message, "not run: %s", hang_msg);
+                not_run++;
+            } else {
+                run_case(&res, &ch, c, prev, &o);
+            }
+            in_a_row = res.timed_out ? in_a_row + 1 : 0;
+            if (o.hangs && in_a_row == o.hangs && !*hang_msg)
+                snprintf(hang_msg, sizeof hang_msg, "the implementation hangs: %zu cases in a row got "
+                         "no answer within %g s (--hangs %zu)", o.hangs, o.timeout, o.hangs);
             prev = c;
             if (res.used > used)
                 used = res.used, used_at = c->id;
             n++;
             res.xfail = o.xfail_path && listed(&xf, c->id);
-            if (res.v != R_SKIP)
+            if (res.v != R_SKIP && !skipped_run)
                 bp_summary_add(&sum, c, n, res.v == R_FAIL && !(res.xfail && !res.protocol), res.hint,
                                res.marginal);
             if (res.v == R_FAIL && !res.protocol) {
@@ -1169,6 +1207,9 @@ int bp_conform_main(int argc, char **argv, const char *self)
                                 "summary", bp_summary_json(&sum));
         if (used_at)
             json_object_set_new(end, "closest_to_bound", json_pack("{s:f, s:s}", "ratio", used, "id", used_at));
+        if (not_run)
+            json_object_set_new(end, "not_run", json_pack("{s:I, s:s}", "cases", (json_int_t)not_run,
+                                                          "why", hang_msg));
         char *text = json_dumps(end, JSON_COMPACT | JSON_REAL_PRECISION(17));
         printf("%s\n", text ? text : "{}");
         free(text);
@@ -1185,6 +1226,8 @@ int bp_conform_main(int argc, char **argv, const char *self)
         if (unmeetable)
             printf("# %zu skipped as unmeetable in %s (no correct implementation in that precision "
                    "can meet them)\n", unmeetable, o.float32 ? "float32" : "float64");
+        if (not_run)
+            printf("# %zu cases not run (counted as failed): %s\n", not_run, hang_msg);
         printf("%zu passed, %zu failed, %zu skipped\n", passed, failed, skipped);
     }
     if (getenv("BPCHECK_PEAK_MEMORY")) {

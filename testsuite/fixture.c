@@ -538,6 +538,15 @@ bp_fixture *bp_fixture_load(const char *path, bp_error *err)
 {
     char binpath[4200];
     json_error_t je;
+    struct stat fst;
+    /* the JSON is read whole (a tree of about 10 times its size): larger cases go in a binary
+     * companion, which is read array by array */
+    if (stat(path, &fst) == 0 && fst.st_size > BP_FIXTURE_MAX_JSON) {
+        bp_fail(err, "%s: %lld bytes of JSON; a fixture's JSON may hold at most %d MiB (put the "
+                     "arrays in a binary companion: bpcheck fixtures --binary yes)",
+                path, (long long)fst.st_size, BP_FIXTURE_MAX_JSON >> 20);
+        return NULL;
+    }
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         bp_fail(err, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);

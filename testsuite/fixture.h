@@ -10,6 +10,7 @@
 
 #define BP_FIXTURE_FORMAT "bpcheck-fixture/2"
 #define BP_FIXTURE_FORMAT_1 "bpcheck-fixture/1" /* still read: scalar rtol, atol per case */
+#define BP_FIXTURE_MAX_JSON (512 << 20) /* bytes of a fixture's JSON text (FORMAT.md) */
 
 struct bp_case_s;
 

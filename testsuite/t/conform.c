@@ -175,6 +175,45 @@ int main(void)
     hostile_with("framed", "nan", "4 passed, 2 failed, 0 skipped", "NaN or Inf (the payload's 'grad', entry 0)");
     hostile_with("framed", "unasked", "4 passed, 2 failed, 0 skipped", "this session speaks JSON lines");
 
+    /* A program that keeps hanging: after --hangs cases in a row time out, the run stops and
+     * says so; the rest are counted, not waited for */
+    rc = tu_sh(&out, "'%s' conform --impl 'sleep 1000' --timeout 0.3 --only 'quadratic/*' 2>&1", prog);
+    tap_ok(rc == 1 && strstr(out, "# 100 cases not run (counted as failed): the implementation hangs: 3 "
+                                  "cases in a row got no answer within 0.3 s (--hangs 3)") &&
+               strstr(out, "0 passed, 103 failed, 0 skipped"),
+           "conform: a hung implementation: 3 timeouts, then 'the implementation hangs' and 100 cases "
+           "counted as not run");
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --impl 'sleep 1000' --timeout 0.2 --hangs 0 --only 'quadratic/1-1/*' "
+               "2>&1 | tail -1", prog);
+    tap_ok(rc == 0 && strstr(out, "0 passed, 4 failed, 0 skipped"), "conform --hangs 0: every case "
+           "waited for (4 timeouts)");
+    free(out);
+    /* No implementation left behind: SIGTERM to the runner kills the implementation's whole
+     * process group, a background process it started included; so does the end of a run */
+    {
+        long me = (long)getpid();
+        rc = tu_sh(&out, "rm -f /tmp/bpcheck-pg-%ld-*; '%s' conform --only 'quadratic/3-4-2/*' --impl "
+                   "'sleep 1000 & echo $! > /tmp/bpcheck-pg-%ld-bg; echo $$ > /tmp/bpcheck-pg-%ld-sh; exec sleep 1000' "
+                   ">/dev/null 2>&1 & r=$!; for i in $(seq 50); do [ -s /tmp/bpcheck-pg-%ld-bg ] && break; sleep 0.1; done; "
+                   "kill -TERM $r; wait $r 2>/dev/null; echo \"runner $?\"; sleep 0.2; for f in bg sh; do kill -0 $(cat "
+                   "/tmp/bpcheck-pg-%ld-$f) 2>/dev/null && echo \"$f alive\"; done; rm -f /tmp/bpcheck-pg-%ld-*",
+                   me, prog, me, me, me, me, me);
+        tap_ok(strstr(out, "runner 143") && !strstr(out, "alive"), "conform killed by SIGTERM: the "
+               "implementation and the background process it started are killed too");
+        if (!strstr(out, "runner 143") || strstr(out, "alive"))
+            tap_diag("%s", out);
+        free(out);
+        rc = tu_sh(&out, "rm -f /tmp/bpcheck-pg-%ld-*; '%s' conform --only 'quadratic/3-4-2/*' --impl "
+                   "'sleep 1000 & echo $! > /tmp/bpcheck-pg-%ld-bg; exec %s serve' 2>&1 | tail -1; sleep 0.2; "
+                   "kill -0 $(cat /tmp/bpcheck-pg-%ld-bg) 2>/dev/null && echo 'bg alive'; rm -f /tmp/bpcheck-pg-%ld-*",
+                   me, prog, me, prog, me, me);
+        tap_ok(strstr(out, "6 passed, 0 failed, 0 skipped") && !strstr(out, "alive"), "conform: an "
+               "implementation that leaves a background process holding its output: the run ends, and "
+               "the process is killed with its group");
+        free(out);
+    }
+
     /* A binary fixture (FORMAT.md, "Binary companion"): passes as its JSON twin does; a
      * damaged companion is refused naming the file, case and field */
     {
