@@ -45,7 +45,7 @@ my $tmp = tempdir('bpcheck-mutate-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 for my $path (grep { -f } map { glob } qw(Makefile README.md reference/* derivations/* doc/*
                                           testsuite/*.[ch] testsuite/*.md testsuite/lib/* testsuite/t/*.c
                                           testsuite/helpers/*.c fixtures/* testsuite/adapters/*
-                                          testsuite/mutants/*)) {
+                                          testsuite/mutants/* testsuite/mutate/*)) {
     make_path("$tmp/" . dirname($path));
     copy($path, "$tmp/$path") or die "copy $path: $!\n";
 }
