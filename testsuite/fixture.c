@@ -632,6 +632,37 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+typedef struct {
+    const char *id, *file;
+} id_at;
+
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(((const id_at *)a)->id, ((const id_at *)b)->id);
+}
+
+/* Every case id once in the set: an id names a case in verdicts, xfail lists and --only. */
+static int unique_ids(bp_fixture_set *fs, const char *const *paths, bp_error *err)
+{
+    size_t n = 0, k = 0;
+    for (size_t f = 0; f < fs->nfiles; f++)
+        n += fs->files[f]->ncases;
+    id_at *all = malloc((n ? n : 1) * sizeof *all);
+    if (!all)
+        return bp_fail(err, "out of memory");
+    for (size_t f = 0; f < fs->nfiles; f++)
+        for (size_t c = 0; c < fs->files[f]->ncases; c++)
+            all[k++] = (id_at){fs->files[f]->cases[c].id, paths[f]};
+    qsort(all, n, sizeof *all, id_cmp);
+    int rc = 0;
+    for (size_t i = 1; i < n && rc == 0; i++)
+        if (strcmp(all[i - 1].id, all[i].id) == 0)
+            rc = bp_fail(err, "%s: case id '%s' appears twice (also in %s); every case needs an id "
+                              "of its own", all[i].file, all[i].id, all[i - 1].file);
+    free(all);
+    return rc;
+}
+
 int bp_fixture_load_dir(bp_fixture_set *fs, const char *dir, bp_error *err)
 {
     fs->files = NULL, fs->nfiles = 0;
@@ -644,6 +675,10 @@ int bp_fixture_load_dir(bp_fixture_set *fs, const char *dir, bp_error *err)
             return -1;
         }
         fs->nfiles = 1;
+        if (unique_ids(fs, &dir, err)) {
+            bp_fixture_set_free(fs);
+            return -1;
+        }
         return 0;
     }
     DIR *d = opendir(dir);
@@ -662,14 +697,22 @@ int bp_fixture_load_dir(bp_fixture_set *fs, const char *dir, bp_error *err)
         return bp_fail(err, "no *.json fixtures in %s", dir);
     qsort(names, n, sizeof *names, name_cmp);
     fs->files = calloc(n, sizeof *fs->files);
-    int rc = 0;
+    char **paths = calloc(n, sizeof *paths);
+    int rc = fs->files && paths ? 0 : bp_fail(err, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (rc == 0 && !(fs->files[fs->nfiles++] = bp_fixture_load(path, err)))
+        if (rc == 0 && !(paths[i] = malloc(strlen(dir) + strlen(names[i]) + 2)))
+            rc = bp_fail(err, "out of memory");
+        else if (rc == 0)
+            sprintf(paths[i], "%s/%s", dir, names[i]);
+        if (rc == 0 && !(fs->files[fs->nfiles++] = bp_fixture_load(paths[i], err)))
             rc = -1;
         free(names[i]);
     }
+    if (rc == 0)
+        rc = unique_ids(fs, (const char *const *)paths, err);
+    for (size_t i = 0; paths && i < n; i++)
+        free(paths[i]);
+    free(paths);
     if (rc)
         bp_fixture_set_free(fs);
     return rc;

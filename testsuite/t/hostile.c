@@ -1,0 +1,340 @@
+/* testsuite/t/hostile.c: the hostile-input catalogue (issue 19). Each point feeds the runner one
+ * hostile input - a fixture file, an implementation's answer, an implementation's behaviour,
+ * a command line, a CSV file - and asserts the clear result it must give: a failing result
+ * with a message saying what is wrong (or, where the input is harmless, the pass it deserves,
+ * named as such), never a crash, a hang or a wrong pass. Every point runs the program under
+ * `timeout`, so a hang fails the point instead of the suite.
+ *
+ * Implementations misbehave through testsuite/helpers/hostile.c MODE: they answer like the
+ * reference except on the cases whose id contains /m1/, two of the six 3-4-2 cases. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "testutil.h"
+
+static const char *prog, *helpers;
+static char dir[] = "/tmp/bpcheck-hostile-XXXXXX";
+
+/* Run cmd (a shell command, under a 60 s timeout); 1 when its exit status is want_rc and its
+ * output holds every one of the NULL-terminated strings; the output is shown when not. */
+static int expect(int want_rc, const char *what, const char *cmd, ...)
+{
+    char *out;
+    int rc = tu_sh(&out, "timeout -s KILL 60 sh -c %s 2>&1", cmd), ok = rc == want_rc;
+    va_list ap;
+    va_start(ap, cmd);
+    const char *s;
+    char missing[300] = "";
+    while ((s = va_arg(ap, const char *)))
+        if (!strstr(out, s)) {
+            ok = 0;
+            snprintf(missing, sizeof missing, "%s", s);
+        }
+    va_end(ap);
+    if (!tap_ok(ok, "%s", what))
+        tap_diag("exit %d (wanted %d)%s%s; output:\n%.3000s", rc, want_rc, *missing ? ", missing: " : "",
+                 missing, out);
+    free(out);
+    return ok;
+}
+
+/* the shell word for s: single-quoted */
+static char *q(const char *s)
+{
+    size_t n = strlen(s);
+    char *o = malloc(4 * n + 3), *p = o;
+    *p++ = '\'';
+    for (; *s; s++) {
+        if (*s == '\'')
+            memcpy(p, "'\\''", 4), p += 4;
+        else
+            *p++ = *s;
+    }
+    *p++ = '\'', *p = '\0';
+    return o;
+}
+
+/* a fixture file dir/name with text, then conform on it: exit 2 and the messages */
+static void fixture(const char *what, const char *text, const char *msg)
+{
+    char path[256], cmd[1024];
+    snprintf(path, sizeof path, "%s/f.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        tap_bail_out("cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' conform --fixtures %s", prog, path);
+    char *c = q(cmd);
+    char label[300];
+    snprintf(label, sizeof label, "fixture: %s: exit 2, '%s', naming the file", what, msg);
+    expect(2, label, c, msg, path, NULL);
+    free(c);
+}
+
+/* a well-formed case around the given fragments (model, params, batch, the rest) */
+static char *fcase(const char *model, const char *params, const char *batch, const char *rest)
+{
+    static const char *const head = "{\"format\": \"bpcheck-fixture/1\", \"generator\": \"t\", \"notes\": {}, \"cases\": [";
+    static const char *const tail = ", \"flags\": [], \"equations\": []";
+    char *s = malloc(strlen(head) + strlen(model) + strlen(params) + strlen(batch) + strlen(rest) + 1024);
+    sprintf(s, "%s{\"id\": \"x\", \"model\": %s, \"params\": %s, \"batch\": %s, \"eta\": 0.5, %s%s}]}",
+            head, model, params, batch, rest, tail);
+    return s;
+}
+
+/* an implementation in MODE: the /m1/ cases fail (or pass) with the message */
+static void answer(const char *mode, const char *summary, const char *msg, const char *extra)
+{
+    char cmd[1024], label[400];
+    snprintf(cmd, sizeof cmd, "'%s' conform --fixtures fixtures/quadratic.json --impl '%s/hostile %s' "
+             "--only 'quadratic/3-4-2/*' --timeout 0.5 --max-response 1 %s", prog, helpers, mode,
+             extra ? extra : "");
+    char *c = q(cmd);
+    int want = strstr(summary, " 0 failed") ? 0 : 1;
+    snprintf(label, sizeof label, "implementation '%s': '%s'%s%s%s", mode, summary,
+             msg ? ", '" : "", msg ? msg : "", msg ? "'" : "");
+    expect(want, label, c, summary, msg ? msg : summary, NULL);
+    free(c);
+}
+
+int main(void)
+{
+    /* The mutation runner (BPCHECK_QUICK) plants bugs in the reference and the oracles, never in
+     * the handling of input: the catalogue would only cost its 15 s of timeouts per mutant. */
+    if (getenv("BPCHECK_QUICK") && *getenv("BPCHECK_QUICK")) {
+        printf("1..0 # SKIP the hostile catalogue under the mutation runner (BPCHECK_QUICK)\n");
+        return 0;
+    }
+    prog = tu_env("BPCHECK");
+    helpers = tu_env("BPCHECK_HELPERS");
+    if (!mkdtemp(dir))
+        tap_bail_out("mkdtemp failed");
+    const char *model = "{\"cost\": \"quadratic\", \"sizes\": [2, 1], \"reduction\": \"sum\"}";
+    const char *params = "{\"W\": [[[0.5, -0.25]]], \"b\": [[0.125]]}";
+    const char *batch = "{\"x\": [[1.0, 2.0]], \"y\": [[0.5]]}";
+    const char *rest = "\"expected\": {\"cost\": 0.0, \"grad\": {\"W\": [[[0, 0]]], \"b\": [[0]]}, "
+                       "\"step\": {\"W\": [[[0.5, -0.25]]], \"b\": [[0.125]]}, \"z\": [[[0.125]]], "
+                       "\"a\": [[[0.53]]], \"delta\": [[[0]]]}, \"tolerance\": {\"rtol\": 1e-9, \"atol\": 1e-12}";
+    char *s;
+
+    /* ---- fixture files ---- */
+    s = fcase(model, params, batch, rest);
+    s[strlen(s) / 2] = '\0';
+    fixture("truncated", s, "not valid JSON");
+    free(s);
+    s = fcase("{\"cost\": \"quadratic\", \"sizes\": \"2,1\", \"reduction\": \"sum\"}", params, batch, rest);
+    fixture("sizes as a string (a wrong type)", s, "field 'model.sizes' is a string; expected an array");
+    free(s);
+    s = fcase(model, "{\"W\": [[[NaN, -0.25]]], \"b\": [[0.125]]}", batch, rest);
+    fixture("a NaN literal", s, "not valid JSON");
+    free(s);
+    s = fcase(model, "{\"W\": [[[Infinity, -0.25]]], \"b\": [[0.125]]}", batch, rest);
+    fixture("an Infinity literal", s, "not valid JSON");
+    free(s);
+    s = fcase(model, params, "{\"x\": [[1.0, 2e400]], \"y\": [[0.5]]}", rest);
+    fixture("a number beyond the doubles (2e400)", s, "not valid JSON");
+    free(s);
+    s = fcase("{\"cost\": \"quadratic\", \"sizes\": [20000000, 1], \"reduction\": \"sum\"}", params, batch, rest);
+    fixture("a huge layer size", s, "'model.sizes[0]' must be an integer from 1 to 1000000");
+    free(s);
+    s = fcase("{\"cost\": \"quadratic\", \"sizes\": [-2, 1], \"reduction\": \"sum\"}", params, batch, rest);
+    fixture("a negative size", s, "'model.sizes[0]' must be an integer from 1");
+    free(s);
+    s = fcase("{\"cost\": \"quadratic\", \"sizes\": [1000000, 1000000, 1000000], \"reduction\": \"sum\"}",
+              params, batch, rest);
+    fixture("sizes whose products overflow the memory (10^12 weights)", s, "field 'model.sizes'");
+    free(s);
+    s = fcase(model, "{\"W\": [[[0.5]]], \"b\": [[0.125]]}", batch, rest);
+    fixture("a row of W too short for the sizes", s, "field 'params.W[0][0]' is an array of 1; expected an array of 2");
+    free(s);
+    s = fcase(model, params, "{\"x\": [[1.0, 2.0]], \"y\": [[0.5], [0.5]]}", rest);
+    fixture("y with more rows than x", s, "batch.y");
+    free(s);
+    {
+        char *one = fcase(model, params, batch, rest), *two = malloc(2 * strlen(one) + 8);
+        char *open = strchr(one, '['), *body = open + 1;
+        size_t n = strlen(body);
+        sprintf(two, "%.*s%.*s, %s", (int)(body - one), one, (int)(n - 2), body, body);
+        fixture("two cases with the same id", two, "case id 'x' appears twice");
+        free(one), free(two);
+    }
+    {
+        size_t depth = 100000;
+        s = malloc(2 * depth + 200);
+        char *p = s + sprintf(s, "{\"format\": ");
+        for (size_t i = 0; i < depth; i++)
+            *p++ = '[';
+        for (size_t i = 0; i < depth; i++)
+            *p++ = ']';
+        strcpy(p, "}");
+        fixture("arrays nested 100,000 deep", s, "not valid JSON");
+        free(s);
+    }
+    s = fcase(model, params, batch, rest);
+    s[strstr(s, "\"x\"") - s + 1] = (char)0xff; /* "\xff" is not UTF-8 */
+    fixture("a byte that is not UTF-8", s, "not valid JSON");
+    free(s);
+    {
+        char *one = fcase(model, params, batch, rest);
+        s = malloc(strlen(one) + 4);
+        sprintf(s, "\xef\xbb\xbf%s", one);
+        fixture("a byte-order mark before the JSON", s, "not valid JSON");
+        free(s), free(one);
+    }
+    {
+        size_t big = 100u << 20;
+        char *one = fcase(model, params, batch, rest), *eta = strstr(one, "\"eta\": 0.5");
+        s = malloc(strlen(one) + big + 8);
+        size_t k = (size_t)(eta - one) + 7;
+        memcpy(s, one, k);
+        s[k] = '"';
+        memset(s + k + 1, 'a', big);
+        s[k + 1 + big] = '"';
+        strcpy(s + k + 2 + big, eta + 10);
+        fixture("a 100 MB string where eta belongs", s, "field 'eta' is a string; expected a number");
+        free(s), free(one);
+    }
+    fixture("an empty file", "", "not valid JSON");
+    fixture("another format", "{\"format\": \"bpcheck-fixture/9\", \"generator\": \"t\", \"notes\": {}, \"cases\": []}",
+            "this reader knows");
+
+    /* binary companions */
+    {
+        static const char *const damage[][3] = {
+            {"a companion cut short", "truncate -s 100 c.bin", "refers to bytes"},
+            {"a missing companion", "rm c.bin", "its binary companion"},
+            {"a count that does not match the shape", "sed -i 's/\"count\": 15$/\"count\": 14/' c.json", "refers to 14 values in"},
+            {"a NaN inside the companion", "printf '\\000\\000\\000\\000\\000\\000\\370\\177' | dd of=c.bin bs=1 conv=notrunc 2>/dev/null", "holds NaN or Inf at entry 0"},
+            {"a companion outside the file's directory", "sed -i 's/\"binary\": \"c.bin\"/\"binary\": \"..\\/c.bin\"/' c.json", "must name a file beside this one"},
+            {"an offset past the end", "sed -i 's/\"offset\": 0,/\"offset\": 99999999,/' c.json", "refers to bytes 99999999"},
+        };
+        for (size_t k = 0; k < sizeof damage / sizeof *damage; k++) {
+            char cmd[2048], label[300];
+            snprintf(cmd, sizeof cmd, "'%s' fixtures --model loglik --sizes 3,5,4,2 --batch 7 --binary yes -o "
+                     "%s/c.json >/dev/null && cd %s && %s && cd - >/dev/null && '%s' conform --fixtures %s/c.json",
+                     prog, dir, dir, damage[k][1], prog, dir);
+            char *c = q(cmd);
+            snprintf(label, sizeof label, "fixture: %s: exit 2, '%s'", damage[k][0], damage[k][2]);
+            expect(2, label, c, damage[k][2], "c.json", NULL);
+            free(c);
+        }
+    }
+
+    /* ---- answers ---- */
+    answer("garbage", "4 passed, 2 failed", "not valid JSON", NULL);
+    answer("binary", "4 passed, 2 failed", "not valid JSON", NULL);
+    answer("shape", "4 passed, 2 failed", "has 3 rows; expected 4", NULL);
+    answer("dupkey", "4 passed, 2 failed", "duplicate object key", NULL);
+    answer("missing", "4 passed, 2 failed", "the answer has no 'grad'", NULL);
+    answer("strnum", "4 passed, 2 failed", "'cost' is a string; expected a number", NULL);
+    answer("nanstr", "4 passed, 2 failed", "'cost' is a string; expected a number", NULL);
+    answer("negzero", "4 passed, 2 failed", "out of tolerance", NULL);
+    answer("denormal", "4 passed, 2 failed", "grad out of tolerance", NULL);
+    answer("huge", "4 passed, 2 failed", "grad out of tolerance", NULL);
+    answer("nan", "4 passed, 2 failed", "JSON has no NaN", NULL);
+    answer("several", "failed", "the answer's id is 'quadratic/3-4-2/m1/", NULL);
+    answer("truncate", "4 passed, 2 failed", "the answer was cut off after", NULL);
+    answer("oversize", "4 passed, 2 failed", "longer than 1048576 bytes without a newline", NULL);
+    answer("nonewline", "4 passed, 2 failed", "no answer within 0.5 s", NULL);
+    answer("id", "4 passed, 2 failed", "id is 'someone-else'", NULL);
+    answer("error", "4 passed, 2 failed", "reported an error: out of GPU memory", NULL);
+    answer("unsupported", "4 passed, 0 failed, 2 skipped", "SKIP unsupported", NULL);
+    answer("noise", "6 passed, 0 failed, 0 skipped", NULL, NULL); /* stderr is the user's */
+    {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "'%s' conform --impl 'cat /dev/zero' --only 'quadratic/1-1/m1/sum/*' "
+                 "--max-response 64", prog);
+        char *c = q(cmd);
+        expect(1, "an endless answer (gigabytes, no newline): refused at --max-response 64, the child "
+               "killed", c, "longer than 67108864 bytes without a newline", NULL);
+        free(c);
+    }
+
+    /* ---- the child's behaviour ---- */
+    static const char *const sigs[][2] = {{"SEGV", "SIGSEGV"}, {"ABRT", "SIGABRT"}, {"BUS", "SIGBUS"},
+                                          {"FPE", "SIGFPE"}, {"ILL", "SIGILL"}, {"KILL", "SIGKILL"},
+                                          {"TERM", "SIGTERM"}};
+    for (size_t k = 0; k < sizeof sigs / sizeof *sigs; k++) {
+        char mode[32], msg[64];
+        snprintf(mode, sizeof mode, "sig-%s", sigs[k][0]);
+        snprintf(msg, sizeof msg, "was killed by %s", sigs[k][1]);
+        answer(mode, "4 passed, 2 failed", msg, NULL);
+    }
+    answer("exit0", "failed", "exited with status 0", NULL);
+    answer("exit", "0 passed, 6 failed", "exited with status 3", NULL);
+    answer("hang", "4 passed, 2 failed", "no answer within 0.5 s", NULL);
+    answer("sleep1", "6 passed, 0 failed, 0 skipped", NULL, "--timeout 1"); /* 0.3 s: within */
+    answer("sleep3", "4 passed, 2 failed", "no answer within 0.5 s", NULL); /* 2 s: past it */
+    /* the request is in the pipe before the child closes its end: no answer comes */
+    answer("stdinclosed", "4 passed, 2 failed", "no answer within 0.5 s", NULL);
+    answer("crash", "4 passed, 2 failed", "killed by SIGSEGV", NULL);
+
+    /* ---- command lines ---- */
+    static const char *const cli[][3] = {
+        {"conform --frobnicate", "2", "unknown option '--frobnicate'"},
+        {"conform --timeout", "2", "option --timeout needs a value"},
+        {"conform --timeout -1", "2", "expected a positive number"},
+        {"conform --hangs x", "2", "--hangs 'x': expected a whole number"},
+        {"conform --xfail-update", "2", "--xfail-update needs --xfail FILE"},
+        {"conform --profile float16", "2", "expected float64 or float32"},
+        {"fixtures --model quadratic --sizes 3,2", "2", "-o FILE is required"},
+        {"fixtures --model quadratic --sizes 3,2 -o /tmp/x.json --binary maybe", "2", "--binary 'maybe': expected auto, yes or no"},
+        {"train --sizes 2,1", "2", "--data is required"},
+        {"gradcheck --no-such-option", "2", "unknown"},
+        {"derivations --doc 9", "2", "expected 000, 001, 002, 003 or 004"},
+        {"no-such-command", "2", "no-such-command"},
+    };
+    for (size_t k = 0; k < sizeof cli / sizeof *cli; k++) {
+        char cmd[512], label[400];
+        snprintf(cmd, sizeof cmd, "'%s' %s", prog, cli[k][0]);
+        char *c = q(cmd);
+        snprintf(label, sizeof label, "command line 'bpcheck %s': exit %s, '%s'", cli[k][0], cli[k][1], cli[k][2]);
+        expect(atoi(cli[k][1]), label, c, cli[k][2], NULL);
+        free(c);
+    }
+
+    /* ---- CSV data ---- */
+    static const char *const csv[][3] = {
+        {"ragged rows", "1,2,0\n1,2\n", "d.csv:2: 2 fields; expected 2 features then a class label"},
+        {"a label out of range", "1,2,7\n", "label"},
+        {"an empty file", "", "no samples"},
+        {"a header without --header", "a,b,label\n1,2,0\n", "--header"},
+        {"a NaN feature", "1,2,0\n1,nan,0\n", "d.csv:2:"},
+    };
+    for (size_t k = 0; k < sizeof csv / sizeof *csv; k++) {
+        char path[256], cmd[600], label[300];
+        snprintf(path, sizeof path, "%s/d.csv", dir);
+        FILE *f = fopen(path, "w");
+        fputs(csv[k][1], f);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "'%s' train --sizes 2,3 --data %s --epochs 1", prog, path);
+        char *c = q(cmd);
+        snprintf(label, sizeof label, "CSV: %s: exit 2, '%s', naming the file", csv[k][0], csv[k][2]);
+        expect(2, label, c, csv[k][2], "d.csv", NULL);
+        free(c);
+    }
+    {
+        char path[256], cmd[600];
+        snprintf(path, sizeof path, "%s/wide.csv", dir);
+        FILE *f = fopen(path, "w");
+        for (int i = 0; i < 1000000; i++)
+            fputs("1,", f);
+        fputs("0\n", f);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "'%s' train --sizes 2,3 --data %s --epochs 1", prog, path);
+        char *c = q(cmd);
+        expect(2, "CSV: a line of 1,000,000 columns for 2 features: exit 2, naming the file", c, "wide.csv", NULL);
+        free(c);
+    }
+
+    char *out;
+    tu_sh(&out, "rm -rf %s", dir);
+    free(out);
+    return tap_done();
+}
