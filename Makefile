@@ -110,7 +110,7 @@ VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-ki
 # Keep objects that chained rules would delete as intermediates.
 .SECONDARY:
 
-.PHONY: library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help
+.PHONY: library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help fuzz
 
 all: $(PROGRAM)
 
@@ -177,6 +177,35 @@ $(BUILD)/%.o: %.c
 
 # Where the installed fixtures are, for the programs and the library that look for them:
 # rewritten only when PREFIX changes, so that `make install PREFIX=...` rebuilds just those.
+# libFuzzer (clang): each target of testsuite/fuzz/ for FUZZ_TIME seconds, built with ASan and
+# UBSan (any undefined behaviour is a crash), from its seed corpus and dictionary; the corpus
+# grows in $(BUILD)/fuzz/corpus-NAME. A crash stops make with the input that caused it.
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS := fixture answer csv
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(BUILD)/fuzz/%.o)
+
+$(BUILD)/fuzz/%.o: %.c $(BUILD)/config.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(filter-out -Werror,$(ALL_CFLAGS)) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz-%: testsuite/fuzz/%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(filter-out -Werror,$(ALL_CFLAGS)) -O1 -fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_OBJ) $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+	    echo "fuzz $$t for $(FUZZ_TIME) s"; \
+	    $(BUILD)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -dict=testsuite/fuzz/$$t.dict \
+	        -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crash-$$t- \
+	        $(BUILD)/fuzz/corpus-$$t testsuite/fuzz/corpus/$$t 2>&1 | \
+	        grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY)|Done' \
+	        || true; \
+	    if ls $(BUILD)/fuzz/crash-$$t-* >/dev/null 2>&1; then \
+	        echo "fuzz $$t: a crash, in $$(ls $(BUILD)/fuzz/crash-$$t-*)"; exit 1; fi; \
+	done
+
 $(BUILD)/config.h: FORCE
 	@mkdir -p $(@D)
 	@echo '#define BPCHECK_DATADIR "$(PREFIX)/share/bpcheck"' > $@.tmp
@@ -289,6 +318,8 @@ clean:
 
 help:
 	@echo 'Targets:'
+	@echo '  fuzz            libFuzzer on the fixture reader, the answer reader and the CSV'
+	@echo '                  loader, FUZZ_TIME seconds each (default 60; needs clang)'
 	@echo '  all             build bin/bpcheck (the default)'
 	@echo '  conform         run IMPL (default: the bundled reference) against the fixtures'
 	@echo '  check           build and run every test program under prove -j2'
@@ -306,6 +337,6 @@ help:
 	@echo '  deps            apt-get install the Debian packages the project needs'
 	@echo '  clean           remove build/ and bin/'
 
--include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(BUILD)/testsuite/bench.d \
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(BUILD)/testsuite/bench.d \
          $(BUILD)/fixtures/gen.d $(TEST_SRC:%.c=$(BUILD)/%.d) \
          $(HELPER_SRC:%.c=$(BUILD)/%.d) $(VARIANTS:=.d)

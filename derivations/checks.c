@@ -872,8 +872,8 @@ static void chk_001_pieces(check *c, int what)
     judge_triples(c, &tr, LL.rho);
     static const char *const name[] = {
         "dc^p_{n_L}/dz^{p,l}_{n_l} of every layer (ll_backward_point), in z itself",
-        "dc^p_{n_L}/dw^{l-1}_{n_{l-1} n_l} for every weight and bias, in the weight itself: the "
-        "product dc/dz dz/dw (ll_backward_point, ll_dz_dw)",
+        ("dc^p_{n_L}/dw^{l-1}_{n_{l-1} n_l} for every weight and bias, in the weight itself: the "
+         "product dc/dz dz/dw (ll_dc_dw of ll_backward_point and ll_dz_dw)"),
         "dz^{p,l}_{n_l}/dw^{l-1}_{0 n_l} (ll_dz_dw0), in the bias itself",
         "dz^{p,l+2}/dz^{p,l+1} for every pair (ll_dz_dz), in z^{l+1} itself",
         "dz^{p,l}_{n_l}/dw^{l-1}_{n_{l-1} n_l} (ll_dz_dw), in the weight itself"};

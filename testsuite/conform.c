@@ -16,6 +16,7 @@
 #include "child.h"
 #include "fixture.h"
 #include "frame.h"
+#include "generate.h"
 #include "diagnose.h"
 #include "lib/bpcheck.h"
 
@@ -846,6 +847,117 @@ static int read_payload(result *res, bp_child *ch, const bp_case *c, json_t *r, 
     return 0;
 }
 
+/* The judgement of an answer given as a JSON object r (consumed), with the arrays of its
+ * payload in fr (freed) where it had one. */
+static void judge_object(result *res, const bp_case *c, const bp_case *prev, json_t *r, framed *fr,
+                         const opts *o, const char **want, size_t nwant)
+{
+    json_t *id = json_object_get(r, "id"), *u = json_object_get(r, "unsupported"),
+           *e = json_object_get(r, "error");
+    if (!json_is_string(id) || strcmp(json_string_value(id), c->id) != 0) {
+        snprintf(res->message, sizeof res->message, "the answer's id is %s%s%s; expected '%s'",
+                 json_is_string(id) ? "'" : "", json_is_string(id) ? json_string_value(id) : "missing",
+                 json_is_string(id) ? "'" : "", c->id);
+    } else if (json_is_string(u)) {
+        res->v = R_SKIP, res->protocol = 0;
+        snprintf(res->message, sizeof res->message, "unsupported: %s", json_string_value(u));
+    } else if (e) {
+        snprintf(res->message, sizeof res->message, "the implementation reported an error: %s",
+                 json_is_string(e) ? json_string_value(e) : "(not a string)");
+    } else {
+        res->v = R_PASS, res->protocol = 0;
+        size_t checked = 0;
+        evaluate(res, c, prev, r, fr->grad ? fr : NULL, o, want, nwant, &checked);
+        if (res->v == R_PASS && checked == 0) {
+            res->v = R_SKIP;
+            snprintf(res->message, sizeof res->message, "every wanted quantity is unsupported");
+        }
+    }
+    bp_model_free(fr->grad), bp_model_free(fr->step), bp_trace_free(fr->trace);
+    json_decref(r);
+}
+
+/* The judgement of an answer line (freed here): JSON, and in a framed session its payload,
+ * read from ch (NULL: there is no child to read one from). */
+static void judge_text(result *res, bp_child *ch, const bp_case *c, const bp_case *prev, char *answer,
+                       int framing, const opts *o, const char **want, size_t nwant)
+{
+    framed fr = {NULL, NULL, NULL, {0}};
+    res->v = R_FAIL, res->protocol = 1;
+    json_error_t je;
+    json_t *r = json_loads(answer, JSON_REJECT_DUPLICATES, &je);
+    if (!r || !json_is_object(r)) {
+        int nonfinite = strstr(answer, "NaN") || strstr(answer, "nan") || strstr(answer, "Infinity") ||
+                        strstr(answer, "inf");
+        if (!r)
+            snprintf(res->message, sizeof res->message, "the answer is not valid JSON (column %d: %s)%s",
+                     je.column, je.text, nonfinite ? "; JSON has no NaN or Infinity" : "");
+        else
+            snprintf(res->message, sizeof res->message, "the answer is %s; expected a JSON object",
+                     bp_json_type_name(r));
+        if (nonfinite)
+            nonfinite_result(res, c, nonfinite_cost_only(answer));
+        if (framing && ch && strstr(answer, "\"payload\"")) /* its payload, if any, is unreadable */
+            bp_child_kill(ch);
+        json_decref(r);
+        free(answer);
+        return;
+    }
+    free(answer);
+    if (json_object_get(r, "payload")) {
+        if (!ch) {
+            snprintf(res->message, sizeof res->message, "the answer has a payload, but no child to "
+                     "read it from");
+            json_decref(r);
+            return;
+        }
+        fr.grad = bp_model_alloc_like(c->params, NULL);
+        fr.step = bp_model_alloc_like(c->params, NULL);
+        fr.trace = bp_trace_alloc(c->params, c->batch->m, NULL);
+        if (!fr.grad || !fr.step || !fr.trace || read_payload(res, ch, c, r, &fr, o, want, nwant)) {
+            if (!fr.grad || !fr.step || !fr.trace) {
+                snprintf(res->message, sizeof res->message, "out of memory for the answer's payload");
+                bp_child_kill(ch);
+            }
+            bp_model_free(fr.grad), bp_model_free(fr.step), bp_trace_free(fr.trace);
+            json_decref(r);
+            return;
+        }
+    }
+    judge_object(res, c, prev, r, &fr, o, want, nwant);
+}
+
+int bp_conform_fuzz_answer(const char *data, size_t len)
+{
+    static bp_case c;
+    static int made;
+    static opts o;
+    if (!made) { /* one small case, its exact values, for every input */
+        bp_gen_spec sp;
+        memset(&sp, 0, sizeof sp);
+        sp.cost = BP_QUADRATIC, sp.red = BP_SUM, sp.m = 2, sp.regime = BP_R_TYPICAL;
+        sp.slope = BP_LEAKY_SLOPE, sp.eta = 0.5;
+        bp_error err;
+        if (bp_sizes_parse("3,4,2", &sp.L, sp.n, &err) || bp_gen_case(&sp, &c, &err))
+            return -1;
+        char *argv[] = {"conform", NULL};
+        parse_args(1, argv, &o);
+        made = 1;
+    }
+    const char *want[6] = {"cost", "grad", "step", "z", "a", "delta"};
+    char *answer = malloc(len + 1);
+    if (!answer)
+        return -1;
+    memcpy(answer, data, len);
+    answer[len] = '\0';
+    result res;
+    memset(&res, 0, sizeof res);
+    judge_text(&res, NULL, &c, &c, answer, 0, &o, want, 6);
+    free(res.yaml);
+    json_decref(res.detail);
+    return 0;
+}
+
 static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case *prev, const opts *o)
 {
     memset(res, 0, sizeof *res);
@@ -868,7 +980,8 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
             nonfinite_result(res, c, cost_only);
             return;
         }
-        goto answered;
+        judge_object(res, c, prev, r, &fr, o, want, nwant);
+        return;
     }
     char msg[512], *answer = NULL;
     bp_child_status st = ch->pid == 0 ? negotiate(ch, o, msg, sizeof msg) : CHILD_OK;
@@ -914,63 +1027,7 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
         res->timed_out = st == CHILD_TIMEOUT;
         return;
     }
-    json_error_t je;
-    r = json_loads(answer, JSON_REJECT_DUPLICATES, &je);
-    if (!r || !json_is_object(r)) {
-        int nonfinite = strstr(answer, "NaN") || strstr(answer, "nan") || strstr(answer, "Infinity") ||
-                        strstr(answer, "inf");
-        if (!r)
-            snprintf(res->message, sizeof res->message, "the answer is not valid JSON (column %d: %s)%s",
-                     je.column, je.text, nonfinite ? "; JSON has no NaN or Infinity" : "");
-        else
-            snprintf(res->message, sizeof res->message, "the answer is %s; expected a JSON object",
-                     bp_json_type_name(r));
-        if (nonfinite)
-            nonfinite_result(res, c, nonfinite_cost_only(answer));
-        if (framing && strstr(answer, "\"payload\"")) /* its payload, if any, is unreadable */
-            bp_child_kill(ch);
-        json_decref(r);
-        free(answer);
-        return;
-    }
-    free(answer);
-    if (json_object_get(r, "payload")) {
-        fr.grad = bp_model_alloc_like(c->params, NULL);
-        fr.step = bp_model_alloc_like(c->params, NULL);
-        fr.trace = bp_trace_alloc(c->params, c->batch->m, NULL);
-        if (!fr.grad || !fr.step || !fr.trace) {
-            snprintf(res->message, sizeof res->message, "out of memory for the answer's payload");
-            bp_child_kill(ch);
-            goto done;
-        }
-        if (read_payload(res, ch, c, r, &fr, o, want, nwant))
-            goto done;
-    }
-answered:;
-    json_t *id = json_object_get(r, "id"), *u = json_object_get(r, "unsupported"),
-           *e = json_object_get(r, "error");
-    if (!json_is_string(id) || strcmp(json_string_value(id), c->id) != 0) {
-        snprintf(res->message, sizeof res->message, "the answer's id is %s%s%s; expected '%s'",
-                 json_is_string(id) ? "'" : "", json_is_string(id) ? json_string_value(id) : "missing",
-                 json_is_string(id) ? "'" : "", c->id);
-    } else if (json_is_string(u)) {
-        res->v = R_SKIP, res->protocol = 0;
-        snprintf(res->message, sizeof res->message, "unsupported: %s", json_string_value(u));
-    } else if (e) {
-        snprintf(res->message, sizeof res->message, "the implementation reported an error: %s",
-                 json_is_string(e) ? json_string_value(e) : "(not a string)");
-    } else {
-        res->v = R_PASS, res->protocol = 0;
-        size_t checked = 0;
-        evaluate(res, c, prev, r, fr.grad ? &fr : NULL, o, want, nwant, &checked);
-        if (res->v == R_PASS && checked == 0) {
-            res->v = R_SKIP;
-            snprintf(res->message, sizeof res->message, "every wanted quantity is unsupported");
-        }
-    }
-done:
-    bp_model_free(fr.grad), bp_model_free(fr.step), bp_trace_free(fr.trace);
-    json_decref(r);
+    judge_text(res, ch, c, prev, answer, framing, o, want, nwant);
 }
 
 static void xml_escaped(FILE *f, const char *s)

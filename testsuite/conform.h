@@ -6,4 +6,11 @@
  * Returns the exit status: 0 all pass, 1 a failure, 2 usage or unusable input. */
 int bp_conform_main(int argc, char **argv, const char *self);
 
+#include <stddef.h>
+
+/* For the fuzzer (testsuite/fuzz/answer.c): judge len bytes as an implementation's answer
+ * line to a small fixed case (quadratic 3-4-2, m = 2, everything wanted), as conform does,
+ * with no child to read a payload from. 0, or -1 when the case cannot be made. */
+int bp_conform_fuzz_answer(const char *data, size_t len);
+
 #endif

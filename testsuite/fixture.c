@@ -534,9 +534,10 @@ void bp_fixture_free(bp_fixture *f)
     free(f);
 }
 
+static bp_fixture *from_root(json_t *root, const char *path, bp_error *err);
+
 bp_fixture *bp_fixture_load(const char *path, bp_error *err)
 {
-    char binpath[4200];
     json_error_t je;
     struct stat fst;
     /* the JSON is read whole (a tree of about 10 times its size): larger cases go in a binary
@@ -552,6 +553,30 @@ bp_fixture *bp_fixture_load(const char *path, bp_error *err)
         bp_fail(err, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
         return NULL;
     }
+    return from_root(root, path, err);
+}
+
+bp_fixture *bp_fixture_parse(const char *text, size_t len, const char *path, bp_error *err)
+{
+    json_error_t je;
+    if (len > BP_FIXTURE_MAX_JSON) {
+        bp_fail(err, "%s: %zu bytes of JSON; a fixture's JSON may hold at most %d MiB", path, len,
+                BP_FIXTURE_MAX_JSON >> 20);
+        return NULL;
+    }
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        bp_fail(err, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
+        return NULL;
+    }
+    return from_root(root, path, err);
+}
+
+/* A fixture from its parsed JSON (root is consumed); path names it in messages and locates a
+ * binary companion. */
+static bp_fixture *from_root(json_t *root, const char *path, bp_error *err)
+{
+    char binpath[4200];
     bp_fixture *f = calloc(1, sizeof *f);
     json_t *v, *notes, *cases;
     if (!f) {

@@ -62,6 +62,9 @@ typedef struct {
  * malformed JSON, a missing or mistyped key, shapes that disagree with the sizes, a non-finite
  * number, absurd sizes. */
 bp_fixture *bp_fixture_load(const char *path, bp_error *err);
+/* The same from len bytes of JSON text in memory; path names it in messages (and locates a
+ * binary companion, as for a file of that name). */
+bp_fixture *bp_fixture_parse(const char *text, size_t len, const char *path, bp_error *err);
 /* From now on read only profile p's bounds from a file with a binary companion (the other's
  * stay NULL, with no reason given), or both again with p = -1: a runner that judges one
  * profile need not hold a 4 M-parameter case's other bounds. Plain JSON files give both. */

@@ -10,6 +10,15 @@
 #include <complex.h>
 /* complex.h's macro I (the imaginary unit) would rewrite every parameter named I in the
  * reference headers; the code here writes CMPLX(re, im) instead */
+#ifndef CMPLX /* C11's, missing from glibc's header under some compilers (clang 14) */
+static inline double complex bp_cmplx(double re, double im)
+{
+    double complex z;
+    ((double *)&z)[0] = re, ((double *)&z)[1] = im; /* C11 6.2.5: two doubles, real first */
+    return z;
+}
+#define CMPLX(re, im) bp_cmplx((re), (im))
+#endif
 #undef I
 
 #include "model.h"

@@ -86,7 +86,7 @@ int main(int argc, char **argv)
                 fwrite(payload, 1, pl / 2, stdout);
                 fflush(stdout);
                 if (strcmp(mode, "cut") == 0)
-                    return 0;
+                    _exit(0); /* at once, mid-payload */
                 for (;;)
                     pause();
             }

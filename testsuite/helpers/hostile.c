@@ -55,7 +55,7 @@ int main(int argc, char **argv)
                 }
         }
         if (odd && strcmp(mode, "exit0") == 0)
-            return 0;
+            _exit(0); /* at once: no clean-up, no leak report under a sanitizer */
         if (odd && strcmp(mode, "stdinclosed") == 0) {
             fclose(stdin);
             for (;;)
