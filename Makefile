@@ -24,12 +24,16 @@ endif
 ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
+# make coverage sets COVERAGE=1 and builds into build/coverage (gcov, without optimisation).
+ifneq ($(COVERAGE),)
+SAN_FLAGS := --coverage -O0
+endif
 
 # Libraries, found through pkg-config; Debian packages that provide everything, for make deps.
 PKGS := gsl mpfr jansson
 DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev libmpfr-dev \
                    libjansson-dev python3-numpy python3-torch python3-sklearn gnuplot-nox \
-                   libopenblas-dev
+                   libopenblas-dev clang libclang-rt-dev
 
 # The Python that runs the numpy and PyTorch adapters and the mutants: Debian's, where
 # python3-numpy and python3-torch go.
@@ -110,7 +114,7 @@ VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-ki
 # Keep objects that chained rules would delete as intermediates.
 .SECONDARY:
 
-.PHONY: library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help fuzz
+.PHONY: library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help fuzz coverage
 
 all: $(PROGRAM)
 
@@ -141,6 +145,25 @@ check-valgrind: tests
 
 check-sanitize:
 	$(MAKE) BUILD=build/sanitize BIN=build/sanitize/bin SANITIZE=1 BPCHECK_LIGHT=1 check
+
+# Line coverage of the project's own sources (reference/, fixtures/, derivations/ and the
+# non-test code of testsuite/) by make check, built with gcov: the line 'lines: NN.N%' and an
+# HTML report in build/coverage/html/ (gcovr).
+# testsuite/bench.c is left out: it is what make bench runs, never make check.
+COVERAGE_FILTER := --filter 'reference/' --filter 'fixtures/' --filter 'derivations/' \
+                   --filter 'testsuite/[a-z_]*\.c' --filter 'testsuite/adapters/reference\.c' \
+                   --filter 'testsuite/lib/libbpcheck\.c' --exclude 'testsuite/bench\.c'
+coverage:
+	rm -f $$(find build/coverage -name '*.gcda' 2>/dev/null)
+	@# the report is made whatever make check says (make check itself is the verdict)
+	$(MAKE) BUILD=build/coverage BIN=build/coverage/bin COVERAGE=1 check || \
+	    echo 'coverage: make check failed in the instrumented build (see above)'
+	@mkdir -p build/coverage/html
+	gcovr -r . --object-directory build/coverage $(COVERAGE_FILTER) \
+	    --html-details build/coverage/html/index.html --print-summary \
+	    --txt build/coverage/summary.txt > build/coverage/gcovr.log
+	@sed -n 's/^lines: \([0-9.]*%\).*/lines: \1/p' build/coverage/gcovr.log
+	@echo "report: build/coverage/html/index.html; by file: build/coverage/summary.txt"
 
 # Each listed source mutation of the reference must make `make check` fail.
 # The lists of testsuite/mutate/, and the catalogue's bug models planted in the reference.
@@ -318,6 +341,7 @@ clean:
 
 help:
 	@echo 'Targets:'
+	@echo '  coverage        make check built with gcov: lines: NN.N% and an HTML report (gcovr)'
 	@echo '  fuzz            libFuzzer on the fixture reader, the answer reader and the CSV'
 	@echo '                  loader, FUZZ_TIME seconds each (default 60; needs clang)'
 	@echo '  all             build bin/bpcheck (the default)'

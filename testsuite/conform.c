@@ -498,6 +498,8 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
         }
         bp_matches mt; /* the bug models the answer matches: named only when one does */
         if (f.quantity && f.total && !res->protocol) { /* the evidence, and where it starts */
+            bp_error rerr; /* the diagnosis replays bugs on the parameters: have them back */
+            bp_case_params_restore((bp_case *)c, &rerr);
             bp_findings fd;
             bp_diagnose(&fd, &ans);
             bp_match_bugs(&mt, &ans, prev);
@@ -671,6 +673,8 @@ static json_t *inproc_answer(const bp_case *c, const char **want, size_t nwant, 
  * one (cost_only: only the cost is not finite; -1: cannot tell). */
 static void nonfinite_result(result *res, const bp_case *c, int cost_only)
 {
+    bp_error err;
+    bp_case_params_restore((bp_case *)c, &err); /* the bug models replay on the parameters */
     res->hint = bp_match_nonfinite(c, cost_only, res->hint_text, sizeof res->hint_text);
     char h[300], m2[1100], yaml[1600];
     yaml_str(h, sizeof h, res->hint);
@@ -958,7 +962,24 @@ int bp_conform_fuzz_answer(const char *data, size_t len)
     return 0;
 }
 
+static void run_case_sent(result *res, bp_child *ch, const bp_case *c, const bp_case *prev,
+                          const opts *o);
+
+/* One case. A large case's parameters (in a binary companion) leave memory once sent, while
+ * the answer is read and compared, and come back after: the runner then holds about twice the
+ * case's data, not two and a third times. */
 static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case *prev, const opts *o)
+{
+    run_case_sent(res, ch, c, prev, o);
+    bp_error err;
+    if (bp_case_params_restore((bp_case *)c, &err) && res->v != R_FAIL) {
+        res->v = R_FAIL, res->protocol = 1;
+        snprintf(res->message, sizeof res->message, "%s", err.msg);
+    }
+}
+
+static void run_case_sent(result *res, bp_child *ch, const bp_case *c, const bp_case *prev,
+                          const opts *o)
 {
     memset(res, 0, sizeof *res);
     if (!c->bounds[o->float32 ? BP_FLOAT32 : BP_FLOAT64] && isnan(o->rtol) && isnan(o->atol)) {
@@ -1016,6 +1037,8 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
     free(line);
     if (framing && st == CHILD_OK)
         st = send_values(ch, c->params->theta, np, msg, sizeof msg);
+    if (framing && st == CHILD_OK) /* c is the fixture set's: run_case restores what it drops */
+        bp_case_params_drop((bp_case *)c);
     if (framing && st == CHILD_OK)
         st = send_values(ch, c->batch->x, nx, msg, sizeof msg);
     if (framing && st == CHILD_OK)

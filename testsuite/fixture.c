@@ -1,16 +1,20 @@
 /* testsuite/fixture.c: read and write golden-value fixtures (fixture.h, fixtures/FORMAT.md). */
 #define _POSIX_C_SOURCE 200809L /* strdup */
+#define _DEFAULT_SOURCE /* madvise */
 #include "fixture.h"
 
 #include "frame.h"
 
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- reading: every failure names where ("FILE: case ID"), the field, and what was wanted */
 
@@ -447,10 +451,65 @@ static int bounds_from_json(bp_case *c, bp_precision pi, json_t *tol, const char
     return 0;
 }
 
+/* The byte offset of the parameters in the companion when params.W[l] and params.b[l] lie
+ * one after another in theta's order (as bpcheck fixtures writes them); -1 otherwise. */
+static long long params_block(json_t *params, const bp_model *m)
+{
+    json_t *W = json_object_get(params, "W"), *b = json_object_get(params, "b");
+    long long first = -1, at = -1;
+    for (size_t l = 1; l <= m->L; l++)
+        for (int wb = 0; wb < 2; wb++) {
+            json_t *ref = json_array_get(wb ? b : W, l - 1), *o = json_object_get(ref, "offset");
+            if (!json_is_integer(o))
+                return -1;
+            long long off = json_integer_value(o);
+            if (first < 0)
+                first = at = off;
+            if (off != at)
+                return -1;
+            at += 8 * (long long)(wb ? m->n[l] : m->n[l] * m->n[l - 1]);
+        }
+    return first;
+}
+
+void bp_case_params_drop(bp_case *c)
+{
+    if (!c->params_file || c->params_dropped)
+        return;
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t from = ((uintptr_t)c->params->theta + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t to = ((uintptr_t)(c->params->theta + c->params->nparams)) & ~((uintptr_t)page - 1);
+    if (to > from)
+        madvise((void *)from, to - from, MADV_DONTNEED); /* read back as zeros until restored */
+    c->params_dropped = 1;
+}
+
+int bp_case_params_restore(bp_case *c, bp_error *err)
+{
+    if (!c->params_dropped)
+        return 0;
+    FILE *f = fopen(c->params_file, "rb");
+    size_t got, bad;
+    int rc = !f || fseeko(f, (off_t)c->params_offset, SEEK_SET) ||
+             bp_frame_read(f, c->params->theta, c->params->nparams, BP_F64, &got, &bad) || bad < got;
+    if (f)
+        fclose(f);
+    if (rc)
+        return bp_fail(err, "%s: the parameters of '%s' can no longer be read back (was the file "
+                            "changed during the run?)", c->params_file, c->id);
+    c->params_dropped = 0;
+    return 0;
+}
+
 static int case_from_json(bp_case *c, json_t *obj, const char *what, int version, bp_error *err)
 {
     if (bp_case_from_json_input(c, obj, what, err))
         return -1;
+    long long block = companion.f ? params_block(json_object_get(obj, "params"), c->params) : -1;
+    if (block >= 0) {
+        c->params_file = strdup(companion.name);
+        c->params_offset = block;
+    }
     json_t *e = field(obj, "expected", JSON_OBJECT, what, "", err), *v, *tol, *fl, *eq;
     if (!e || !(v = field(e, "cost", JSON_REAL, what, "expected.", err)) ||
         number(v, &c->cost_value, what, "expected.cost", err))
@@ -519,6 +578,7 @@ void bp_case_clear(bp_case *c)
     free(c->flags), free(c->equations);
     for (size_t p = 0; p < BP_NPROFILES; p++)
         bp_bounds_free(c->bounds[p]), free(c->unmeetable[p]);
+    free(c->params_file);
     memset(c, 0, sizeof *c);
 }
 

@@ -48,7 +48,18 @@ typedef struct bp_case_s {
     char *unmeetable[BP_NPROFILES];
     size_t nflags, nequations;
     char **flags, **equations;
+    /* where the parameters lie, contiguous, in a binary companion (NULL: nowhere): a runner
+     * may drop them from memory once sent, and read them back (bp_case_params_drop) */
+    char *params_file;
+    long long params_offset;
+    int params_dropped;
 } bp_case;
+
+/* Give the memory of c's parameter values back to the system (their pages, not the model):
+ * only for a case whose parameters are in a binary companion, and until
+ * bp_case_params_restore reads them back from it. Both do nothing for any other case. */
+void bp_case_params_drop(bp_case *c);
+int bp_case_params_restore(bp_case *c, bp_error *err);
 
 typedef struct {
     char *generator;

@@ -226,6 +226,12 @@ int main(void)
         tap_ok(rc == 0 && strstr(out, "c.bin\nc.json\n1 passed, 0 failed, 0 skipped"),
                "fixtures --binary yes: c.json and its companion c.bin, which conform --deep passes");
         free(out);
+        /* its parameters leave memory once sent and come back for the diagnosis */
+        rc = tu_sh(&out, "'%s' conform --deep --fixtures %s/c.json --impl '%s/mutant bias-sign'",
+                   prog, dir, tu_env("BPCHECK_ADAPTERS"));
+        tap_ok(rc == 1 && strstr(out, "hint: \"bias-sign:"), "a binary fixture's case, failed by the "
+               "bias-sign mutant: the bug is named (the parameters read back for the diagnosis)");
+        free(out);
         static const char *const damage[][2] = {
             {"truncate -s 100 c.bin", "refers to bytes"},
             {"rm c.bin", "its binary companion"},
