@@ -24,9 +24,10 @@ endif
 ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
-# make coverage sets COVERAGE=1 and builds into build/coverage (gcov, without optimisation).
+# make coverage sets COVERAGE=1 and builds into build/coverage (gcov; -O1, not -O0: t/panel
+# checks that the FMA build contracts, which gcc does only when it optimises).
 ifneq ($(COVERAGE),)
-SAN_FLAGS := --coverage -O0
+SAN_FLAGS := --coverage -O1
 endif
 
 # Libraries, found through pkg-config; Debian packages that provide everything, for make deps.
