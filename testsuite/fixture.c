@@ -51,13 +51,16 @@ static json_t *field(json_t *obj, const char *key, json_type want, const char *w
     return v;
 }
 
+/* a finite number into *out (out NULL: checked only) */
 static int number(json_t *v, double *out, const char *what, const char *path, bp_error *err)
 {
     if (!json_is_number(v))
         return bp_fail(err, "%s: field '%s' is %s; expected a number", what, path, bp_json_type_name(v));
-    *out = json_number_value(v);
-    if (!isfinite(*out))
+    double x = json_number_value(v);
+    if (!isfinite(x))
         return bp_fail(err, "%s: field '%s' is not finite", what, path);
+    if (out)
+        *out = x;
     return 0;
 }
 
@@ -99,6 +102,8 @@ static int from_companion(json_t *ref, double *out, size_t rows, size_t cols, co
     if (o < 0 || o > companion.size || (companion.size - o) / 8 < k)
         return bp_fail(err, "%s: field '%s' refers to bytes %lld to %lld of %s, which has %lld",
                        what, path, o, o + 8 * k, companion.name, companion.size);
+    if (!out) /* checked only: the shape and the place */
+        return 0;
     if (fseeko(companion.f, (off_t)o, SEEK_SET) ||
         bp_frame_read(companion.f, out, n, BP_F64, &got, &bad))
         return bp_fail(err, "%s: field '%s': cannot read %s at byte %lld", what, path,
@@ -126,7 +131,7 @@ static int matrix(json_t *arr, double *out, size_t rows, size_t cols, const char
         json_t *row = json_array_get(arr, r);
         if (cols == 0) {
             snprintf(sub, sizeof sub, "%s[%zu]", path, r);
-            if (number(row, &out[r], what, sub, err))
+            if (number(row, out ? &out[r] : NULL, what, sub, err))
                 return -1;
             continue;
         }
@@ -138,36 +143,43 @@ static int matrix(json_t *arr, double *out, size_t rows, size_t cols, const char
         for (size_t c = 0; c < cols; c++) {
             char cell[300];
             snprintf(cell, sizeof cell, "%s[%zu]", sub, c);
-            if (number(json_array_get(row, c), &out[r * cols + c], what, cell, err))
+            if (number(json_array_get(row, c), out ? &out[r * cols + c] : NULL, what, cell, err))
                 return -1;
         }
     }
     return 0;
 }
 
-/* {"W": [n_l x n_{l-1} ...], "b": [n_l ...]} into a model of the right shape */
-int bp_params_from_json(bp_model *m, json_t *obj, const char *what, const char *path,
-                       bp_error *err)
+/* {"W": [n_l x n_{l-1} ...], "b": [n_l ...]} for sizes n[0..L] into m's arrays (m NULL:
+ * checked only, so that nothing is allocated for a shape the JSON does not hold) */
+static int params_from(bp_model *m, size_t L, const size_t *n, json_t *obj, const char *what,
+                       const char *path, bp_error *err)
 {
     char sub[256], shape[64];
     snprintf(sub, sizeof sub, "%s.", path);
     json_t *W = field(obj, "W", JSON_ARRAY, what, sub, err), *b;
     if (!W || !(b = field(obj, "b", JSON_ARRAY, what, sub, err)))
         return -1;
-    if (json_array_size(W) != m->L || json_array_size(b) != m->L)
+    if (json_array_size(W) != L || json_array_size(b) != L)
         return bp_fail(err, "%s: fields '%s.W' and '%s.b' hold %zu and %zu layers; expected %zu",
-                       what, path, path, json_array_size(W), json_array_size(b), m->L);
-    for (size_t l = 1; l <= m->L; l++) {
+                       what, path, path, json_array_size(W), json_array_size(b), L);
+    for (size_t l = 1; l <= L; l++) {
         snprintf(sub, sizeof sub, "%s.W[%zu]", path, l - 1);
-        snprintf(shape, sizeof shape, "n_%zu x n_%zu = %zu x %zu", l, l - 1, m->n[l], m->n[l - 1]);
-        if (matrix(json_array_get(W, l - 1), m->W[l], m->n[l], m->n[l - 1], what, sub, shape, err))
+        snprintf(shape, sizeof shape, "n_%zu x n_%zu = %zu x %zu", l, l - 1, n[l], n[l - 1]);
+        if (matrix(json_array_get(W, l - 1), m ? m->W[l] : NULL, n[l], n[l - 1], what, sub, shape, err))
             return -1;
         snprintf(sub, sizeof sub, "%s.b[%zu]", path, l - 1);
-        snprintf(shape, sizeof shape, "n_%zu = %zu", l, m->n[l]);
-        if (matrix(json_array_get(b, l - 1), m->b[l], m->n[l], 0, what, sub, shape, err))
+        snprintf(shape, sizeof shape, "n_%zu = %zu", l, n[l]);
+        if (matrix(json_array_get(b, l - 1), m ? m->b[l] : NULL, n[l], 0, what, sub, shape, err))
             return -1;
     }
     return 0;
+}
+
+int bp_params_from_json(bp_model *m, json_t *obj, const char *what, const char *path,
+                       bp_error *err)
+{
+    return params_from(m, m->L, m->n, obj, what, path, err);
 }
 
 static int sizes_from(json_t *arr, size_t *L, size_t n[BP_MAX_LAYERS + 1], const char *what,
@@ -247,6 +259,11 @@ int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error 
     if (!(v = field(model, "sizes", JSON_ARRAY, what, "model.", err)) ||
         sizes_from(v, &L, n, what, err))
         return -1;
+    /* the parameters' shapes first: a few bytes of JSON must not make us allocate gigabytes */
+    if (!json_object_get(obj, "payload") &&
+        (!(v = field(obj, "params", JSON_OBJECT, what, "", err)) ||
+         params_from(NULL, L, n, v, what, "params", err)))
+        return -1;
     if (!(c->params = bp_model_alloc(L, n, err)))
         return -1;
     if (activations_from(c->params, c->cost, model, what, err))
@@ -285,10 +302,12 @@ int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error 
     if (m < 1 || m > BP_MAX_BATCH)
         return bp_fail(err, "%s: field 'batch.x' has %zu rows; expected 1 to %u", what, m,
                        BP_MAX_BATCH);
-    if (!(c->batch = bp_batch_alloc(m, n[0], n[L], err)))
-        return -1;
     char shape[64];
     snprintf(shape, sizeof shape, "m x n_0 = %zu x %zu", m, n[0]);
+    if (matrix(x, NULL, m, n[0], what, "batch.x", shape, err)) /* checked before allocating */
+        return -1;
+    if (!(c->batch = bp_batch_alloc(m, n[0], n[L], err)))
+        return -1;
     if (matrix(x, c->batch->x, m, n[0], what, "batch.x", shape, err))
         return -1;
     snprintf(shape, sizeof shape, "m x n_L = %zu x %zu", m, n[L]);

@@ -201,6 +201,20 @@ int main(void)
         free(s), free(one);
     }
     fixture("an empty file", "", "not valid JSON");
+    {   /* found by the fuzzer: 150 bytes announcing 123 M parameters once cost 10 s and 1 GB */
+        char path[256], cmd[600];
+        snprintf(path, sizeof path, "%s/f.json", dir);
+        FILE *f = fopen(path, "w");
+        fputs("{\"format\": \"bpcheck-fixture/2\", \"generator\": \"0\", \"notes\": {}, \"cases\": "
+              "[{\"id\": \"c\", \"model\": {\"cost\": \"cross-entropy\", \"sizes\": [524146, 235], "
+              "\"reduction\": \"mean\"}}]}", f);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "ulimit -v 400000; '%s' conform --fixtures %s", prog, path);
+        char *c = q(cmd);
+        expect(2, "fixture: 150 bytes announcing 123 M parameters: refused before allocating them "
+               "(under a 400 MB limit), 'field 'params' is missing'", c, "field 'params' is missing", NULL);
+        free(c);
+    }
     fixture("another format", "{\"format\": \"bpcheck-fixture/9\", \"generator\": \"t\", \"notes\": {}, \"cases\": []}",
             "this reader knows");
 
