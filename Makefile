@@ -115,7 +115,7 @@ VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-ki
 # Keep objects that chained rules would delete as intermediates.
 .SECONDARY:
 
-.PHONY: library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help fuzz coverage
+.PHONY: library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help fuzz fuzz-build coverage
 
 all: $(PROGRAM)
 
@@ -217,7 +217,9 @@ $(BUILD)/fuzz/%.o: %.c $(BUILD)/config.h
 $(BUILD)/fuzz/fuzz-%: testsuite/fuzz/%.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(filter-out -Werror,$(ALL_CFLAGS)) -O1 -fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_OBJ) $(LDLIBS) -o $@
 
-fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
+
+fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 	    mkdir -p $(BUILD)/fuzz/corpus-$$t; \
 	    echo "fuzz $$t for $(FUZZ_TIME) s"; \
@@ -232,8 +234,10 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
 
 $(BUILD)/config.h: FORCE
 	@mkdir -p $(@D)
-	@echo '#define BPCHECK_DATADIR "$(PREFIX)/share/bpcheck"' > $@.tmp
-	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+	@# a temporary name of this shell's own: two makes at once (CI builds the fuzz targets
+	@# beside make check) must not remove each other's
+	@t=$@.$$$$.tmp; echo '#define BPCHECK_DATADIR "$(PREFIX)/share/bpcheck"' > $$t; \
+	    cmp -s $$t $@ && rm -f $$t || mv $$t $@
 $(BUILD)/testsuite/conform.o $(BUILD)/testsuite/bpcheck.o $(BUILD)/pic/testsuite/conform.o: $(BUILD)/config.h
 FORCE:
 
