@@ -19,6 +19,7 @@ use warnings;
 use File::Temp qw(tempdir);
 use File::Copy qw(copy);
 use POSIX ();
+use Fcntl qw(:flock);
 use File::Path qw(make_path);
 use File::Basename qw(dirname);
 
@@ -134,6 +135,20 @@ sub equations_failing {
     return @ids;
 }
 
+# The index of the next mutant to run, shared by the workers through a locked file.
+my $next = "$tmp/next-mutant";
+{ open my $fh, '>', $next or die "$next: $!\n"; print $fh "0"; close $fh; }
+sub claim {
+    open my $fh, '+<', $next or die "$next: $!\n";
+    flock($fh, LOCK_EX) or die "flock: $!\n";
+    my $i = <$fh> // 0;
+    seek($fh, 0, 0);
+    truncate($fh, 0);
+    print $fh $i + 1;
+    close $fh;    # releases the lock
+    return $i;
+}
+
 my @pids;
 for my $w (0 .. $#trees) {
     my $pid = fork();
@@ -149,7 +164,9 @@ for my $w (0 .. $#trees) {
                 POSIX::_exit(0);
             }
         }
-        for my $i (grep { $_ % @trees == $w } 0 .. $#mutants) {
+        # each worker takes the next mutant no one has taken: worker 0 runs the baseline first,
+        # and the other does not wait for it with half the list left
+        while ((my $i = claim()) < @mutants) {
             print $res "$i\t" . try_mutant($mutants[$i], $trees[$w]) . "\n";
         }
         close $res;
