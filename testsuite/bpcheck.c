@@ -677,8 +677,16 @@ static int cmd_tolerances(int argc, char **argv)
             if (k == 0)
                 continue;
             if (n == cap) {
+                double *b2 = realloc(best, (2 * cap + 64) * sizeof *best);
+                double *m2 = b2 ? realloc(med, (2 * cap + 64) * sizeof *med) : NULL;
+                best = b2 ? b2 : best, med = m2 ? m2 : med;
+                if (!b2 || !m2) {
+                    fprintf(stderr, "bpcheck tolerances: out of memory\n");
+                    free(best), free(med);
+                    bp_fixture_set_free(&fs);
+                    return 2;
+                }
                 cap = 2 * cap + 64;
-                best = realloc(best, cap * sizeof *best), med = realloc(med, cap * sizeof *med);
             }
             best[n] = b, med[n++] = m;
         }
@@ -845,7 +853,7 @@ static json_t *ask(gradcheck_ctx *c, const char *want)
                  .batch = (bp_batch *)c->batch, .eta = 0.5};
     json_t *req = bp_case_to_json(&q, 0), *r = NULL;
     json_object_set_new(req, "want", json_pack("[s]", want));
-    char *line = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(17)), *answer = NULL, msg[512];
+    char *line = bp_json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(17)), *answer = NULL, msg[512];
     json_decref(req);
     c->requests++;
     if (line && bp_child_send(c->child, line, strlen(line), msg, sizeof msg) == CHILD_OK &&

@@ -245,7 +245,8 @@ int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error 
     json_t *id = field(obj, "id", JSON_STRING, what, "", err), *model, *v, *batch, *x, *y;
     if (!id || !(model = field(obj, "model", JSON_OBJECT, what, "", err)))
         return -1;
-    c->id = strdup(json_string_value(id));
+    if (!(c->id = strdup(json_string_value(id))))
+        return bp_fail(err, "%s: out of memory", what);
     if (!(v = field(model, "cost", JSON_STRING, what, "model.", err)))
         return -1;
     bp_error e2;
@@ -339,17 +340,21 @@ static char **strings_from(json_t *arr, size_t *count, const char *what, const c
 {
     *count = json_array_size(arr);
     char **out = calloc(*count + 1, sizeof *out);
+    if (!out)
+        bp_fail(err, "%s: out of memory", what);
     for (size_t i = 0; out && i < *count; i++) {
         json_t *s = json_array_get(arr, i);
-        if (!json_is_string(s)) {
+        if (!json_is_string(s))
             bp_fail(err, "%s: field '%s[%zu]' is %s; expected a string", what, name, i,
                     bp_json_type_name(s));
+        else if (!(out[i] = strdup(json_string_value(s))))
+            bp_fail(err, "%s: out of memory", what);
+        if (!out[i]) {
             for (size_t k = 0; k < i; k++)
                 free(out[k]);
             free(out);
             return NULL;
         }
-        out[i] = strdup(json_string_value(s));
     }
     return out;
 }
@@ -432,7 +437,7 @@ static int bounds_from_json(bp_case *c, bp_precision pi, json_t *tol, const char
             return bp_fail(err, "%s: field '%s.unmeetable' is %s; expected a string", what, path,
                            bp_json_type_name(why));
         c->unmeetable[pi] = strdup(json_string_value(why));
-        return 0;
+        return c->unmeetable[pi] ? 0 : bp_fail(err, "%s: out of memory", what);
     }
     bp_bounds *b = c->bounds[pi] = bp_bounds_alloc(c->params, c->batch->m, err);
     if (!b)
@@ -526,7 +531,8 @@ static int case_from_json(bp_case *c, json_t *obj, const char *what, int version
         return -1;
     long long block = companion.f ? params_block(json_object_get(obj, "params"), c->params) : -1;
     if (block >= 0) {
-        c->params_file = strdup(companion.name);
+        if (!(c->params_file = strdup(companion.name)))
+            return bp_fail(err, "%s: out of memory", what);
         c->params_offset = block;
     }
     json_t *e = field(obj, "expected", JSON_OBJECT, what, "", err), *v, *tol, *fl, *eq;
@@ -695,6 +701,12 @@ static bp_fixture *from_root(json_t *root, const char *path, bp_error *err)
     f->nnotes = json_object_size(notes);
     f->note_flags = calloc(f->nnotes + 1, sizeof *f->note_flags);
     f->note_texts = calloc(f->nnotes + 1, sizeof *f->note_texts);
+    f->cases = calloc(json_array_size(cases) + 1, sizeof *f->cases);
+    if (!f->generator || !f->note_flags || !f->note_texts || !f->cases) {
+        f->nnotes = 0;
+        bp_fail(err, "%s: out of memory", path);
+        goto fail;
+    }
     const char *key;
     json_t *text;
     size_t k = 0;
@@ -705,10 +717,14 @@ static bp_fixture *from_root(json_t *root, const char *path, bp_error *err)
             goto fail;
         }
         f->note_flags[k] = strdup(key);
-        f->note_texts[k++] = strdup(json_string_value(text));
+        f->note_texts[k] = strdup(json_string_value(text));
+        if (!f->note_flags[k++] || !f->note_texts[k - 1]) {
+            f->nnotes = k;
+            bp_fail(err, "%s: out of memory", path);
+            goto fail;
+        }
     }
-    f->cases = calloc(json_array_size(cases) + 1, sizeof *f->cases);
-    for (size_t i = 0; f->cases && i < json_array_size(cases); i++) {
+    for (size_t i = 0; i < json_array_size(cases); i++) {
         json_t *c = json_array_get(cases, i), *id = json_object_get(c, "id");
         char what[512];
         snprintf(what, sizeof what, "%s: case %zu ('%s')", path, i,
@@ -793,8 +809,12 @@ int bp_fixture_load_dir(bp_fixture_set *fs, const char *dir, bp_error *err)
     struct dirent *e;
     while ((e = readdir(d)) && n < 256) {
         size_t len = strlen(e->d_name);
-        if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0)
-            names[n++] = strdup(e->d_name);
+        if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0 && !(names[n++] = strdup(e->d_name))) {
+            closedir(d);
+            while (n > 0)
+                free(names[--n]);
+            return bp_fail(err, "out of memory");
+        }
     }
     closedir(d);
     if (n == 0)
@@ -832,6 +852,40 @@ void bp_fixture_set_free(bp_fixture_set *fs)
 
 /* ---- writing ---- */
 
+typedef struct {
+    char *text;
+    size_t len, cap;
+    int failed; /* sticky: jansson does not always stop at a failed write */
+} dump_buf;
+
+static int dump_more(const char *buf, size_t n, void *p)
+{
+    dump_buf *d = p;
+    if (!d->failed && d->len + n + 1 > d->cap) {
+        size_t cap = 2 * (d->len + n + 1);
+        char *bigger = realloc(d->text, cap);
+        if (bigger)
+            d->text = bigger, d->cap = cap;
+        else
+            d->failed = 1;
+    }
+    if (d->failed)
+        return -1;
+    memcpy(d->text + d->len, buf, n);
+    d->text[d->len += n] = '\0';
+    return 0;
+}
+
+char *bp_json_dumps(const json_t *j, size_t flags)
+{
+    dump_buf d = {NULL, 0, 0, 0};
+    if (json_dump_callback(j, dump_more, &d, flags) || d.failed || !d.text) {
+        free(d.text);
+        return NULL;
+    }
+    return d.text;
+}
+
 /* While a fixture with a binary companion is written: where its arrays go, and how many
  * bytes are in it so far. */
 static struct {
@@ -841,7 +895,7 @@ static struct {
 } sink;
 
 /* NULL if any value is not finite: JSON cannot hold NaN or Inf, and jansson would otherwise
- * drop the element silently. While a companion is written, the values go there and the JSON
+ * drop the element silently; NULL too when memory runs out. While a companion is written, the values go there and the JSON
  * is the reference {"offset": BYTES, "count": N}. */
 json_t *bp_json_matrix(const double *v, size_t rows, size_t cols)
 {
@@ -856,15 +910,20 @@ json_t *bp_json_matrix(const double *v, size_t rows, size_t cols)
         return ref;
     }
     json_t *arr = json_array();
-    for (size_t r = 0; r < rows; r++) {
+    int bad = !arr;
+    for (size_t r = 0; r < rows && !bad; r++) {
         if (cols == 0) {
-            json_array_append_new(arr, json_real(v[r]));
+            bad = json_array_append_new(arr, json_real(v[r]));
             continue;
         }
         json_t *row = json_array();
-        for (size_t c = 0; c < cols; c++)
-            json_array_append_new(row, json_real(v[r * cols + c]));
-        json_array_append_new(arr, row);
+        for (size_t c = 0; c < cols && row && !bad; c++)
+            bad = json_array_append_new(row, json_real(v[r * cols + c]));
+        bad |= json_array_append_new(arr, row); /* -1 (and row freed) if row is NULL or bad */
+    }
+    if (bad) {
+        json_decref(arr);
+        return NULL;
     }
     return arr;
 }
@@ -872,8 +931,8 @@ json_t *bp_json_matrix(const double *v, size_t rows, size_t cols)
 json_t *bp_json_params(const bp_model *m)
 {
     json_t *W = json_array(), *b = json_array();
-    int bad = 0;
-    for (size_t l = 1; l <= m->L; l++) {
+    int bad = !W || !b;
+    for (size_t l = 1; l <= m->L && !bad; l++) {
         bad |= json_array_append_new(W, bp_json_matrix(m->W[l], m->n[l], m->n[l - 1]));
         bad |= json_array_append_new(b, bp_json_matrix(m->b[l], m->n[l], 0));
     }
@@ -888,7 +947,7 @@ json_t *bp_json_layers(double *const *arr, const bp_model *m, size_t batch)
 {
     json_t *list = json_array();
     for (size_t l = 1; l <= m->L; l++)
-        if (json_array_append_new(list, bp_json_matrix(arr[l], batch, m->n[l]))) {
+        if (!list || json_array_append_new(list, bp_json_matrix(arr[l], batch, m->n[l]))) {
             json_decref(list);
             return NULL;
         }
@@ -899,32 +958,45 @@ static json_t *json_strings(char *const *s, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_string(s[i]));
+        if (!arr || json_array_append_new(arr, json_string(s[i]))) {
+            json_decref(arr);
+            return NULL;
+        }
     return arr;
 }
 
 /* model.activations (and leaky_slope) where they are not the model's own: a file without them
- * means the canonical model's (format /1 and the first 211 cases) */
-static void add_activations(json_t *o, const bp_case *c)
+ * means the canonical model's (format /1 and the first 211 cases). o, or NULL if o was NULL
+ * or memory ran out (o freed). */
+static json_t *add_activations(json_t *o, const bp_case *c)
 {
     if (!o || bp_acts_canonical(c->params, c->cost))
-        return;
+        return o;
     json_t *model = json_object_get(o, "model"), *acts = json_array();
-    for (size_t l = 1; l <= c->params->L; l++)
-        json_array_append_new(acts, json_string(bp_act_name(bp_layer_act(c->params, c->cost, l))));
-    json_object_set_new(model, "activations", acts);
+    int bad = !acts;
+    for (size_t l = 1; l <= c->params->L && !bad; l++)
+        bad = json_array_append_new(acts, json_string(bp_act_name(bp_layer_act(c->params, c->cost, l))));
+    bad |= json_object_set_new(model, "activations", acts);
     for (size_t l = 1; l <= c->params->L; l++)
         if (bp_layer_act(c->params, c->cost, l) == BP_ACT_LEAKY_RELU) {
-            json_object_set_new(model, "leaky_slope", json_real(c->params->slope));
+            bad |= json_object_set_new(model, "leaky_slope", json_real(c->params->slope));
             break;
         }
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static json_t *sizes_json(const bp_case *c)
 {
     json_t *sizes = json_array();
     for (size_t l = 0; l <= c->params->L; l++)
-        json_array_append_new(sizes, json_integer((json_int_t)c->params->n[l]));
+        if (!sizes || json_array_append_new(sizes, json_integer((json_int_t)c->params->n[l]))) {
+            json_decref(sizes);
+            return NULL;
+        }
     return sizes;
 }
 
@@ -933,8 +1005,7 @@ json_t *bp_case_header_json(const bp_case *c)
     json_t *o = json_pack("{s:s, s:{s:s, s:o, s:s}, s:f}", "id", c->id, "model", "cost",
                           bp_cost_name(c->cost), "sizes", sizes_json(c), "reduction",
                           bp_reduction_name(c->red), "eta", c->eta);
-    add_activations(o, c);
-    return o;
+    return add_activations(o, c);
 }
 
 json_t *bp_case_to_json(const bp_case *c, int with_expected)
@@ -945,7 +1016,7 @@ json_t *bp_case_to_json(const bp_case *c, int with_expected)
                           bp_reduction_name(c->red), "params", bp_json_params(c->params), "batch",
                           "x", bp_json_matrix(c->batch->x, m, c->batch->n_in), "y",
                           bp_json_matrix(c->batch->y, m, c->batch->n_out), "eta", c->eta);
-    add_activations(o, c);
+    o = add_activations(o, c);
     if (!with_expected || !o)
         return o;
     /* json_pack fails (NULL) when a value is NULL, i.e. not finite; so does set_new */
@@ -972,7 +1043,7 @@ static json_t *tolerance_json(const bp_case *c)
     static const char *const names[BP_NPROFILES] = {"float64", "float32"};
     json_t *tol = json_object();
     size_t m = c->batch->m;
-    for (size_t p = 0; p < BP_NPROFILES; p++) {
+    for (size_t p = 0; p < BP_NPROFILES && tol; p++) {
         const bp_bounds *b = c->bounds[p];
         json_t *o = b ? json_pack("{s:f, s:o, s:o, s:o, s:o, s:o}", "cost", b->cost, "grad",
                                   bp_json_params(b->grad), "step", bp_json_params(b->step), "z",
@@ -1015,24 +1086,28 @@ int bp_fixture_write_binary(const char *path, const char *binpath, const char *g
     }
     sink.at = 0, sink.failed = 0;
     json_t *notes = json_object(), *gen = json_string(generator);
-    for (size_t i = 0; i < nnotes; i++)
-        json_object_set_new(notes, note_flags[i], json_string(note_texts[i]));
-    char *ntext = json_dumps(notes, JSON_INDENT(1)), *gtext = json_dumps(gen, JSON_ENCODE_ANY);
-    fprintf(f, "{\n \"format\": \"%s\",\n \"generator\": %s,\n \"notes\": %s,\n",
-            BP_FIXTURE_FORMAT, gtext, ntext);
-    if (binpath) /* beside the JSON: the reader looks for it in the JSON file's directory */
-        fprintf(f, " \"binary\": \"%s\",\n", base);
-    fprintf(f, " \"cases\": [\n");
+    int bad = !notes;
+    for (size_t i = 0; i < nnotes && !bad; i++)
+        bad = json_object_set_new(notes, note_flags[i], json_string(note_texts[i]));
+    char *ntext = bad ? NULL : bp_json_dumps(notes, JSON_INDENT(1));
+    char *gtext = gen ? bp_json_dumps(gen, JSON_ENCODE_ANY) : NULL;
+    int rc = !ntext || !gtext ? bp_fail(err, "%s: out of memory", path) : 0;
+    if (!rc) {
+        fprintf(f, "{\n \"format\": \"%s\",\n \"generator\": %s,\n \"notes\": %s,\n",
+                BP_FIXTURE_FORMAT, gtext, ntext);
+        if (binpath) /* beside the JSON: the reader looks for it in the JSON file's directory */
+            fprintf(f, " \"binary\": \"%s\",\n", base);
+        fprintf(f, " \"cases\": [\n");
+    }
     free(ntext), free(gtext);
     json_decref(notes), json_decref(gen);
-    int rc = 0;
     for (size_t i = 0; i < ncases && rc == 0; i++) {
         json_t *c = bp_case_to_json(&cases[i], 1), *tol = tolerance_json(&cases[i]);
-        char *ctext = c ? json_dumps(c, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
-        char *ttext = tol ? json_dumps(tol, JSON_INDENT(1) | JSON_REAL_PRECISION(2)) : NULL;
+        char *ctext = c ? bp_json_dumps(c, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+        char *ttext = tol ? bp_json_dumps(tol, JSON_INDENT(1) | JSON_REAL_PRECISION(2)) : NULL;
         if (!ctext || !ttext) { /* json_real refuses NaN and Inf: the case is broken */
-            rc = bp_fail(err, "%s: case '%s' has a value JSON cannot hold (NaN or Inf)", path,
-                         cases[i].id);
+            rc = bp_fail(err, "%s: case '%s' has a value JSON cannot hold (NaN or Inf), or memory "
+                              "ran out", path, cases[i].id);
         } else {
             size_t n = strlen(ctext);
             while (n > 0 && ctext[n - 1] != '}') /* the case object's closing brace, */
@@ -1045,7 +1120,8 @@ int bp_fixture_write_binary(const char *path, const char *binpath, const char *g
         free(ctext), free(ttext);
         json_decref(c), json_decref(tol);
     }
-    fprintf(f, "]}\n");
+    if (!rc)
+        fprintf(f, "]}\n");
     if (fclose(f) && rc == 0)
         rc = bp_fail(err, "%s: cannot write", path);
     if (sink.f && (fclose(sink.f) || sink.failed) && rc == 0)

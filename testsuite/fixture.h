@@ -130,5 +130,9 @@ int bp_params_from_json(bp_model *m, json_t *obj, const char *what, const char *
 int bp_layers_from_json(double **arr, const bp_model *m, size_t batch, json_t *list,
                         const char *what, const char *path, bp_error *err);
 const char *bp_json_type_name(const json_t *v);
+/* json_dumps, but NULL whenever a write of the text failed: jansson 2.14's own json_dumps
+ * ignores a failed write of an object's key (dump.c does not check dump_string there), so
+ * when memory runs out it can return a text with a key cut out. The caller frees. */
+char *bp_json_dumps(const json_t *j, size_t flags);
 
 #endif

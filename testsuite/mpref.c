@@ -102,6 +102,10 @@ double mp_evaluate(const bp_model *m, const bp_batch *b, bp_cost cost, bp_reduct
     mpfr_t *dCda = malloc(wmax * sizeof *dCda);
     mpfr_t *g = malloc(m->nparams * sizeof *g), *ga = malloc(m->nparams * sizeof *ga);
     mpfr_t C, t, s, sa, Y, sumy;
+    if (!z || !a || !d || !da || !dCda || !g || !ga) {
+        free(z), free(a), free(d), free(da), free(dCda), free(g), free(ga);
+        return NAN;
+    }
     for (size_t i = 0; i < nz; i++)
         mpfr_inits2(MP_PREC, z[i], a[i], d[i], da[i], (mpfr_ptr)0);
     for (size_t i = 0; i < wmax; i++)

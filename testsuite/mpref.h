@@ -22,7 +22,7 @@ double mp_model(bp_model *grad, bp_model *gabs, const bp_model *params, const bp
 /* Everything a golden fixture holds, each computed at MP_PREC bits and rounded once to the
  * nearest double: the cost (returned), the gradient, params - eta * grad, and per sample
  * z^l, a^l and delta^l = dC_x/dz^l (unreduced) for l = 1..L (trace->a[0] is set to x). Any
- * output pointer may be NULL. */
+ * output pointer may be NULL. NaN, nothing written, when memory runs out. */
 double mp_evaluate(const bp_model *params, const bp_batch *batch, bp_cost cost,
                    bp_reduction red, double eta, bp_model *grad, bp_model *gabs, bp_model *step,
                    bp_trace *trace);

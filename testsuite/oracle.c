@@ -179,13 +179,16 @@ typedef struct {
     const or_target *tgt;
     int reuse;
     size_t evals;
+    int nonfinite; /* an evaluation was not finite (each allocates: NaN when it cannot) */
 } real_ctx;
 
 static double real_of(double eps, void *p)
 {
     real_ctx *c = p;
     c->evals++;
-    return or_cost_real(c->model, c->params, c->b, c->cache, c->red, c->tgt, eps, c->reuse);
+    double v = or_cost_real(c->model, c->params, c->b, c->cache, c->red, c->tgt, eps, c->reuse);
+    c->nonfinite |= !isfinite(v);
+    return v;
 }
 
 /* d C / d (the target) by one method, with its error estimate. */
@@ -195,6 +198,7 @@ static double derivative(or_method method, double *est, real_ctx *c, double valu
         c->evals++;
         double complex v = or_cost_complex(c->model, c->params, c->b, c->cache, c->red, c->tgt,
                                            CMPLX(0.0, OR_COMPLEX_H), c->reuse);
+        c->nonfinite |= !isfinite(creal(v)) || !isfinite(cimag(v));
         *est = 0.0; /* no truncation, no cancellation: only the rounding the criterion allows */
         return cimag(v) / OR_COMPLEX_H;
     }
@@ -202,6 +206,7 @@ static double derivative(or_method method, double *est, real_ctx *c, double valu
         c->evals++;
         or_dual v = or_cost_dual(c->model, c->params, c->b, c->cache, c->red, c->tgt,
                                  (or_dual){0.0, 1.0}, c->reuse);
+        c->nonfinite |= !isfinite(v.v) || !isfinite(v.d);
         *est = 0.0;
         return v.d;
     }
@@ -278,7 +283,7 @@ int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost
         bp_trace_free(cache);
         return -1;
     }
-    real_ctx c = {model, params, b, cache, red, NULL, reuse, 0};
+    real_ctx c = {model, params, b, cache, red, NULL, reuse, 0, 0};
     for (size_t i = 0; i < params->nparams; i++) {
         or_target t = or_target_of(params, i);
         double e;
@@ -286,6 +291,13 @@ int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost
         g[i] = derivative(method, &e, &c, params->theta[i]);
         if (est)
             est[i] = e;
+        if (c.nonfinite || !isfinite(g[i]) || !isfinite(e)) {
+            char name[64];
+            bp_trace_free(cache);
+            return bp_fail(err, "%s oracle: the derivative in %s is not finite (out of memory, or "
+                                "a cost that is not finite there)", or_method_name(method),
+                           bp_model_param_name(params, i, name, sizeof name));
+        }
     }
     if (evals)
         *evals = c.evals;
@@ -368,6 +380,12 @@ int or_delta(bp_trace *out, bp_cost model, const bp_model *params, const bp_batc
                 double complex v = or_cost_complex(model, params, b, cache, BP_SUM, &t,
                                                    CMPLX(0.0, OR_COMPLEX_H), OR_INCREMENTAL);
                 out->delta[l][p * params->n[l] + j] = cimag(v) / OR_COMPLEX_H;
+                if (!isfinite(creal(v)) || !isfinite(cimag(v))) { /* NaN: out of memory */
+                    bp_trace_free(cache);
+                    return bp_fail(err, "complex-step oracle: delta^%zu of sample %zu, neuron %zu is "
+                                        "not finite (out of memory, or a cost that is not finite "
+                                        "there)", l, p, j);
+                }
             }
     bp_trace_free(cache);
     return 0;

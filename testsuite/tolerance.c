@@ -318,7 +318,8 @@ static void finish(double *bound, const double *expected, size_t n)
         bound[i] = bp_round_up2((bound[i] + 0x1p-53 * fabs(expected[i])) * (1.0 + 0x1p-40));
 }
 
-bp_bounds *bp_bounds_derive(const bp_case *c, const bp_profile *pr, char *why, size_t len)
+bp_bounds *bp_bounds_derive(const bp_case *c, const bp_profile *pr, char *why, size_t len,
+                            bp_error *err)
 {
     const bp_model *m = c->params;
     const bp_batch *bt = c->batch;
@@ -342,15 +343,14 @@ bp_bounds *bp_bounds_derive(const bp_case *c, const bp_profile *pr, char *why, s
         if (!fits(c->trace->delta[l], n, pr->big, what, why, len))
             return NULL;
     }
-    bp_error err;
-    bp_bounds *B = bp_bounds_alloc(m, mm, &err);
-    bp_model *T = bp_model_alloc_like(m, &err); /* sum over p of the terms' magnitudes */
+    bp_bounds *B = bp_bounds_alloc(m, mm, err);
+    bp_model *T = B ? bp_model_alloc_like(m, err) : NULL; /* sum over p of the terms' magnitudes */
     double *esp[BP_MAX_LAYERS + 1] = {NULL}, *sp[BP_MAX_LAYERS + 1] = {NULL};
     int ok = B && T;
     for (size_t l = 1; ok && l <= L; l++)
         ok = (esp[l] = calloc(m->n[l], sizeof(double))) && (sp[l] = calloc(m->n[l], sizeof(double)));
     if (!ok) {
-        snprintf(why, len, "out of memory");
+        bp_fail(err, "%s: out of memory for the bounds", c->id);
         bp_bounds_free(B), bp_model_free(T);
         for (size_t l = 1; l <= L; l++)
             free(esp[l]), free(sp[l]);

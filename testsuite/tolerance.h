@@ -27,8 +27,10 @@ extern const bp_profile bp_profiles[BP_NPROFILES]; /* indexed by bp_precision */
  * under profile pr into a new bp_bounds, each bound rounded up to 2 significant digits (the
  * form the fixtures print exactly). Returns NULL, with the reason in why, when no correct
  * implementation in that precision can meet the case: an input or an exact value beyond the
- * precision's range, or an error bound that does not stay finite. */
-bp_bounds *bp_bounds_derive(const bp_case *c, const bp_profile *pr, char *why, size_t len);
+ * precision's range, or an error bound that does not stay finite. Returns NULL with err set
+ * (and why untouched) when memory runs out. */
+bp_bounds *bp_bounds_derive(const bp_case *c, const bp_profile *pr, char *why, size_t len,
+                            bp_error *err);
 
 /* The resolving power of case c under precision p: over the gradient entries whose expected
  * value e is not 0, the smallest and the median of bound / |e|, the relative change of that one

@@ -134,7 +134,7 @@ json_t *bp_adapter_framed_answer(json_t *req, FILE *in, FILE *out, bp_adapter_fn
                 json_object_set_new(resp, "frames", json_string(bp_dtype_name(d)));
                 json_object_set_new(resp, "arrays", arrays);
                 json_object_set_new(resp, "payload", json_integer((json_int_t)bytes));
-                char *text = json_dumps(resp, JSON_COMPACT | JSON_REAL_PRECISION(17));
+                char *text = bp_json_dumps(resp, JSON_COMPACT | JSON_REAL_PRECISION(17));
                 fprintf(out, "%s\n", text ? text : "{\"error\": \"cannot print the answer\"}");
                 free(text);
                 json_array_foreach(arrays, i, w) {
@@ -186,7 +186,7 @@ int bp_adapter_loop(FILE *in, FILE *out, bp_adapter_fn f, void *ctx)
         json_decref(req);
         if (!resp)
             continue;
-        char *text = json_dumps(resp, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        char *text = bp_json_dumps(resp, JSON_COMPACT | JSON_REAL_PRECISION(17));
         fprintf(out, "%s\n", text ? text : "{\"error\": \"cannot print the answer\"}");
         fflush(out);
         free(text);

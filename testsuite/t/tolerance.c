@@ -100,7 +100,7 @@ static bp_case *make_case_acts(bp_cost cost, const char *sizes, size_t m, bp_red
     c->cost_value = mp_evaluate(c->params, c->batch, cost, red, c->eta, c->grad, NULL, c->step, c->trace);
     for (size_t p = 0; p < BP_NPROFILES; p++) {
         char why[256];
-        if (!(c->bounds[p] = bp_bounds_derive(c, &bp_profiles[p], why, sizeof why)))
+        if (!(c->bounds[p] = bp_bounds_derive(c, &bp_profiles[p], why, sizeof why, &err)))
             c->unmeetable[p] = strdup(why);
     }
     return c;
@@ -172,8 +172,9 @@ int main(void)
     c->batch->x[1] = 1e39; /* |x| > FLT_MAX: no float holds it */
     c->cost_value = mp_evaluate(c->params, c->batch, c->cost, c->red, c->eta, c->grad, NULL, c->step, c->trace);
     char why[256] = "";
-    bp_bounds *b32 = bp_bounds_derive(c, &bp_profiles[BP_FLOAT32], why, sizeof why);
-    bp_bounds *b64 = bp_bounds_derive(c, &bp_profiles[BP_FLOAT64], why + 128, 128);
+    bp_error e2 = {""};
+    bp_bounds *b32 = bp_bounds_derive(c, &bp_profiles[BP_FLOAT32], why, sizeof why, &e2);
+    bp_bounds *b64 = bp_bounds_derive(c, &bp_profiles[BP_FLOAT64], why + 128, 128, &e2);
     if (!tap_ok(!b32 && strstr(why, "batch.x holds 1e+39") && b64,
                 "bounds: x = 1e39 is unmeetable in float32 (reason names batch.x), meetable in float64"))
         tap_diag("float32: %s", why);
