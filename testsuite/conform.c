@@ -931,11 +931,17 @@ static void judge_text(result *res, bp_child *ch, const bp_case *c, const bp_cas
     judge_object(res, c, prev, r, &fr, o, want, nwant);
 }
 
-int bp_conform_fuzz_answer(const char *data, size_t len)
+int bp_conform_fuzz_answer(const char *data, size_t len, char *msg, size_t msglen)
 {
     static bp_case c;
     static int made;
     static opts o;
+    if (!data) {
+        if (made)
+            bp_case_clear(&c);
+        made = 0;
+        return 0;
+    }
     if (!made) { /* one small case, its exact values, for every input */
         bp_gen_spec sp;
         memset(&sp, 0, sizeof sp);
@@ -956,10 +962,12 @@ int bp_conform_fuzz_answer(const char *data, size_t len)
     answer[len] = '\0';
     result res;
     memset(&res, 0, sizeof res);
-    judge_text(&res, NULL, &c, &c, answer, 0, &o, want, 6);
+    judge_text(&res, NULL, &c, &c, answer, 0, &o, want, 6); /* answer freed there */
+    if (msg)
+        snprintf(msg, msglen, "%s", res.message);
     free(res.yaml);
     json_decref(res.detail);
-    return 0;
+    return res.v == R_PASS ? 0 : res.v == R_FAIL ? 1 : 2;
 }
 
 static void run_case_sent(result *res, bp_child *ch, const bp_case *c, const bp_case *prev,
@@ -1026,7 +1034,7 @@ static void run_case_sent(result *res, bp_child *ch, const bp_case *c, const bp_
     } else {
         json_object_set_new(req, "protocol", json_string("bpcheck-protocol/1"));
     }
-    char *line = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    char *line = bp_json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(req);
     res->v = R_FAIL, res->protocol = 1;
     if (!line) {
@@ -1172,7 +1180,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
                     json_object_set_new(line, "protocol", json_boolean(res.protocol));
                 if (res.detail)
                     json_object_update(line, res.detail);
-                char *text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(17));
+                char *text = bp_json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(17));
                 printf("%s\n", text ? text : "{}");
                 free(text);
                 json_decref(line);
@@ -1238,7 +1246,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
                 if (o.json) {
                     json_t *line = json_pack("{s:I, s:s, s:s, s:s}", "n", (json_int_t)++n, "id", xf.ids[i],
                                              "verdict", "fail", "message", "the xfail list names an unknown case id");
-                    char *text = json_dumps(line, JSON_COMPACT);
+                    char *text = bp_json_dumps(line, JSON_COMPACT);
                     printf("%s\n", text ? text : "{}");
                     free(text);
                     json_decref(line);
@@ -1290,7 +1298,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
         if (not_run)
             json_object_set_new(end, "not_run", json_pack("{s:I, s:s}", "cases", (json_int_t)not_run,
                                                           "why", hang_msg));
-        char *text = json_dumps(end, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        char *text = bp_json_dumps(end, JSON_COMPACT | JSON_REAL_PRECISION(17));
         printf("%s\n", text ? text : "{}");
         free(text);
         json_decref(end);

@@ -8,9 +8,11 @@ int bp_conform_main(int argc, char **argv, const char *self);
 
 #include <stddef.h>
 
-/* For the fuzzer (testsuite/fuzz/answer.c): judge len bytes as an implementation's answer
- * line to a small fixed case (quadratic 3-4-2, m = 2, everything wanted), as conform does,
- * with no child to read a payload from. 0, or -1 when the case cannot be made. */
-int bp_conform_fuzz_answer(const char *data, size_t len);
+/* For the fuzzer (testsuite/fuzz/answer.c) and the replay of its corpus (t/fuzz_corpus):
+ * judge len bytes as an implementation's answer line to a small fixed case (quadratic 3-4-2,
+ * m = 2, everything wanted), as conform does, with no child to read a payload from. The
+ * verdict: 0 pass, 1 fail, 2 skip, with the case's message in msg (may be NULL); -1 when the
+ * case cannot be made. data NULL frees the case. */
+int bp_conform_fuzz_answer(const char *data, size_t len, char *msg, size_t msglen);
 
 #endif

@@ -8,6 +8,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    bp_conform_fuzz_answer((const char *)data, size);
+    bp_conform_fuzz_answer((const char *)data, size, NULL, 0);
     return 0;
 }
