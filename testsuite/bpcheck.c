@@ -946,7 +946,7 @@ static int cmd_gradcheck(int argc, char **argv)
     int want[6] = {0}, any = 0;
     for (int k = 0; k < 6; k++)
         any |= want[k] = strcmp(method_s, "all") == 0 || strcmp(method_s, methods[k]) == 0;
-    bp_error err;
+    bp_error err = {""};
     bp_cost model;
     bp_reduction red;
     size_t L, n[BP_MAX_LAYERS + 1], m, dirs;
@@ -1026,7 +1026,7 @@ static int cmd_gradcheck(int argc, char **argv)
         ctx.child = &child;
     }
     if (!grad || !work || !r || !e || !kink) {
-        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
+        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg[0] ? err.msg : "out of memory");
         goto done;
     }
     if (impl_s) { /* the gradient to check is the implementation's */
