@@ -140,7 +140,7 @@ static int sweep_run(scenario f, sweep_stats *st)
     digest = 14695981039346656037ULL, digested = 0;
     int rc1 = f(&e1);
     st->undisturbed_failed = rc0 || rc1 || digest != want;
-    snprintf(st->why, sizeof st->why, "%s", e0.msg[0] ? e0.msg : e1.msg);
+    snprintf(st->why, sizeof st->why, "%.255s", e0.msg[0] ? e0.msg : e1.msg);
     return !st->undisturbed_failed && st->silent == 0 && st->quiet == 0;
 }
 
