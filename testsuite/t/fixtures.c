@@ -361,7 +361,18 @@ int main(void)
         rmdir(dir);
         tap_ok(gen_rc == 0 && same == NFILES, "make fixtures regenerates fixtures/*.json byte for "
                "byte (%zu of %d identical)", same, NFILES);
+        int rc = tu_sh(&out, "'%s' /nonexistent/dir", tu_env("BPCHECK_FIXTURE_GEN"));
+        tap_ok(rc == 1 && strstr(out, "gen: /nonexistent/dir/quadratic.json: cannot write"),
+               "the generator into a directory that does not exist: exit 1, naming the file");
+        free(out);
     }
+    char *usage;
+    int rc2 = tu_sh(&usage, "'%s' a b", tu_env("BPCHECK_FIXTURE_GEN"));
+    tap_ok(rc2 == 2 && strstr(usage, "Usage: gen [DIR]"), "the generator with two arguments: usage, exit 2");
+    free(usage);
+    rc2 = tu_sh(&usage, "'%s' --help", tu_env("BPCHECK_FIXTURE_GEN"));
+    tap_ok(rc2 == 0 && strstr(usage, "Usage: gen [DIR]"), "the generator's --help: usage, exit 0");
+    free(usage);
 
     /* Malformed files: a clear error naming the file, the case and the field. */
     const char *head = "{\"format\": \"bpcheck-fixture/1\", \"generator\": \"t\", \"notes\": {}, "
