@@ -122,8 +122,18 @@ static int start(bp_child *c, char *msg, size_t msglen)
 {
     int in[2], out[2];
     signal(SIGPIPE, SIG_IGN); /* a dead child is an EPIPE to report, not our death */
-    if (pipe(in) || pipe(out)) {
+    c->start_failed = 1;
+    if (!c->cmd) { /* bp_child_init's copy */
+        snprintf(msg, msglen, "out of memory");
+        return -1;
+    }
+    if (pipe(in)) {
         snprintf(msg, msglen, "cannot create pipes: %s", strerror(errno));
+        return -1;
+    }
+    if (pipe(out)) {
+        snprintf(msg, msglen, "cannot create pipes: %s", strerror(errno));
+        close(in[0]), close(in[1]);
         return -1;
     }
     fflush(NULL);
@@ -133,6 +143,7 @@ static int start(bp_child *c, char *msg, size_t msglen)
         close(in[0]), close(in[1]), close(out[0]), close(out[1]);
         return -1;
     }
+    c->start_failed = 0;
     if (pid == 0) {
         setpgid(0, 0); /* its own group: a hang is killed with everything it started */
         signal(SIGPIPE, SIG_DFL);

@@ -19,6 +19,7 @@ typedef struct {
     size_t scanned;     /* buf[0 .. scanned) holds no newline: a read scans only new bytes */
     size_t max_line;    /* a longer line is refused */
     double send_timeout; /* seconds a write may wait for the child to read (60 by default) */
+    int start_failed;   /* the last start could not make the pipes or fork: we failed, not it */
 } bp_child;
 
 typedef enum {

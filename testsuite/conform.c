@@ -1016,8 +1016,12 @@ static void run_case_sent(result *res, bp_child *ch, const bp_case *c, const bp_
     bp_child_status st = ch->pid == 0 ? negotiate(ch, o, msg, sizeof msg) : CHILD_OK;
     if (st != CHILD_OK) {
         res->v = R_FAIL, res->protocol = 1, res->timed_out = st == CHILD_TIMEOUT;
-        snprintf(res->message, sizeof res->message, "%.400s, at its first request after starting, "
-                 "which offered binary frames (--frames off leaves the offer out)", msg);
+        if (ch->start_failed)
+            snprintf(res->message, sizeof res->message, "the implementation could not be started: %.400s",
+                     msg);
+        else
+            snprintf(res->message, sizeof res->message, "%.400s, at its first request after starting, "
+                     "which offered binary frames (--frames off leaves the offer out)", msg);
         return;
     }
     int framing = session.framed && ch->pid != 0;

@@ -301,6 +301,31 @@ int main(void)
     /* the request is in the pipe before the child closes its end: no answer comes */
     answer("stdinclosed", "4 passed, 2 failed", "no answer within 0.5 s", NULL);
     answer("crash", "4 passed, 2 failed", "killed by SIGSEGV", NULL);
+    { /* a child that leaves a background process holding the pipe, then exits: no answer
+       * comes and no end of file either (the background process holds the pipe; it could
+       * be the one to answer), so each case waits --timeout, the hang rule stops the run
+       * after 3, and the whole group is killed: nothing is left behind */
+        char cmd[1024], *c;
+        snprintf(cmd, sizeof cmd, "'%s' conform --fixtures fixtures/quadratic.json --impl "
+                 "'sleep 297.5 & exit 0' --only 'quadratic/3-4-2/*' --timeout 1; true", prog);
+        c = q(cmd);
+        expect(0, "child that forks a background process holding the pipe, then exits: every case "
+                  "fails, by the timeout and the hang rule, and nothing is left running", c,
+               "0 passed, 6 failed", "no answer within 1 s (the implementation was killed)", NULL);
+        /* (the pattern 29[7][.]5 matches the sleep, not the shell command that holds it) */
+        char *out;
+        tu_sh(&out, "pgrep -f 'sleep 29[7][.]5'; pkill -f 'sleep 29[7][.]5'; true");
+        tap_ok(out[0] == '\0', "no process of that child is left after the run");
+        free(out), free(c);
+        /* no file descriptor to spare: the runner cannot make the pipes; says so, fails */
+        snprintf(cmd, sizeof cmd, "ulimit -n 6; exec '%s' conform --fixtures fixtures/quadratic.json "
+                 "--impl '%s/hostile none' --only 'quadratic/3-4-2/*'", prog, helpers);
+        c = q(cmd);
+        expect(1, "runner with 6 file descriptors (ulimit -n 6): every case fails, 'could not be "
+                  "started: cannot create pipes'", c, "0 passed, 6 failed",
+               "the implementation could not be started: cannot create pipes: Too many open files", NULL);
+        free(c);
+    }
 
     /* ---- command lines ---- */
     static const char *const cli[][3] = {
