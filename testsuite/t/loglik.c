@@ -462,6 +462,39 @@ int main(void)
     tap_ok(ll_backprop_sigmoid(g, NULL, net, b->x, b->y, 2, &err) == -1 &&
                strstr(err.msg, "tanh"),
            "001:13 refuses a network whose f is tanh");
+
+    /* The API refuses what does not fit, naming it. */
+    bp_model *m3 = tu_model("2,3,3,2", 1), *g3 = tu_model("2,3,3,2", 2), *g2 = tu_model("2,4,2", 2);
+    ll_net *net3 = net_from(m3, &ll_tanh), *g4 = ll_alloc_like(net3, &err);
+    ll_trace *t1 = ll_trace_alloc(net, 1, &err);
+    tap_ok(!ll_trace_alloc(net, 0, &err) && strstr(err.msg, "P = 0 data points"),
+           "001: a trace of 0 data points is refused");
+    tap_ok(ll_from_canonical(net, m3, &err) == -1 && strstr(err.msg, "001 mapping: 001's network has layers 0..2"),
+           "001 mapping: a canonical model of another depth is refused");
+    tap_ok(ll_gradient_to_canonical(m, g, 0, BP_SUM, &err) == -1 && strstr(err.msg, "P = 0 data points"),
+           "001 mapping: a gradient over 0 data points is refused");
+    tap_ok(t1 && ll_forward(t1, net, b->x, 2, &err) == -1 && strstr(err.msg, "the trace holds 1 points"),
+           "001: a forward pass into a trace of the wrong size is refused");
+    tap_ok(ll_backprop(g4, NULL, NULL, net, b->x, b->y, 2, &err) == -1 &&
+               strstr(err.msg, "the gradient's shape differs from the network's"),
+           "001: a gradient of another shape is refused");
+    tap_ok(ll_backprop_two_layer(g4, NULL, net3, b->x, b->y, 2, &err) == -1 &&
+               strstr(err.msg, "001:14 is the two-layer network (L = 2); this one has L = 3"),
+           "001:14 refuses a network of three layers");
+    bp_trace *tr = bp_trace_alloc(m, 1, &err);
+    bp_batch *b3 = tu_batch(m3, 2, 1);
+    int r1 = ll_canonical(g2, NULL, NULL, m, b, BP_SUM, &err) == -1 &&
+             strstr(err.msg, "loglik: the gradient's shape differs");
+    int r2 = ll_canonical(g3, NULL, tr, m3, b3, BP_SUM, &err) == -1 && strstr(err.msg, "loglik: the trace holds");
+    bp_batch *wide = bp_batch_alloc(2, 3, 2, &err); /* 3 inputs for a 2-input network */
+    int r3 = wide && ll_canonical(g3, NULL, NULL, m3, wide, BP_SUM, &err) == -1 &&
+             strstr(err.msg, "batch: x and y have 3 and 2 columns");
+    if (!tap_ok(r1 && r2 && r3 && isnan(ll_canonical_cost(m3, wide, BP_SUM)),
+                "loglik (canonical): a gradient, a trace and a batch of other shapes are refused; "
+                "the cost of a batch that does not fit is NaN"))
+        tap_diag("%d %d %d: %s", r1, r2, r3, err.msg);
+    bp_trace_free(tr), bp_batch_free(b3), bp_batch_free(wide), ll_trace_free(t1);
+    ll_free(net3), ll_free(g4), bp_model_free(m3), bp_model_free(g3), bp_model_free(g2);
     ll_free(net), ll_free(g), bp_batch_free(b), bp_model_free(m);
     return tap_done();
 }

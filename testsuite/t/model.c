@@ -148,6 +148,43 @@ int main(void)
                t->a[3] + 3 * 2 <= t->mem + 3 * (4 + 3 * (5 + 3 + 2)),
            "model: a trace holds a^0..a^L and z, delta for 1..L inside one allocation");
     bp_trace_free(t);
+    tap_ok(!bp_batch_alloc(2, 0, 1, &err) && strstr(err.msg, "batch: widths 0 and 1") &&
+               !bp_batch_alloc(10000, 100000, 100000, &err) && strstr(err.msg, "refusing more than") &&
+               !bp_trace_alloc(m, 0, &err) && strstr(err.msg, "trace: m = 0 samples"),
+           "model: a batch of width 0, a batch of 2e9 values and a trace of 0 samples are refused");
+
+    /* activation lists: each mistake named (--activations and fixtures' model.activations) */
+    static const struct {
+        const char *list, *sizes, *msg;
+        bp_cost cost;
+    } acts[] = {
+        {"softmax,sigmoid", "3,4,2", "activations[0]: softmax is an output activation", BP_QUADRATIC},
+        {"sigmoid,softmax", "3,4,2", "a quadratic output is elementwise", BP_QUADRATIC},
+        {"sigmoid,tanh", "3,4,2", "the loglik output is sigmoid", BP_LOGLIK},
+        {"sigmoid,sigmoid", "3,4,2", "the cross-entropy output is softmax, not sigmoid", BP_CROSS_ENTROPY},
+        {"sigmoid,sigmoid,sigmoid", "3,4,2", "more than the 2 the sizes give", BP_QUADRATIC},
+        {"sigmoid,,", "3,4,2", "entry 2 is empty", BP_QUADRATIC},
+        {"tanh:0.5,sigmoid", "3,4,2", "'tanh:0.5'; only leaky-relu takes a slope", BP_QUADRATIC},
+        {"leaky-relu:0.1,leaky-relu:0.2,sigmoid", "3,4,4,2", "two leaky-relu slopes (0.1 and 0.2)",
+         BP_QUADRATIC},
+        {"swish,sigmoid", "3,4,2", "unknown activation 'swish'", BP_QUADRATIC},
+    };
+    for (size_t i = 0; i < sizeof acts / sizeof *acts; i++) {
+        size_t L2, n2[BP_MAX_LAYERS + 1];
+        bp_model *am = NULL;
+        bp_error e2 = {""};
+        int rc = bp_sizes_parse(acts[i].sizes, &L2, n2, &e2) || !(am = bp_model_alloc(L2, n2, &e2)) ||
+                 bp_acts_parse(acts[i].list, am, &e2) || bp_acts_check(am, acts[i].cost, &e2);
+        if (!tap_ok(rc && strstr(e2.msg, acts[i].msg), "model: activations '%s' for %s %s refused: '%s'",
+                    acts[i].list, bp_cost_name(acts[i].cost), acts[i].sizes, acts[i].msg))
+            tap_diag("got: %s", e2.msg);
+        bp_model_free(am);
+    }
+    bp_model *sm = tu_model("3,2", 1);
+    sm->slope = NAN;
+    tap_ok(bp_acts_check(sm, BP_QUADRATIC, &err) && strstr(err.msg, "leaky_slope: nan is not finite"),
+           "model: a slope that is not finite is refused");
+    bp_model_free(sm);
 
     free(theta);
     bp_model_free(m);
