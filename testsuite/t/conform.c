@@ -409,6 +409,18 @@ int main(void)
            "conform --junit: a JUnit XML report with the counts, each failure's diagnosis, and the "
            "run's summary");
     free(out);
+    /* a skip in JUnit; the peak memory a run reports when asked (BPCHECK_PEAK_MEMORY, for make
+     * bench) */
+    rc = tu_sh(&out, "BPCHECK_PEAK_MEMORY=1 '%s' conform --impl '%s/hostile unsupported' --fixtures "
+               "fixtures/quadratic.json --only 'quadratic/3-4-2/m1/sum/*' --junit %s", prog, helpers, junit);
+    long kib = strstr(out, "peak memory ") ? atol(strstr(out, "peak memory ") + 12) : -1;
+    free(out);
+    tu_sh(&out, "cat %s", junit);
+    tap_ok(rc == 0 && kib > 1000 && strstr(out, "tests=\"1\" failures=\"0\" skipped=\"1\"") &&
+               strstr(out, "<skipped message=\"unsupported: no batches of one\"/>"),
+           "conform --junit: a skipped case with its reason; BPCHECK_PEAK_MEMORY prints the peak (%ld KiB)",
+           kib);
+    free(out);
     unlink(junit);
     rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py float32' --profile float32 "
             "--only 'quadratic/3-4-2/m7/*/typical'", prog, python);
