@@ -1061,14 +1061,6 @@ static json_t *tolerance_json(const bp_case *c)
 
 /* The file is written piecewise so that the values print with 17 significant digits (every
  * double round-trips) and the bounds, already rounded up to 2 digits, print with 2. */
-int bp_fixture_write(const char *path, const char *generator, size_t nnotes,
-                     const char *const *note_flags, const char *const *note_texts,
-                     const bp_case *cases, size_t ncases, bp_error *err)
-{
-    return bp_fixture_write_binary(path, NULL, generator, nnotes, note_flags, note_texts, cases,
-                                   ncases, err);
-}
-
 int bp_fixture_write_binary(const char *path, const char *binpath, const char *generator,
                             size_t nnotes, const char *const *note_flags,
                             const char *const *note_texts, const bp_case *cases, size_t ncases,

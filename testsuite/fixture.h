@@ -105,14 +105,10 @@ json_t *bp_case_header_json(const bp_case *c);
 int bp_case_from_json_input(bp_case *c, json_t *obj, const char *what, bp_error *err);
 
 /* Write a whole fixture (format, generator, notes, cases): values with 17 significant digits,
- * the bounds (already rounded up to 2 digits, tolerance.h) with 2. */
-int bp_fixture_write(const char *path, const char *generator, size_t nnotes,
-                     const char *const *note_flags, const char *const *note_texts,
-                     const bp_case *cases, size_t ncases, bp_error *err);
-/* The same, with every array in the binary companion binpath (little-endian float64; the
- * JSON refers to each by {"offset", "count"}), which must sit in path's directory: the JSON
- * names it without a directory (fixtures/FORMAT.md, "Binary companion"). binpath NULL: the
- * plain JSON of bp_fixture_write. */
+ * the bounds (already rounded up to 2 digits, tolerance.h) with 2; with binpath, every array
+ * in that binary companion (little-endian float64; the JSON refers to each by {"offset",
+ * "count"}), which must sit in path's directory: the JSON names it without a directory
+ * (fixtures/FORMAT.md, "Binary companion"). binpath NULL: plain JSON. */
 int bp_fixture_write_binary(const char *path, const char *binpath, const char *generator,
                             size_t nnotes, const char *const *note_flags,
                             const char *const *note_texts, const bp_case *cases, size_t ncases,

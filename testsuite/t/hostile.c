@@ -230,6 +230,31 @@ int main(void)
     }
     fixture("another format", "{\"format\": \"bpcheck-fixture/9\", \"generator\": \"t\", \"notes\": {}, \"cases\": []}",
             "this reader knows");
+    fixture("a note that is not a string",
+            "{\"format\": \"bpcheck-fixture/2\", \"generator\": \"t\", \"notes\": {\"a\": 1}, \"cases\": []}",
+            "field 'notes.a' is a number; expected a string");
+    fixture("a case that is null", "{\"format\": \"bpcheck-fixture/2\", \"generator\": \"t\", \"notes\": {}, "
+            "\"cases\": [null]}", "is null; expected an object");
+    s = fcase("{\"cost\": true, \"sizes\": [2, 1], \"reduction\": \"sum\"}", params, batch, rest);
+    fixture("the cost a boolean", s, "field 'model.cost' is a boolean; expected a string");
+    free(s);
+    s = fcase("{\"cost\": \"quadratic\", \"sizes\": [2], \"reduction\": \"sum\"}", params, batch, rest);
+    fixture("one layer size", s, "field 'model.sizes' has 1 entries; expected 2 to");
+    free(s);
+    s = fcase("{\"cost\": \"hinge\", \"sizes\": [2, 1], \"reduction\": \"sum\"}", params, batch, rest);
+    fixture("an unknown cost", s, "field 'model.cost': ");
+    free(s);
+    s = fcase("{\"cost\": \"quadratic\", \"sizes\": [2, 1], \"reduction\": \"median\"}", params, batch, rest);
+    fixture("an unknown reduction", s, "field 'model.reduction': ");
+    free(s);
+    s = fcase("{\"cost\": \"quadratic\", \"sizes\": [2, 1], \"reduction\": \"sum\", \"activations\": [\"sigmoid\", "
+              "\"relu\"]}", params, batch, rest);
+    fixture("more activations than layers", s, "field 'model.activations' must list 1 names");
+    free(s);
+    s = fcase("{\"cost\": \"quadratic\", \"sizes\": [2, 1], \"reduction\": \"sum\", \"activations\": [\"swish\"]}",
+              params, batch, rest);
+    fixture("an unknown activation", s, "field 'model.activations[0]' must be one of sigmoid");
+    free(s);
 
     /* binary companions */
     {
