@@ -58,18 +58,27 @@ PKG_LIBS   := $(filter-out -lgslcblas,$(PKG_LIBS)) $(shell pkg-config --libs $(B
 endif
 endif
 
-ALL_CFLAGS = $(CFLAGS) $(WERROR) $(SAN_FLAGS) -Ireference -Itestsuite -Ifixtures -Iderivations $(PKG_CFLAGS) \
+# Each folder holds its own code (README "Layout"); a file includes another by its name.
+INCLUDES := -Ireference -Ifixtures -Itestsuite/tap -Itestsuite/oracles -Itestsuite/bugs \
+            -Itestsuite/conform -Iderivations -Itestsuite
+ALL_CFLAGS = $(CFLAGS) $(WERROR) $(SAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) \
              -I$(BUILD) -DBPCHECK_VERSION='"$(VERSION)"' -DBPCHECK_BLAS='"$(BLAS)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours regardless
 
-# The library: every reference implementation and the test support code.
-LIB_SRC := $(wildcard reference/*.c) testsuite/tap.c testsuite/gradcheck.c testsuite/testutil.c \
-           testsuite/mpref.c testsuite/tolerance.c testsuite/oracle.c testsuite/fixture.c testsuite/frame.c \
-           testsuite/child.c \
-           testsuite/bugs.c testsuite/diagnose.c testsuite/conform.c testsuite/adapters/reference.c \
-           derivations/checks.c derivations/equations.c fixtures/generate.c testsuite/lib/libbpcheck.c \
-           testsuite/plot.c
+# The library: every reference implementation and the test support code, floor by floor:
+# the reference; TAP and the oracles; the fixtures' format (binary arrays, tolerances, the
+# reader and writer, the generator); the bug models; the runner; the derivation checks; the
+# in-process API and the plots.
+LIB_SRC := $(wildcard reference/*.c) \
+           testsuite/tap/tap.c testsuite/tap/testutil.c \
+           testsuite/oracles/gradcheck.c testsuite/oracles/mpref.c testsuite/oracles/oracle.c \
+           fixtures/frame.c fixtures/tolerance.c fixtures/fixture.c fixtures/generate.c \
+           testsuite/bugs/bugs.c \
+           testsuite/conform/child.c testsuite/conform/diagnose.c testsuite/conform/conform.c \
+           testsuite/adapters/reference.c \
+           derivations/checks.c derivations/equations.c \
+           testsuite/lib/libbpcheck.c testsuite/plot.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libbpcheck.a
 # libbpcheck for users (bpcheck(3)): the same objects built position-independent, a shared
@@ -77,7 +86,7 @@ LIB     := $(BUILD)/libbpcheck.a
 SOVERSION := 0
 SHLIB     := $(BUILD)/libbpcheck.so.$(VERSION)
 PIC_OBJ   := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
-PUBLIC_H  := testsuite/lib/bpcheck.h reference/model.h reference/activation.h testsuite/fixture.h \
+PUBLIC_H  := testsuite/lib/bpcheck.h reference/model.h reference/activation.h fixtures/fixture.h \
              fixtures/generate.h
 LIBDIR    ?= $(PREFIX)/lib
 # bpcheck_protocol.py, for the Python adapter templates: Debian's python3 reads
@@ -152,7 +161,8 @@ check-sanitize:
 # HTML report in build/coverage/html/ (gcovr).
 # testsuite/bench.c is left out: it is what make bench runs, never make check.
 COVERAGE_FILTER := --filter 'reference/' --filter 'fixtures/' --filter 'derivations/' \
-                   --filter 'testsuite/[a-z_]*\.c' --filter 'testsuite/adapters/reference\.c' \
+                   --filter 'testsuite/[a-z_]*\.c' --filter 'testsuite/(tap|oracles|bugs|conform)/' \
+                   --filter 'testsuite/adapters/reference\.c' \
                    --filter 'testsuite/lib/libbpcheck\.c' --exclude 'testsuite/bench\.c'
 coverage:
 	rm -f $$(find build/coverage -name '*.gcda' 2>/dev/null)
@@ -238,7 +248,7 @@ $(BUILD)/config.h: FORCE
 	@# beside make check) must not remove each other's
 	@t=$@.$$$$.tmp; echo '#define BPCHECK_DATADIR "$(PREFIX)/share/bpcheck"' > $$t; \
 	    cmp -s $$t $@ && rm -f $$t || mv $$t $@
-$(BUILD)/testsuite/conform.o $(BUILD)/testsuite/bpcheck.o $(BUILD)/pic/testsuite/conform.o: $(BUILD)/config.h
+$(BUILD)/testsuite/conform/conform.o $(BUILD)/testsuite/bpcheck.o $(BUILD)/pic/testsuite/conform/conform.o: $(BUILD)/config.h
 FORCE:
 
 # Built afresh: `ar r` never drops a member, and an object left from a moved source would

@@ -823,7 +823,7 @@ static void gradcheck_usage(FILE *out)
             "directional (g.u against the derivative along random Gaussian u); taylor (the order\n"
             "of |C(theta + h u) - C(theta) - h g.u|: 2 for a right gradient, 1 for a wrong one).\n"
             "Criterion: |g - r| <= estimate + rho (|r| + max|r| of the tensor), with rho the\n"
-            "gradient's own rounding allowance (testsuite/gradcheck.h).\n"
+            "gradient's own rounding allowance (testsuite/oracles/gradcheck.h).\n"
             "Kinks: with relu or leaky-relu layers, an entry whose finite-difference stencil\n"
             "can move some such neuron's z across 0 (a rigorous bound through the layers above)\n"
             "estimates neither one-sided derivative: central and richardson leave it out and\n"

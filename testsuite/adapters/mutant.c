@@ -1,4 +1,4 @@
-/* testsuite/adapters/mutant.c: a model of the bug catalogue (testsuite/bugs.h) as an
+/* testsuite/adapters/mutant.c: a model of the bug catalogue (testsuite/bugs/bugs.h) as an
  * implementation of bpcheck-protocol/1: `mutant NAME` answers every request as an
  * implementation with that one bug would (bp_bug_eval). `make check` runs every model through
  * `bpcheck conform` (t/bugs), so every bug the catalogue describes is proven to be caught.
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     if (!bug) {
         int help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
         fprintf(help ? stdout : stderr, "Usage: %s BUG\n\nAnswer bpcheck-protocol/1 as an implementation "
-                "with one bug of the catalogue (testsuite/bugs.c):\n", argv[0]);
+                "with one bug of the catalogue (testsuite/bugs/bugs.c):\n", argv[0]);
         for (size_t i = 0; i < bp_nbugs; i++)
             fprintf(help ? stdout : stderr, "  %-30s %s\n", bp_bugs[i].name, bp_bugs[i].explain);
         return help ? 0 : 2;

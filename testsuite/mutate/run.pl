@@ -45,6 +45,7 @@ for my $list (@lists) {
 my $tmp = tempdir('bpcheck-mutate-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 for my $path (grep { -f } map { glob } qw(Makefile README.md reference/* derivations/* doc/*
                                           testsuite/*.[ch] testsuite/*.md testsuite/lib/* testsuite/t/*.c
+                                          testsuite/tap/* testsuite/oracles/* testsuite/bugs/* testsuite/conform/*
                                           testsuite/helpers/*.c fixtures/* testsuite/adapters/*
                                           testsuite/mutants/* testsuite/mutate/*)) {
     make_path("$tmp/" . dirname($path));

@@ -1,4 +1,4 @@
-/* testsuite/t/bugs.c: the catalogue of bug models (testsuite/bugs.c), planted through the
+/* testsuite/t/bugs.c: the catalogue of bug models (testsuite/bugs/bugs.c), planted through the
  * mutant adapter (testsuite/adapters/mutant.c) and run through `bpcheck conform` over every
  * bundled case: every model is caught; the diagnosis names it on at least half of the cases
  * it fails for at least 90% of the models; it names another model almost never; and a

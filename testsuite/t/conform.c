@@ -1,4 +1,4 @@
-/* testsuite/t/conform.c: the conformance runner, `bpcheck conform` (testsuite/conform.c):
+/* testsuite/t/conform.c: the conformance runner, `bpcheck conform` (testsuite/conform/conform.c):
  * the bundled reference and the independent numpy adapter pass every case; every mutant of
  * testsuite/mutants/ is rejected and diagnosed by its hint; hostile implementations (crash,
  * hang, garbage, truncation, an oversized line, NaN, wrong shapes, a wrong id, an error, early

@@ -1,4 +1,4 @@
-/* testsuite/t/diagnose.c: the evidence module (testsuite/diagnose.c), on answers made from a
+/* testsuite/t/diagnose.c: the evidence module (testsuite/conform/diagnose.c), on answers made from a
  * fixture case's expected values with one thing changed: a right answer has no findings; each
  * pattern (every entry, a row, a column, a sample, one entry, scattered) and each shape (a
  * sign, a constant factor, zeros, the transpose, NaN) is named; the first wrong quantity is

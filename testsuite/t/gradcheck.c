@@ -1,4 +1,4 @@
-/* testsuite/t/gradcheck.c: the gradient oracles (testsuite/gradcheck.c, testsuite/oracle.c):
+/* testsuite/t/gradcheck.c: the gradient oracles (testsuite/oracles/gradcheck.c, testsuite/oracles/oracle.c):
  * each on functions with known derivatives (exp, log, sin, a rational function at 2.385, 0.7,
  * 4.1), GSL's own error estimate tested for honesty, every oracle against the analytic
  * gradient of all three models, the complex step to a few ulps, dC_x/dz checked at z itself

@@ -19,7 +19,7 @@
 #include "testutil.h"
 
 #define U DBL_EPSILON
-/* the scalar checks use the precision of testsuite/mpref.c (see there) */
+/* the scalar checks use the precision of testsuite/oracles/mpref.c (see there) */
 #define PREC MP_PREC
 
 /* c = y log h + (1 - y) log(1 - h), h = 1/(1 + e^{-z}), literally; and y - h */

@@ -1,4 +1,4 @@
-/* testsuite/t/tolerance.c: the tolerance model (testsuite/tolerance.c, fixtures/FORMAT.md
+/* testsuite/t/tolerance.c: the tolerance model (fixtures/tolerance.c, fixtures/FORMAT.md
  * "Tolerances"): bounds rounded UP to 2 digits; a case beyond float32's range is unmeetable
  * there with a reason, and meetable in float64; sound on random networks at every degree of
  * saturation, for the literal, vectorized and Jacobian references (each entry within its

@@ -1,4 +1,4 @@
-/* testsuite/gradcheck.c: central differences with an honest error estimate (gradcheck.h).
+/* testsuite/oracles/gradcheck.c: central differences with an honest error estimate (gradcheck.h).
  *
  * How the tolerance is derived. The analytic gradient g_i and the finite difference fd_i both
  * approximate the true derivative d_i, so |g_i - fd_i| <= |g_i - d_i| + |fd_i - d_i|.

@@ -1,4 +1,4 @@
-/* testsuite/mpref.c: the canonical models in MPFR (mpref.h).
+/* testsuite/oracles/mpref.c: the canonical models in MPFR (mpref.h).
  * Legend: l = layer, j = neuron in layer l (J), k = neuron in layer l-1 (K), p = sample. */
 #include "mpref.h"
 

@@ -1,4 +1,4 @@
-/* testsuite/mpref.h: the canonical models evaluated literally in MPFR, the high-precision
+/* testsuite/oracles/mpref.h: the canonical models evaluated literally in MPFR, the high-precision
  * reference the tests compare the double-precision code with (and the seed of the golden-
  * fixture generator). Every equation is taken as printed, with no numerical simplification:
  * sigma(z) = 1/(1 + e^{-z}); softmax a_i = e^{z_i} / sum_k e^{z_k}; the output error by the

@@ -1,4 +1,4 @@
-/* testsuite/diagnose.c: evidence about a wrong answer (diagnose.h).
+/* testsuite/conform/diagnose.c: evidence about a wrong answer (diagnose.h).
  * Legend: l = layer (1..L), a tensor is rows x cols: W^l is n_l x n_{l-1} (j, k), b^l is n_l,
  * z, a, delta of layer l are m x n_l (sample p, neuron j). An entry is wrong when it is beyond
  * its bound (NaN always is). */

@@ -1,4 +1,4 @@
-/* testsuite/bugs.c: the catalogue of bug models and the one buggy pass that computes each
+/* testsuite/bugs/bugs.c: the catalogue of bug models and the one buggy pass that computes each
  * model's effect (bugs.h).
  * Legend: l = layer, j = neuron in layer l (J), k = neuron in layer l-1 (K), p = sample (m).
  * The pass is the canonical one (README "Conventions"), layer by layer over the whole batch so

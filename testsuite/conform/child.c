@@ -1,4 +1,4 @@
-/* testsuite/child.c: the child process of the conformance runner (child.h). */
+/* testsuite/conform/child.c: the child process of the conformance runner (child.h). */
 #define _GNU_SOURCE /* F_SETPIPE_SZ, where Linux has it */
 #include "child.h"
 

@@ -1,4 +1,4 @@
-/* testsuite/testutil.c: shared test support (testutil.h). */
+/* testsuite/tap/testutil.c: shared test support (testutil.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 

@@ -1,4 +1,4 @@
-/* testsuite/bugs.h: the catalogue of bug models: classic ways to get backpropagation wrong,
+/* testsuite/bugs/bugs.h: the catalogue of bug models: classic ways to get backpropagation wrong,
  * each with its name, family, the equation IDs it violates, a one-line explanation, and its
  * effect on a case, computed by one buggy pass (bugs.c) in which the model is a switch. The
  * same catalogue serves the mutant adapter (testsuite/adapters/mutant.c, which answers the

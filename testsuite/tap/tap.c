@@ -1,4 +1,4 @@
-/* testsuite/tap.c: the TAP producer declared in tap.h (TAP 14 content, see there). */
+/* testsuite/tap/tap.c: the TAP producer declared in tap.h (TAP 14 content, see there). */
 #include "tap.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* testsuite/oracle.c: the oracles of oracle.h. The forward pass in each arithmetic comes from
+/* testsuite/oracles/oracle.c: the oracles of oracle.h. The forward pass in each arithmetic comes from
  * oracle_template.h, included once per type. */
 #include "oracle.h"
 

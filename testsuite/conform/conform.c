@@ -1,4 +1,4 @@
-/* testsuite/conform.c: `bpcheck conform`: run an implementation against the golden fixtures
+/* testsuite/conform/conform.c: `bpcheck conform`: run an implementation against the golden fixtures
  * over bpcheck-protocol/1 (testsuite/PROTOCOL.md), one TAP point per case, a YAML block with
  * the place, the size and the likely cause of every failure. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,4 +1,4 @@
-/* testsuite/oracle_template.h: the forward pass and cost of the canonical models in an
+/* testsuite/oracles/oracle_template.h: the forward pass and cost of the canonical models in an
  * arithmetic T other than double, written ONCE and included by oracle.c for each T (double,
  * double complex, dual numbers), so that the complex-step and dual-number oracles cannot drift
  * apart. No include guard: it is a template.

@@ -1,4 +1,4 @@
-/* testsuite/child.h: one long-lived child process, spoken to in lines (PROTOCOL.md): started
+/* testsuite/conform/child.h: one long-lived child process, spoken to in lines (PROTOCOL.md): started
  * with /bin/sh -c CMD in a process group of its own, written to line by line, read from with a
  * time limit and a size limit. A crash, a hang, an early exit or an oversized answer is a
  * status with a message naming it, never a crash or a hang of the caller's. */

@@ -1,4 +1,4 @@
-/* testsuite/testutil.h: what several test programs share: running a program and reading
+/* testsuite/tap/testutil.h: what several test programs share: running a program and reading
  * its output, and seeded random models and batches. */
 #ifndef BPCHECK_TESTUTIL_H
 #define BPCHECK_TESTUTIL_H

@@ -1,4 +1,4 @@
-/* testsuite/gradcheck.h: gradient oracles that need only the cost function C(theta) (central
+/* testsuite/oracles/gradcheck.h: gradient oracles that need only the cost function C(theta) (central
  * differences, Richardson extrapolation through GSL, the directional test, the Taylor test),
  * and the one criterion every oracle is judged by. The complex-step and dual-number oracles,
  * which need a forward pass of their own, are in oracle.h.

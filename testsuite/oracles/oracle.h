@@ -1,4 +1,4 @@
-/* testsuite/oracle.h: gradient oracles for the canonical models that need more than C(theta):
+/* testsuite/oracles/oracle.h: gradient oracles for the canonical models that need more than C(theta):
  * the complex step and forward-mode dual numbers, each with its own forward pass in its own
  * arithmetic (oracle_template.h), and central differences and Richardson extrapolation that
  * reuse the cached forward pass (a change in layer l leaves the layers below unchanged; a

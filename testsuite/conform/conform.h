@@ -1,4 +1,4 @@
-/* testsuite/conform.h: `bpcheck conform`, the conformance runner (testsuite/PROTOCOL.md). */
+/* testsuite/conform/conform.h: `bpcheck conform`, the conformance runner (testsuite/PROTOCOL.md). */
 #ifndef BPCHECK_CONFORM_H
 #define BPCHECK_CONFORM_H
 

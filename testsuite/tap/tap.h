@@ -1,4 +1,4 @@
-/* testsuite/tap.h: a small TAP producer for bpcheck's test programs.
+/* testsuite/tap/tap.h: a small TAP producer for bpcheck's test programs.
  *
  * The stream is TAP 14 in content (plan first or last, SKIP and TODO directives, a YAML
  * diagnostic block under every failing point). Its version line says 13 by default: every

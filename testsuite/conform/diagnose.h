@@ -1,4 +1,4 @@
-/* testsuite/diagnose.h: evidence about a wrong answer, from the answer, the expected values and
+/* testsuite/conform/diagnose.h: evidence about a wrong answer, from the answer, the expected values and
  * their bounds alone: which tensor is wrong, which of its entries (all, a row, a column, a
  * sample, one, scattered), in what shape (a sign, a constant factor, zeros, the transpose), and
  * where in the pass it first goes wrong, by equation ID. It names no bug: it states what the
