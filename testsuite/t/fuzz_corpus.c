@@ -115,6 +115,12 @@ static void replay(const char *name, int (*input)(const char *, size_t, char *, 
 
 int main(void)
 {
+    /* The mutation runner (BPCHECK_QUICK) plants bugs in the reference and the oracles, never in
+     * the reading of input, and its private copy of the tree leaves the corpora out. */
+    if (getenv("BPCHECK_QUICK") && *getenv("BPCHECK_QUICK")) {
+        printf("1..0 # SKIP the fuzz corpora under the mutation runner (BPCHECK_QUICK)\n");
+        return 0;
+    }
     replay("fixture", fixture_input);
     replay("answer", answer_input);
     replay("csv", csv_input);
