@@ -644,7 +644,7 @@ static json_t *inproc_answer(const bp_case *c, const char **want, size_t nwant, 
         }
         if (bad || !isfinite(cost)) {
             *cost_only = !bad;
-            json_decref(r), json_decref(unsup);
+            json_decref(r); /* unsup: below */
             r = NULL;
         } else {
             for (size_t i = 0; i < nwant; i++) {
