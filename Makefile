@@ -75,7 +75,8 @@ LIB_SRC := $(wildcard reference/*.c) \
            testsuite/oracles/gradcheck.c testsuite/oracles/mpref.c testsuite/oracles/oracle.c \
            fixtures/frame.c fixtures/tolerance.c fixtures/fixture.c fixtures/generate.c \
            testsuite/bugs/bugs.c \
-           testsuite/conform/child.c testsuite/conform/diagnose.c testsuite/conform/conform.c \
+           testsuite/conform/child.c testsuite/conform/diagnose.c testsuite/conform/hypotheses.c \
+           testsuite/conform/conform.c \
            testsuite/adapters/reference.c \
            derivations/checks.c derivations/equations.c \
            testsuite/lib/libbpcheck.c testsuite/plot.c

@@ -17,91 +17,96 @@
 const bp_bug bp_bugs[] = {
     /* layout */
     {"transposed-grad", "layout", "000:7",
-     "dC/dW^l laid out n_{l-1} x n_l (source by destination) and read back in order", NULL},
+     "dC/dW^l laid out n_{l-1} x n_l (source by destination) and read back in order", NULL, NULL, "grad (the shapes, when W^l is not square)"},
     {"column-major", "layout", "000:1, 000:7",
-     "W^l read and written column by column: every weight taken from the wrong place", NULL},
+     "W^l read and written column by column: every weight taken from the wrong place", NULL, NULL, "grad"},
     {"wrong-layer-activations", "layout", "000:7",
-     "a^l where a^{l-1} belongs in dC/dW^L: the activations of the wrong layer (n_L columns)", NULL},
+     "a^l where a^{l-1} belongs in dC/dW^L: the activations of the wrong layer (n_L columns)", NULL, NULL, "the shape of dC/dW^L"},
     {"w-not-transposed", "layout", "000:5",
      "W^{l+1} in place of its transpose in the backward recursion (only square layers run)",
-     "reference/quadratic.c ||| s += w_next[i * J + j] * delta_next[i]; ||| s += w_next[(i * J + j) % I * J + (i * J + j) / I] * delta_next[i];"},
+     "reference/quadratic.c ||| s += w_next[i * J + j] * delta_next[i]; ||| s += w_next[(i * J + j) % I * J + (i * J + j) / I] * delta_next[i];", NULL, "grad"},
     /* reductions */
-    {"sum-for-mean", "reductions", "002:cost, 002:sgd", "the batch summed where the mean was asked", NULL},
-    {"mean-for-sum", "reductions", "002:cost", "the batch averaged where the sum was asked", NULL},
+    {"sum-for-mean", "reductions", "002:cost, 002:sgd", "the batch summed where the mean was asked", NULL, NULL, "cost, grad"},
+    {"mean-for-sum", "reductions", "002:cost", "the batch averaged where the sum was asked", NULL, NULL, "cost, grad"},
     {"grad-sum-cost-mean", "reductions", "002:BP3, 002:BP4",
      "the cost averaged over the batch, the gradient summed",
-     "reference/quadratic.c ||| grad->theta[i] /= (double)m; ||| (void)grad;"},
-    {"cost-sum-grad-mean", "reductions", "002:cost", "the gradient averaged over the batch, the cost summed", NULL},
-    {"mean-over-outputs", "reductions", "000:2", "the cost and gradient divided by n_L too (a mean over outputs)", NULL},
+     "reference/quadratic.c ||| grad->theta[i] /= (double)m; ||| (void)grad;", NULL, "grad"},
+    {"cost-sum-grad-mean", "reductions", "002:cost", "the gradient averaged over the batch, the cost summed", NULL, NULL, "cost"},
+    {"mean-over-outputs", "reductions", "000:2", "the cost and gradient divided by n_L too (a mean over outputs)", NULL, NULL, "cost, grad"},
     {"factor-2", "reductions", "000:4", "the 1/2 of the quadratic cost dropped from its derivative: dC/da = 2 (a - y)",
-     "reference/quadratic.c ||| double dC_da = a[j] - y[j]; ||| double dC_da = 2 * (a[j] - y[j]);"},
-    {"bias-not-over-m", "reductions", "000:6, 002:sgd", "dC/db not divided by m under the mean (1/m on W only)", NULL},
+     "reference/quadratic.c ||| double dC_da = a[j] - y[j]; ||| double dC_da = 2 * (a[j] - y[j]);", NULL, "grad"},
+    {"bias-not-over-m", "reductions", "000:6, 002:sgd", "dC/db not divided by m under the mean (1/m on W only)", NULL, NULL, "grad"},
     /* signs */
     {"sign-flipped", "signs", "000:4, 002:BP1", "y - a for a - y: the output error, and so the whole gradient, negated",
-     "reference/quadratic.c ||| double dC_da = a[j] - y[j]; ||| double dC_da = y[j] - a[j];"},
+     "reference/quadratic.c ||| double dC_da = a[j] - y[j]; ||| double dC_da = y[j] - a[j];", NULL, "grad"},
     /* activation derivatives */
     {"sigma-prime-of-a", "activation derivatives", "000:4, 000:5, 004:sig",
      "sigma'(a) for sigma'(z): the derivative evaluated at the activation",
-     "reference/quadratic.c ||| delta[j] = dC_da * bp_act_prime(f, slope, z[j]); ||| delta[j] = dC_da * bp_act_prime(f, slope, a[j]);"},
+     "reference/quadratic.c ||| delta[j] = dC_da * bp_act_prime(f, slope, z[j]); ||| delta[j] = dC_da * bp_act_prime(f, slope, a[j]);", NULL, "grad"},
     {"no-sigma-prime-output", "activation derivatives", "000:4",
      "sigma' missing at the output: delta^L = a - y for the quadratic cost",
-     "reference/quadratic.c ||| delta[j] = dC_da * bp_act_prime(f, slope, z[j]); ||| delta[j] = dC_da;"},
+     "reference/quadratic.c ||| delta[j] = dC_da * bp_act_prime(f, slope, z[j]); ||| delta[j] = dC_da;", NULL, "grad"},
     {"no-sigma-prime-hidden", "activation derivatives", "000:5",
      "sigma' missing in the hidden layers: delta^l = (W^{l+1})^T delta^{l+1}",
-     "reference/quadratic.c ||| delta[j] = s * bp_act_prime(f, slope, z[j]); ||| delta[j] = s;"},
+     "reference/quadratic.c ||| delta[j] = s * bp_act_prime(f, slope, z[j]); ||| delta[j] = s;", NULL, "grad"},
     {"sigma-prime-layer-above", "activation derivatives", "000:5",
-     "sigma' of layer l+1 in the recursion for delta^l: the derivative of the wrong layer", NULL},
+     "sigma' of layer l+1 in the recursion for delta^l: the derivative of the wrong layer", NULL, NULL, "grad"},
     {"sigma-prime-on-top", "activation derivatives", "001:12, 004:7",
-     "sigma' applied on top of a - y: the output delta is already dC/dz", NULL},
+     "sigma' applied on top of a - y: the output delta is already dC/dz", NULL, NULL, "grad"},
     /* forward pass */
     {"z-for-a", "forward pass", "000:7", "z^{l-1} where a^{l-1} belongs in dC/dW^l",
-     "reference/quadratic.c ||| quad_grad_w(grad->W[l], t->delta[l] + p * J, t->a[l - 1] + p * K, J, K); ||| quad_grad_w(grad->W[l], t->delta[l] + p * J, (l > 1 ? t->z[l - 1] : t->a[0]) + p * K, J, K);"},
-    {"activation-on-input", "forward pass", "000:1", "sigma applied to the input: a^0 = sigma(x)", NULL},
-    {"tanh-hidden", "forward pass", "000:1", "tanh in the hidden layers where sigma belongs", NULL},
+     "reference/quadratic.c ||| quad_grad_w(grad->W[l], t->delta[l] + p * J, t->a[l - 1] + p * K, J, K); ||| quad_grad_w(grad->W[l], t->delta[l] + p * J, (l > 1 ? t->z[l - 1] : t->a[0]) + p * K, J, K);", NULL, "grad"},
+    {"activation-on-input", "forward pass", "000:1", "sigma applied to the input: a^0 = sigma(x)", NULL, NULL, "cost, grad"},
+    {"tanh-hidden", "forward pass", "000:1", "tanh in the hidden layers where sigma belongs", NULL, NULL, "cost, grad"},
     /* biases */
     {"bias-last-sample", "biases", "000:6, 002:BP3", "dC/db is the last sample's delta, not summed over the batch",
-     "reference/quadratic.c ||| db[j] += delta[j]; ||| db[j] = delta[j];"},
+     "reference/quadratic.c ||| db[j] += delta[j]; ||| db[j] = delta[j];", NULL, "grad"},
     {"bias-sign", "biases", "000:6", "dC/db with the wrong sign",
-     "reference/quadratic.c ||| db[j] += delta[j]; ||| db[j] -= delta[j];"},
+     "reference/quadratic.c ||| db[j] += delta[j]; ||| db[j] -= delta[j];", NULL, "grad"},
     /* updates */
     {"params-changed-during-backprop", "updates", "002:alg, 002:sgd",
-     "W^{l+1} stepped before delta^l is formed from it", NULL},
+     "W^{l+1} stepped before delta^l is formed from it", NULL, NULL, "grad"},
     {"sequential-steps", "updates", "002:sgd",
-     "one step per sample, in turn, presented as one batch step", NULL},
+     "one step per sample, in turn, presented as one batch step", NULL, NULL, "grad, step"},
     {"step-added", "updates", "002:sgd", "the step added: params + eta grad (ascent)",
-     "reference/quadratic.c ||| params->W[l][j * K + k] -= rate * sum->W[l][j * K + k]; ||| params->W[l][j * K + k] += rate * sum->W[l][j * K + k];"},
+     "reference/quadratic.c ||| params->W[l][j * K + k] -= rate * sum->W[l][j * K + k]; ||| params->W[l][j * K + k] += rate * sum->W[l][j * K + k];", NULL, "step"},
     {"eta-not-over-m", "updates", "002:sgd", "the step with the summed gradient under the mean",
-     "reference/quadratic.c ||| double rate = eta / (double)batch->m; ||| double rate = eta;"},
-    {"eta-over-m-twice", "updates", "002:sgd", "eta divided by m twice: (eta/m) times the mean gradient", NULL},
-    {"weight-decay", "updates", "002:sgd", "weight decay (5e-4) left on in the step", NULL},
-    {"stale", "updates", "-", "the previous request's gradient: state kept between requests", NULL},
-    {"step-not-taken", "updates", "002:sgd", "the step not taken: step = params", NULL},
+     "reference/quadratic.c ||| double rate = eta / (double)batch->m; ||| double rate = eta;", NULL, "step"},
+    {"eta-over-m-twice", "updates", "002:sgd", "eta divided by m twice: (eta/m) times the mean gradient", NULL, NULL, "step"},
+    {"weight-decay", "updates", "002:sgd", "weight decay (5e-4) left on in the step", NULL, NULL, "step"},
+    {"stale", "updates", "-", "the previous request's gradient: state kept between requests", NULL, NULL, "grad, the previous request"},
+    {"step-not-taken", "updates", "002:sgd", "the step not taken: step = params", NULL, NULL, "step"},
     /* numerics */
-    {"naive-softmax", "numerics", "004:cost", "the softmax without the maximum subtracted: e^z overflows", NULL},
-    {"ln-zero", "numerics", "001:12, 004:cost", "ln of a saturated output: ln 0 in the cost", NULL},
+    {"naive-softmax", "numerics", "004:cost", "the softmax without the maximum subtracted: e^z overflows", NULL, NULL, "NaN or Inf where a logit exceeds 709.78"},
+    {"ln-zero", "numerics", "001:12, 004:cost", "ln of a saturated output: ln 0 in the cost", NULL, NULL, "a non-finite cost where an output rounds to 0 or 1"},
     {"clipped-probabilities", "numerics", "001:12, 004:cost",
-     "probabilities clipped to [1e-15, 1 - 1e-15] in the cost, as scikit-learn's log loss does", NULL},
-    {"lut-sigmoid", "numerics", "000:1", "sigma from a lookup table (step 1/16 on [-8, 8], linear)", NULL},
-    {"float32", "numerics", "-", "float32 arithmetic in a float64 build", NULL},
+     "probabilities clipped to [1e-15, 1 - 1e-15] in the cost, as scikit-learn's log loss does", NULL, NULL, "cost, saturated outputs"},
+    {"lut-sigmoid", "numerics", "000:1", "sigma from a lookup table (step 1/16 on [-8, 8], linear)", NULL, NULL, "cost, grad"},
+    {"float32", "precision", "-", "float32 arithmetic in a float64 build", NULL, "u",
+     "errors spread like rounding over most entries of every quantity, within float32's bounds"},
+    {"float16", "precision", "-", "float16 (half precision) arithmetic in a float64 build", NULL, "u",
+     "errors spread like rounding over most entries of every quantity, within 2^-11 relative"},
+    {"bfloat16", "precision", "-", "bfloat16 arithmetic (8 significant bits) in a float64 build", NULL, "u",
+     "errors spread like rounding over most entries of every quantity, within 2^-8 relative"},
     /* activations (the cases with their own activations, fixtures/activations.json) */
     {"sigmoid-prime-everywhere", "activations", "000:4, 000:5",
      "sigma' hard-coded in the backward pass where the layer's f' belongs (tanh, relu, ...)",
-     "reference/quadratic.c ||| delta[j] = s * bp_act_prime(f, slope, z[j]); ||| delta[j] = s * bp_sigmoid_prime(z[j]);"},
+     "reference/quadratic.c ||| delta[j] = s * bp_act_prime(f, slope, z[j]); ||| delta[j] = s * bp_sigmoid_prime(z[j]);", NULL, "grad, a layer that is not sigmoid"},
     {"relu-prime-at-zero-one", "activations", "000:5",
      "relu'(0) taken as 1 (z >= 0) where the convention is 0, the left derivative",
-     "reference/activation.c ||| return z > 0.0 ? 1.0 : (z != z ? z : 0.0); /* relu'(0) = 0 */ ||| return z >= 0.0 ? 1.0 : (z != z ? z : 0.0);"},
+     "reference/activation.c ||| return z > 0.0 ? 1.0 : (z != z ? z : 0.0); /* relu'(0) = 0 */ ||| return z >= 0.0 ? 1.0 : (z != z ? z : 0.0);", NULL, "grad, a relu z exactly 0"},
     {"leaky-slope-wrong-side", "activations", "000:1, 000:5",
      "leaky-relu's slope applied above 0 and 1 below: f(z) = z > 0 ? slope z : z",
-     "reference/activation.c ||| return z > 0.0 ? z : slope * z; ||| return z > 0.0 ? slope * z : z;"},
+     "reference/activation.c ||| return z > 0.0 ? z : slope * z; ||| return z > 0.0 ? slope * z : z;", NULL, "cost, grad, a leaky-relu layer"},
     /* softmax */
     {"diagonal-jacobian", "softmax", "004:1, 004:7",
-     "the softmax Jacobian's diagonal only: delta_k = -y_k (1 - a_k)", NULL},
+     "the softmax Jacobian's diagonal only: delta_k = -y_k (1 - a_k)", NULL, NULL, "grad"},
     /* single quantity */
-    {"cost-sign", "single quantity", "000:2, 001:2", "only the cost wrong: its sign flipped", NULL},
-    {"one-wrong-entry", "single quantity", "000:7", "one wrong entry of dC/dW^1: an indexing bug", NULL},
+    {"cost-sign", "single quantity", "000:2, 001:2", "only the cost wrong: its sign flipped", NULL, NULL, "cost"},
+    {"one-wrong-entry", "single quantity", "000:7", "one wrong entry of dC/dW^1: an indexing bug", NULL, NULL, "grad"},
     {"off-by-one-layer", "single quantity", "000:5",
      "the backward recursion stops before the first layer: dC/dW^1 and dC/db^1 are 0",
-     "reference/quadratic.c ||| for (size_t l = L - 1; l >= 1; l--) { ||| for (size_t l = L - 1; l >= 2; l--) {"},
+     "reference/quadratic.c ||| for (size_t l = L - 1; l >= 1; l--) { ||| for (size_t l = L - 1; l >= 2; l--) {", NULL, "grad"},
 };
 const size_t bp_nbugs = sizeof bp_bugs / sizeof bp_bugs[0];
 
@@ -123,7 +128,7 @@ const bp_bug *bp_bug_find(const char *name)
 
 typedef struct {
     const char *bug;
-    int f32;
+    int bits; /* every stored value rounded to this many significant bits (0: float64's own) */
 } pass_ctx;
 
 static int is(const pass_ctx *x, const char *name)
@@ -131,9 +136,17 @@ static int is(const pass_ctx *x, const char *name)
     return x->bug && strcmp(x->bug, name) == 0;
 }
 
-static double R(const pass_ctx *x, double v) /* every stored value rounded, for float32 */
+/* every stored value rounded, for the lower precisions: float32 by the hardware; float16 and
+ * bfloat16 to their significant bits (11, 8), nearest, their exponent range aside */
+static double R(const pass_ctx *x, double v)
 {
-    return x->f32 ? (double)(float)v : v;
+    if (x->bits == 24)
+        return (double)(float)v;
+    if (x->bits == 0 || !isfinite(v) || v == 0.0)
+        return v;
+    int e;
+    frexp(v, &e);
+    return ldexp(nearbyint(ldexp(v, x->bits - e)), e - x->bits);
 }
 
 static double lut_sigmoid(double z)
@@ -162,6 +175,24 @@ static double act(const pass_ctx *x, const bp_model *P, bp_cost cost, size_t l, 
     return bp_sigmoid(z);
 }
 
+/* sigma' as the accepted class computes it: stably (0, the default), or as s (1 - s) from the
+ * rounded s (1), which is exactly 0 where s rounds to 1; and in variant 1 a naive softmax's
+ * cost from its a, not from z; bp_bug_variant */
+static int naive_prime;
+
+void bp_bug_variant(int v)
+{
+    naive_prime = v;
+}
+
+static double sig_prime(double z)
+{
+    if (!naive_prime)
+        return bp_sigmoid_prime(z);
+    double s = bp_sigmoid(z);
+    return s * (1.0 - s);
+}
+
 /* the derivative of the activation at layer l's z (or, for one bug, at its a) */
 static double act_prime(const pass_ctx *x, const bp_model *P, bp_cost cost, size_t l, double z,
                         double a)
@@ -171,20 +202,20 @@ static double act_prime(const pass_ctx *x, const bp_model *P, bp_cost cost, size
     if (hidden && is(x, "tanh-hidden") && f != BP_ACT_TANH)
         return 1.0 - a * a;
     if (hidden && is(x, "sigmoid-prime-everywhere"))
-        return bp_sigmoid_prime(z);
+        return sig_prime(z);
     if (f == BP_ACT_RELU && is(x, "relu-prime-at-zero-one"))
         return z >= 0 ? 1.0 : 0.0;
     if (f == BP_ACT_LEAKY_RELU && is(x, "leaky-slope-wrong-side"))
         return z > 0 ? P->slope : 1.0;
-    if (f != BP_ACT_SIGMOID)
+    if (f != BP_ACT_SIGMOID || (!hidden && cost == BP_CROSS_ENTROPY))
         return bp_act_prime(f, P->slope, is(x, "sigma-prime-of-a") ? a : z);
     if (hidden && is(x, "tanh-hidden"))
         return 1.0 - a * a;
     if (is(x, "lut-sigmoid"))
         return a * (1.0 - a);
     if (is(x, "sigma-prime-of-a"))
-        return bp_sigmoid_prime(a);
-    return bp_sigmoid_prime(z);
+        return sig_prime(a);
+    return sig_prime(z);
 }
 
 /* the cost of one sample's outputs */
@@ -204,8 +235,12 @@ static double sample_cost(const pass_ctx *x, bp_cost cost, const double *z, cons
             else /* -y ln sigma(z) - (1 - y) ln sigma(-z), stably */
                 C += y[j] * (fmax(-z[j], 0.0) + log1p(exp(-fabs(z[j])))) +
                      (1.0 - y[j]) * (fmax(z[j], 0.0) + log1p(exp(-fabs(z[j]))));
+        } else if (is(x, "ln-zero") || (is(x, "naive-softmax") && naive_prime)) {
+            /* every output, as naive code sums y ln a (0 ln 0 is NaN); a naive softmax's cost
+             * is that in the naive variant, and the stable one from z in the other */
+            C -= y[j] * log(a[j]);
         } else if (y[j] != 0.0) {
-            if (is(x, "ln-zero") || is(x, "clipped-probabilities")) {
+            if (is(x, "clipped-probabilities")) {
                 double h = is(x, "clipped-probabilities") ? fmin(fmax(a[j], 1e-15), 1.0 - 1e-15) : a[j];
                 C -= y[j] * log(h);
             } else {
@@ -375,7 +410,9 @@ static int finite_all(const double *v, size_t n)
 int bp_bug_eval(const bp_bug *b, const bp_case *c, const bp_case *prev, double *cost,
                 bp_model *grad, bp_model *step, bp_trace *t, bp_error *err)
 {
-    pass_ctx x = {b ? b->name : NULL, b && strcmp(b->name, "float32") == 0};
+    int bits = !b ? 0 : strcmp(b->name, "float32") == 0 ? 24 : strcmp(b->name, "float16") == 0 ? 11
+                      : strcmp(b->name, "bfloat16") == 0 ? 8 : 0;
+    pass_ctx x = {b ? b->name : NULL, bits};
     const bp_model *P = c->params;
     size_t L = P->L;
     if (is(&x, "w-not-transposed"))

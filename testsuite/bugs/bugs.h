@@ -17,6 +17,10 @@ typedef struct {
     /* where the bug can be planted in the reference, as "FILE ||| OLD ||| NEW" (the source
      * edit `make check-mutants` applies, testsuite/mutate/run.pl), or NULL */
     const char *plant;
+    /* NULL: a fixed formula; else what is fitted to the answer ("eps", "lambda", "u", ...) */
+    const char *param;
+    /* the evidence the model needs to be told apart: the quantities it changes, and where */
+    const char *needs;
 } bp_bug;
 
 extern const bp_bug bp_bugs[];
@@ -35,5 +39,10 @@ const bp_bug *bp_bug_find(const char *name);
  * (the implementation would print NaN or Inf). */
 int bp_bug_eval(const bp_bug *b, const bp_case *c, const bp_case *prev, double *cost,
                 bp_model *grad, bp_model *step, bp_trace *t, bp_error *err);
+
+/* How the passes of bp_bug_eval compute sigma': 0 stably (the default), 1 as s (1 - s) from the
+ * rounded s, as much code of the accepted class does (exactly 0 where s rounds to 1). The
+ * diagnosis tries both: a model's effect is what any correct implementation of it computes. */
+void bp_bug_variant(int v);
 
 #endif

@@ -214,126 +214,7 @@ void bp_diagnose(bp_findings *f, const bp_answer *ans)
                  ans->grad ? ", the gradient right" : "", equation(C, EQ_COST, 0));
 }
 
-/* ---- the bug models ---- */
-
-/* Is every given value within k x its bound of want (plus a relative 1e-9 of want, for the
- * rounding of the model's own evaluation)? Sets *apart when want is 100 x its bound from the
- * right value somewhere: a model is told apart only where its effect is far beyond the slack
- * of the match, so that an answer near the right one can match no model. */
-static int close_to(const double *got, const double *want, const double *right, const double *bound,
-                    size_t n, double k, int *apart)
-{
-    int ok = 1;
-    for (size_t i = 0; i < n; i++) {
-        *apart |= !(fabs(want[i] - right[i]) <= 100.0 * bound[i]);
-        ok &= fabs(got[i] - want[i]) <= k * bound[i] + 1e-9 * fabs(want[i]);
-    }
-    return ok;
-}
-
-/* Does the answer match model b's effect on the case? */
-static int matches(const bp_bug *b, const bp_answer *ans, const bp_case *prev, bp_model *g, bp_model *s,
-                   bp_trace *t)
-{
-    const bp_case *c = ans->c;
-    const bp_bounds *B = ans->B;
-    const bp_model *P = c->params;
-    int apart = 0, ok = 1;
-    double cost;
-    bp_error err;
-    if (strcmp(b->name, "float32") == 0) {
-        /* a signature: errors far beyond what float64 rounding allows (1000 x its bounds
-         * somewhere; float32's unit roundoff is 2^29 times float64's), yet within what float32
-         * arithmetic allows */
-        const bp_bounds *F = c->bounds[BP_FLOAT32];
-        double far = 0.0;
-        if (ans->grad)
-            for (size_t i = 0; i < P->nparams; i++)
-                far = fmax(far, fabs(ans->grad->theta[i] - c->grad->theta[i]) / ans->B->grad->theta[i]);
-        if (ans->cost)
-            far = fmax(far, fabs(*ans->cost - c->cost_value) / ans->B->cost);
-        if (!F || !(far >= 1000.0))
-            return 0;
-        B = F, apart = 1, cost = c->cost_value;
-        bp_model_copy(g, c->grad), bp_model_copy(s, c->step);
-        for (size_t l = 1; l <= P->L; l++) {
-            size_t n = c->batch->m * P->n[l] * sizeof(double);
-            memcpy(t->z[l], c->trace->z[l], n), memcpy(t->a[l], c->trace->a[l], n);
-            memcpy(t->delta[l], c->trace->delta[l], n);
-        }
-    } else if (bp_bug_eval(b, c, prev, &cost, g, s, t, &err) != 0) {
-        return 0;
-    }
-    /* a model's effect within 10 x the bounds (as a correct implementation of it may round);
-     * the float32 signature within its bounds as they stand */
-    int dummy = 0, *ap = B == ans->B ? &apart : &dummy;
-    double k = B == ans->B ? 10.0 : 1.0;
-    if (ans->cost)
-        ok &= close_to(ans->cost, &cost, &c->cost_value, &B->cost, 1, k, ap);
-    if (ok && ans->grad)
-        ok &= close_to(ans->grad->theta, g->theta, c->grad->theta, B->grad->theta, P->nparams, k, ap);
-    if (ok && ans->step)
-        ok &= close_to(ans->step->theta, s->theta, c->step->theta, B->step->theta, P->nparams, k, ap);
-    double *const *tr[3] = {ans->z, ans->a, ans->delta};
-    double *const *pr[3] = {t->z, t->a, t->delta};
-    double *const *ex[3] = {c->trace->z, c->trace->a, c->trace->delta};
-    double *const *bd[3] = {B->trace->z, B->trace->a, B->trace->delta};
-    for (int q = 0; q < 3 && ok; q++)
-        for (size_t l = 1; tr[q] && ok && l <= P->L; l++)
-            ok &= close_to(tr[q][l], pr[q][l], ex[q][l], bd[q][l], c->batch->m * P->n[l], k, ap);
-    return ok && apart;
-}
-
-void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev)
-{
-    memset(mt, 0, sizeof *mt);
-    const bp_case *c = ans->c;
-    bp_model *g = bp_model_alloc_like(c->params, NULL), *s = bp_model_alloc_like(c->params, NULL);
-    bp_trace *t = bp_trace_alloc(c->params, c->batch->m, NULL);
-    const bp_bug *first = NULL;
-    for (size_t i = 0; g && s && t && i < bp_nbugs; i++)
-        if (matches(&bp_bugs[i], ans, prev, g, s, t)) {
-            if (!first)
-                first = &bp_bugs[i];
-            if (mt->n < BP_MAX_MATCHES)
-                mt->name[mt->n] = bp_bugs[i].name;
-            mt->n++;
-        }
-    bp_model_free(g), bp_model_free(s), bp_trace_free(t);
-    if (mt->n == 1) {
-        snprintf(mt->hint, sizeof mt->hint, "%s: %s (%s)", first->name, first->explain, first->equations);
-    } else if (mt->n > 1) {
-        size_t o = (size_t)snprintf(mt->hint, sizeof mt->hint, "consistent with %zu bug models: ", mt->n);
-        for (size_t i = 0; i < mt->n && i < BP_MAX_MATCHES && o < sizeof mt->hint; i++)
-            o += (size_t)snprintf(mt->hint + o, sizeof mt->hint - o, "%s%s", i ? " or " : "", mt->name[i]);
-        if (o < sizeof mt->hint)
-            snprintf(mt->hint + o, sizeof mt->hint - o, "%s",
-                     ans->delta ? "" : "; add --deep (z, a and delta) to separate them");
-    }
-}
-
-const char *bp_match_nonfinite(const bp_case *c, int cost_only, char *buf, size_t len)
-{
-    /* from the exact values: can e^z overflow in a softmax without its maximum (z > 709.78),
-     * and does an output reach ln 0 (a rounds to 1 or to 0 where the cost takes its log)? */
-    size_t L = c->params->L, NL = c->params->n[L], m = c->batch->m;
-    int overflow = 0, lnzero = 0;
-    for (size_t i = 0; i < m * NL; i++) {
-        double z = c->trace->z[L][i], a = c->trace->a[L][i], y = c->batch->y[i];
-        overflow |= c->cost == BP_CROSS_ENTROPY && z > 709.78;
-        lnzero |= (c->cost == BP_LOGLIK && ((a >= 1.0 && y != 1.0) || (a <= 0.0 && y != 0.0))) ||
-                  (c->cost == BP_CROSS_ENTROPY && a <= 0.0 && y != 0.0);
-    }
-    if (overflow && lnzero && cost_only >= 0) /* the evidence separates them */
-        overflow = !cost_only, lnzero = cost_only;
-    if (overflow && lnzero)
-        snprintf(buf, len, "consistent with 2 bug models: naive-softmax or ln-zero");
-    else if (overflow || lnzero)
-        bp_bug_describe(bp_bug_find(overflow ? "naive-softmax" : "ln-zero"), buf, len);
-    else
-        snprintf(buf, len, "NaN or Inf in the output");
-    return buf;
-}
+/* ---- answers in the wrong shapes (the fitted hypotheses are in hypotheses.c) ---- */
 
 const char *bp_match_shapes(const bp_case *c, const bp_case *prev, json_t *W, int prev_shapes,
                             char *buf, size_t len)
@@ -474,4 +355,38 @@ json_t *bp_summary_json(const bp_summary *s)
     if (s->look_at[0])
         json_object_set_new(o, "look_at", json_pack("{s:s, s:I}", "id", s->look_at, "n", (json_int_t)s->look_n));
     return o;
+}
+
+/* ---- what a hint names ---- */
+
+int bp_hint_names(const char *hint, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (!hint)
+        return 0;
+    size_t o = 0;
+    int amb = strncmp(hint, "consistent with", 15) == 0;
+    const char *p = amb ? strstr(hint, ": ") : hint;
+    if (!p)
+        return 0;
+    p += amb ? 2 : 0;
+    while (*p && o < len) {
+        size_t n = strcspn(p, amb ? " ;" : ":");
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)n, p);
+        if (bp_hint_model(name))
+            o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", name);
+        if (!amb) /* composed: "A: ...; and B: ..." names the next one after "; and " */
+            p = strstr(p, "; and ") ? strstr(p, "; and ") + 6 : "";
+        else if (strncmp(p + n, " or ", 4) == 0)
+            p += n + 4;
+        else
+            break;
+    }
+    return amb;
+}
+
+int bp_hint_model(const char *name)
+{
+    return bp_bug_find(name) != NULL;
 }

@@ -30,35 +30,38 @@ typedef struct {
 /* Describe what is wrong in ans into f (all zero when nothing is). */
 void bp_diagnose(bp_findings *f, const bp_answer *ans);
 
-/* ---- which bug models of the catalogue (bugs.h) the answer matches ---- */
+/* ---- which bug models of the catalogue (bugs.h) the answer matches (hypotheses.c) ---- */
 
 #define BP_MAX_MATCHES 4
 
 typedef struct {
-    size_t n;                         /* models matched (at most BP_MAX_MATCHES kept) */
-    const char *name[BP_MAX_MATCHES]; /* their names, catalogue order */
-    char hint[400];                   /* what to say: one model named, an ambiguity, or "" */
+    size_t n;                         /* models named (at most BP_MAX_MATCHES kept) */
+    const char *name[BP_MAX_MATCHES]; /* their names */
+    int ambiguous;                    /* several explain the answer: none is named */
+    int composed;                     /* one model per wrong quantity (name[] in quantity order) */
+    char hint[600];                   /* what to say: one model named, an ambiguity, or "" */
 } bp_matches;
 
-/* Compare the answer with each model's effect on the case (prev: the previous request's case,
- * for a stale answer; NULL if none). A model matches when its effect differs from the right
- * answer beyond the bounds here, and every quantity the answer gave is within 10 x its bound
- * of that effect (float32: when the answer is within the case's float32 bounds). One match is
- * named; several are stated as an ambiguity; none gives no hint. */
+/* Compare the answer with each model's effect on the case, quantity by quantity (prev: the
+ * previous request's case, for a stale answer; NULL if none), as hypotheses.c describes: the
+ * model that alone explains the whole answer is named; several are stated as an ambiguity;
+ * otherwise the wrong quantities each explained by exactly one model are named as a
+ * composition; else no hint. Lower precision is named from its signature alone. */
 void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev);
-
-/* An answer that is not JSON because of NaN or Inf. cost_only: whether only the cost is not
- * finite (1), something else is too (0), or unknown (-1). From the case's exact values: a
- * softmax without its maximum can overflow only where a logit exceeds 709.78, and poisons the
- * gradient; ln 0 arises only where an output rounds to 0 or 1, and poisons only the cost. The
- * model that fits, described into buf, an ambiguity, or a plain statement. Returns buf. */
-const char *bp_match_nonfinite(const bp_case *c, int cost_only, char *buf, size_t len);
 
 /* An answer in the wrong shapes: a model's signature (transposed-grad, wrong-layer-activations,
  * stale), described into buf, or NULL. what is "grad" or "step"; W the answer's "W" list;
  * prev the previous request's case (NULL: none), whose shapes a stale answer has. */
 const char *bp_match_shapes(const bp_case *c, const bp_case *prev, json_t *W, int prev_shapes,
                             char *buf, size_t len);
+
+/* The models a hint names, comma-separated into buf ("" when it names none). Returns 1 when
+ * the hint is an ambiguity ("consistent with ...: A or B"), 0 when it names its models as the
+ * explanation. */
+int bp_hint_names(const char *hint, char *buf, size_t len);
+
+/* Is name a model of the catalogue or of the fitted hypotheses? */
+int bp_hint_model(const char *name);
 
 /* ---- the run: what the failures have in common ---- */
 

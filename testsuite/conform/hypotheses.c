@@ -1,0 +1,411 @@
+/* testsuite/conform/hypotheses.c: the bug models of the catalogue (testsuite/bugs/bugs.h) as
+ * hypotheses about a wrong answer, each fitted to the evidence (diagnose.h, bp_match_bugs).
+ *
+ * An answer is a set of quantities: the cost, the gradient, the step, and with --deep z, a and
+ * delta. For each model, its effect on the case is computed (bp_bug_eval, its parameter
+ * fitted first where it has one) and compared with the answer quantity by quantity:
+ *   FITS   the answer's quantity is the model's, within 10 x the bounds (a correct
+ *          implementation of the model rounds too) plus 1e-9 relative (the model's own
+ *          evaluation), NaN and Inf in the same places;
+ *   APART  the model moves the quantity from the right value by more than 100 x that slack
+ *          somewhere: only there can the evidence tell the model from a right answer.
+ * A model explains the whole answer when every given quantity FITS and one is APART; it
+ * explains one quantity when that quantity is wrong, FITS and is APART. One model explaining
+ * the whole answer is named; several are an ambiguity; none, and the wrong quantities each
+ * explained by exactly one model (the step may instead follow the answered gradient), are a
+ * composition that names one model per quantity. Otherwise nothing is named.
+ * Lower precision (float32, float16, bfloat16) is no formula but a signature, tested apart
+ * (lower_precision below): errors spread like rounding over most entries of every quantity.
+ * Legend: q = quantity, i = entry, m = samples, n_L = outputs. */
+#include "diagnose.h"
+
+#include "bugs.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { Q_COST, Q_GRAD, Q_STEP, Q_Z, Q_A, Q_DELTA, NQ };
+static const char *const qname[NQ] = {"cost", "gradient", "step", "z", "a", "delta"};
+
+/* The answer's quantities, flat: got (NULL: not given), expected, bound; and an effect. */
+typedef struct {
+    size_t n[NQ];
+    const double *got[NQ], *exp[NQ], *bnd[NQ];
+    double *own[3 * NQ]; /* flattened copies of the trace, freed with the set */
+    int wrong[NQ];
+} qset;
+
+/* layers 1..L of a trace-shaped array, one after another, into a new buffer */
+static double *flat(double *const *arr, const bp_model *P, size_t m)
+{
+    size_t n = 0;
+    for (size_t l = 1; l <= P->L; l++)
+        n += m * P->n[l];
+    double *v = malloc((n ? n : 1) * sizeof *v), *o = v;
+    for (size_t l = 1; v && l <= P->L; l++)
+        memcpy(o, arr[l], m * P->n[l] * sizeof *v), o += m * P->n[l];
+    return v;
+}
+
+static int is_wrong(double got, double exp, double bound)
+{
+    return !(fabs(got - exp) <= bound);
+}
+
+/* The quantities of ans under bounds B; 0, or -1 when out of memory. */
+static int qset_init(qset *A, const bp_answer *ans, const bp_bounds *B)
+{
+    memset(A, 0, sizeof *A);
+    const bp_case *c = ans->c;
+    const bp_model *P = c->params;
+    size_t m = c->batch->m, k = 0;
+    A->n[Q_COST] = 1, A->got[Q_COST] = ans->cost, A->exp[Q_COST] = &c->cost_value, A->bnd[Q_COST] = &B->cost;
+    A->n[Q_GRAD] = A->n[Q_STEP] = P->nparams;
+    A->got[Q_GRAD] = ans->grad ? ans->grad->theta : NULL, A->exp[Q_GRAD] = c->grad->theta;
+    A->bnd[Q_GRAD] = B->grad->theta;
+    A->got[Q_STEP] = ans->step ? ans->step->theta : NULL, A->exp[Q_STEP] = c->step->theta;
+    A->bnd[Q_STEP] = B->step->theta;
+    double *const *tg[3] = {ans->z, ans->a, ans->delta};
+    double *const *te[3] = {c->trace->z, c->trace->a, c->trace->delta};
+    double *const *tb[3] = {B->trace->z, B->trace->a, B->trace->delta};
+    for (int t = 0; t < 3; t++) {
+        if (!tg[t])
+            continue;
+        int q = Q_Z + t;
+        A->n[q] = 0;
+        for (size_t l = 1; l <= P->L; l++)
+            A->n[q] += m * P->n[l];
+        A->got[q] = A->own[k++] = flat(tg[t], P, m);
+        A->exp[q] = A->own[k++] = flat(te[t], P, m);
+        A->bnd[q] = A->own[k++] = flat(tb[t], P, m);
+        if (!A->own[k - 1] || !A->own[k - 2] || !A->own[k - 3])
+            return -1;
+    }
+    for (int q = 0; q < NQ; q++)
+        for (size_t i = 0; A->got[q] && i < A->n[q] && !A->wrong[q]; i++)
+            A->wrong[q] = is_wrong(A->got[q][i], A->exp[q][i], A->bnd[q][i]);
+    return 0;
+}
+
+static void qset_free(qset *A)
+{
+    for (int k = 0; k < 3 * NQ; k++)
+        free(A->own[k]);
+}
+
+/* ---- one quantity against one effect ---- */
+
+#define FIT_K 10.0    /* a model's effect matches within 10 x the bounds ... */
+#define FIT_REL 1e-9  /* ... plus 1e-9 relative: the model's evaluation rounds otherwise */
+#define APART_K 100.0 /* it is told from the right answer beyond 100 x that slack */
+
+/* Does got fit the effect eff (NaN and Inf where eff has them), and is eff apart from the
+ * right values somewhere? */
+static void fit(const double *got, const double *eff, const double *exp, const double *bnd, size_t n,
+                int *fits, int *apart)
+{
+    *fits = 1, *apart = 0;
+    for (size_t i = 0; i < n && *fits; i++) {
+        double slack = FIT_K * bnd[i] + FIT_REL * fabs(eff[i]);
+        int gf = isfinite(got[i]), ef = isfinite(eff[i]);
+        if (gf != ef || (gf && !(fabs(got[i] - eff[i]) <= slack)))
+            *fits = 0;
+        /* a zero the model puts where a value belongs is exact in every implementation of it
+         * (nothing was computed there): an answer merely near 0 is not that model's */
+        if (eff[i] == 0.0 && exp[i] != 0.0 && got[i] != 0.0)
+            *fits = 0;
+        if (!ef || !(fabs(eff[i] - exp[i]) <= APART_K * slack))
+            *apart = 1;
+    }
+}
+
+/* A model's effect, flat, in the shapes of the answer's quantities. */
+typedef struct {
+    double cost;
+    bp_model *grad, *step;
+    bp_trace *t;
+    double *tr[3];
+} effect;
+
+typedef struct {
+    int full;            /* explains every given quantity */
+    int explains[NQ];    /* explains this wrong quantity */
+} verdict;
+
+static void judge(verdict *v, const qset *A, const effect *E, const bp_model *P, size_t m)
+{
+    memset(v, 0, sizeof *v);
+    const double *eff[NQ] = {&E->cost, E->grad->theta, E->step->theta, NULL, NULL, NULL};
+    int all = 1, any = 0;
+    for (int q = 0; q < NQ; q++) {
+        if (!A->got[q])
+            continue;
+        if (q >= Q_Z) {
+            double *const *arr = q == Q_Z ? E->t->z : q == Q_A ? E->t->a : E->t->delta;
+            size_t o = 0;
+            for (size_t l = 1; l <= P->L; l++)
+                memcpy(E->tr[q - Q_Z] + o, arr[l], m * P->n[l] * sizeof(double)), o += m * P->n[l];
+            eff[q] = E->tr[q - Q_Z];
+        }
+        int fits, apart;
+        fit(A->got[q], eff[q], A->exp[q], A->bnd[q], A->n[q], &fits, &apart);
+        all &= fits;
+        any |= fits && apart;
+        v->explains[q] = A->wrong[q] && fits && apart;
+    }
+    v->full = all && any;
+}
+
+/* ---- lower precision: a signature, not a formula ---- */
+
+/* Rounding in a precision of unit roundoff u (float32's 2^-24, say) perturbs nearly every
+ * entry whose value that precision can hold by about u relative, in both directions; a bug
+ * moves entries by their own size, or moves a few, or all one way. So lower precision is named
+ * only when, in EVERY given quantity (at least two of them), at least half of the entries
+ * whose expected value is a normal number of that precision are wrong under the float64
+ * bounds; every entry is within that precision's bounds; none of those entries is 0 where the
+ * expected value is not; and the relative errors take both signs, each on at least 10% of the
+ * wrong entries and on at least one (so one entry, a constant factor, zeros, one quantity
+ * alone, or entries below the normal range are never enough). Returns the name, or NULL;
+ * *u_fit the largest error / bound ratio in units of u (how much of the bound is used). */
+typedef struct {
+    const char *name;
+    double u;          /* unit roundoff */
+    double min_normal;
+    int bits;          /* significant bits */
+} precision;
+
+static const precision precisions[] = {
+    {"float32", 0x1p-24, FLT_MIN, 24},
+    {"float16", 0x1p-11, 0x1p-14, 11},
+    {"bfloat16", 0x1p-8, FLT_MIN, 8},
+};
+
+/* Is v a number of `bits` significant bits (what an answer stored in that format holds)? */
+static int representable(double v, int bits)
+{
+    if (!isfinite(v) || v == 0.0)
+        return 1;
+    int e;
+    double f = frexp(v, &e);
+    double s = ldexp(f, bits);
+    return s == nearbyint(s);
+}
+
+/* The median of n values (v is reordered); 0 for none. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    if (!n)
+        return 0.0;
+    qsort(v, n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+static const char *lower_precision(const qset *A, const bp_case *c, int profile32, double *u_fit)
+{
+    const bp_bounds *B32 = c->bounds[BP_FLOAT32];
+    size_t most = 0;
+    for (int q = 0; q < NQ; q++)
+        most = A->got[q] && A->n[q] > most ? A->n[q] : most;
+    double *rel = malloc((most ? most : 1) * sizeof *rel);
+    const char *found = NULL;
+    for (size_t p = profile32 ? 1 : 0; rel && !found && p < sizeof precisions / sizeof *precisions; p++) {
+        const precision *pr = &precisions[p];
+        /* the bound of each entry in this precision: float32's own where the fixture has it,
+         * else the profile's scaled by the ratio of unit roundoffs (first order) */
+        double scale = pr->u / (profile32 ? 0x1p-24 : 0x1p-53), fitted = INFINITY;
+        int given = 0, ok = 1;
+        size_t pos = 0, neg = 0, moved = 0, entries = 0, held = 0;
+        for (int q = 0; q < NQ && ok; q++) {
+            if (!A->got[q])
+                continue;
+            given++;
+            const double *b32 = NULL;
+            if (p == 0 && B32)
+                b32 = q == Q_COST ? &B32->cost : q == Q_GRAD ? B32->grad->theta : q == Q_STEP ? B32->step->theta : NULL;
+            size_t normal = 0, wrong = 0;
+            for (size_t i = 0; i < A->n[q] && ok; i++) {
+                double g = A->got[q][i], e = A->exp[q][i], d = fabs(g - e);
+                double bound = b32 ? b32[i] : scale * A->bnd[q][i];
+                ok = isfinite(g) && d <= bound;
+                entries++, held += representable(g, pr->bits);
+                if (!ok || !(fabs(e) >= pr->min_normal))
+                    continue;
+                rel[normal++] = d / fabs(e);
+                if (!is_wrong(g, e, A->bnd[q][i]))
+                    continue;
+                wrong++;
+                ok = g != 0.0;
+                pos += g > e, neg += g < e;
+            }
+            if (normal == 0 || 2 * wrong < normal)
+                ok = 0;
+            /* the median relative error: rounding moves most entries by a good part of u */
+            double r = ok ? median(rel, normal) : 0.0;
+            ok &= r >= pr->u / 64;
+            fitted = fmin(fitted, r);
+            moved += wrong;
+        }
+        size_t least = pos < neg ? pos : neg;
+        ok &= given >= 2 && least >= 1 && 10 * least >= moved;
+        /* the narrower formats only where the answer holds numbers of theirs: so wide a bound
+         * admits many a bug, but no bug rounds every number it prints to 8 or 11 bits */
+        ok &= p == 0 || 100 * held >= 99 * entries;
+        if (ok)
+            found = pr->name, *u_fit = fitted;
+    }
+    free(rel);
+    return found;
+}
+
+/* ---- the step follows the answered gradient ---- */
+
+/* step = params - eta * (the answer's own gradient), within the step's and gradient's bounds:
+ * then a wrong step is the wrong gradient's consequence, not a bug of its own. */
+static int step_follows(const qset *A, const bp_case *c)
+{
+    if (!A->got[Q_STEP] || !A->got[Q_GRAD])
+        return 0;
+    const double *th = c->params->theta;
+    for (size_t i = 0; i < A->n[Q_STEP]; i++) {
+        double want = th[i] - c->eta * A->got[Q_GRAD][i];
+        double slack = FIT_K * (A->bnd[Q_STEP][i] + fabs(c->eta) * A->bnd[Q_GRAD][i]) + FIT_REL * fabs(want);
+        if (!isfinite(A->got[Q_STEP][i]) ? isfinite(want) : !(fabs(A->got[Q_STEP][i] - want) <= slack))
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- the hint ---- */
+
+static void add_name(bp_matches *mt, const char *name)
+{
+    for (size_t i = 0; i < mt->n && i < BP_MAX_MATCHES; i++)
+        if (strcmp(mt->name[i], name) == 0)
+            return;
+    if (mt->n < BP_MAX_MATCHES)
+        mt->name[mt->n] = name;
+    mt->n++;
+}
+
+static void say_one(bp_matches *mt, const bp_bug *b)
+{
+    snprintf(mt->hint, sizeof mt->hint, "%s: %s (%s)", b->name, b->explain, b->equations);
+}
+
+static void say_ambiguous(bp_matches *mt, const bp_answer *ans)
+{
+    size_t o = (size_t)snprintf(mt->hint, sizeof mt->hint, "consistent with %zu bug models: ", mt->n);
+    for (size_t i = 0; i < mt->n && i < BP_MAX_MATCHES && o < sizeof mt->hint; i++)
+        o += (size_t)snprintf(mt->hint + o, sizeof mt->hint - o, "%s%s", i ? " or " : "", mt->name[i]);
+    if (o < sizeof mt->hint)
+        snprintf(mt->hint + o, sizeof mt->hint - o, "%s",
+                 ans->delta ? "" : "; add --deep (z, a and delta) to separate them");
+    mt->ambiguous = 1;
+}
+
+/* effect buffers for case c */
+static int effect_alloc(effect *E, const bp_case *c)
+{
+    memset(E, 0, sizeof *E);
+    E->grad = bp_model_alloc_like(c->params, NULL), E->step = bp_model_alloc_like(c->params, NULL);
+    E->t = bp_trace_alloc(c->params, c->batch->m, NULL);
+    size_t n = 0;
+    for (size_t l = 1; l <= c->params->L; l++)
+        n += c->batch->m * c->params->n[l];
+    for (int k = 0; k < 3; k++)
+        E->tr[k] = malloc((n ? n : 1) * sizeof(double));
+    return E->grad && E->step && E->t && E->tr[0] && E->tr[1] && E->tr[2] ? 0 : -1;
+}
+
+static void effect_free(effect *E)
+{
+    bp_model_free(E->grad), bp_model_free(E->step), bp_trace_free(E->t);
+    for (int k = 0; k < 3; k++)
+        free(E->tr[k]);
+}
+
+void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev)
+{
+    memset(mt, 0, sizeof *mt);
+    const bp_case *c = ans->c;
+    qset A;
+    effect E;
+    int profile32 = ans->B == c->bounds[BP_FLOAT32];
+    if (qset_init(&A, ans, ans->B) || effect_alloc(&E, c)) {
+        qset_free(&A), effect_free(&E);
+        return;
+    }
+    /* which models explain the whole answer, and which explain each wrong quantity */
+    const bp_bug *only[NQ] = {NULL};
+    size_t per[NQ] = {0};
+    const bp_bug *first = NULL;
+    for (size_t i = 0; i < bp_nbugs; i++) {
+        const bp_bug *b = &bp_bugs[i];
+        bp_error err;
+        if (strcmp(b->family, "precision") == 0)
+            continue; /* a signature: below */
+        verdict v = {0, {0}}, v2;
+        for (int variant = 0; variant < 2; variant++) { /* sigma' stably, and as s (1 - s) */
+            bp_bug_variant(variant);
+            int rc = bp_bug_eval(b, c, prev, &E.cost, E.grad, E.step, E.t, &err);
+            if (rc == 1)
+                break;
+            judge(&v2, &A, &E, c->params, c->batch->m);
+            v.full |= v2.full;
+            for (int q = 0; q < NQ; q++)
+                v.explains[q] |= v2.explains[q];
+        }
+        bp_bug_variant(0);
+        if (v.full) {
+            if (!first)
+                first = b;
+            add_name(mt, b->name);
+        }
+        for (int q = 0; q < NQ; q++)
+            if (v.explains[q] && per[q]++ == 0)
+                only[q] = b;
+    }
+    double u_fit = 0.0;
+    const char *low = lower_precision(&A, c, profile32, &u_fit);
+    if (low) {
+        if (!first)
+            first = bp_bug_find(low);
+        add_name(mt, low);
+    }
+    if (mt->n == 1) {
+        say_one(mt, first);
+    } else if (mt->n > 1) {
+        say_ambiguous(mt, ans);
+    } else { /* a composition: each wrong quantity explained by one model, the step by the gradient */
+        int follows = A.wrong[Q_STEP] && A.wrong[Q_GRAD] && step_follows(&A, c), ok = 1, parts = 0;
+        for (int q = 0; q < NQ; q++)
+            if (A.got[q] && A.wrong[q] && !(q == Q_STEP && follows) && per[q] != 1)
+                ok = 0;
+        size_t o = 0;
+        for (int q = 0; ok && q < NQ; q++) {
+            if (!A.got[q] || !A.wrong[q] || (q == Q_STEP && follows))
+                continue;
+            add_name(mt, only[q]->name);
+            o += (size_t)snprintf(mt->hint + o, o < sizeof mt->hint ? sizeof mt->hint - o : 0, "%sthe %s as %s computes it: %s (%s)",
+                                  parts++ ? "; and " : "", qname[q], only[q]->name, only[q]->explain, only[q]->equations);
+        }
+        if (ok && parts >= 2 && follows && o < sizeof mt->hint)
+            snprintf(mt->hint + o, sizeof mt->hint - o, "; the step follows the answered gradient");
+        if (!ok || parts < 2) { /* one quantity alone explained is no composition: say nothing */
+            mt->n = 0, mt->hint[0] = '\0';
+        } else {
+            mt->composed = 1;
+        }
+    }
+    qset_free(&A), effect_free(&E);
+}
