@@ -45,6 +45,7 @@ typedef struct {
     const char *hint;  /* the bug named (-> hint_text), or NULL */
     char hint_text[600];
     char names[300];   /* the models the hint names, comma-separated (YAML "named:") */
+    char first[240];   /* where the pass first goes wrong (first_wrong), or "" */
     int ambiguous;     /* ... as an ambiguity ("candidates:") */
     int marginal;      /* failed, but every error within MARGINAL x its bound */
     char message[1024];
@@ -583,8 +584,9 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
             json_object_set_new(dj, "evidence", ev);
             if (fd.first[0])
                 json_object_set_new(dj, "first_wrong", json_string(fd.first));
+            snprintf(res->first, sizeof res->first, "%s", fd.first);
             for (size_t i = 0; i < fd.n && o2 < sizeof yaml; i++) {
-                char e[220];
+                char e[BP_EVIDENCE_LEN + 20];
                 yaml_str(e, sizeof e, fd.evidence[i]);
                 o2 += (size_t)snprintf(yaml + o2, sizeof yaml - o2, "    - \"%s\"\n", e);
             }
@@ -1179,13 +1181,13 @@ int bp_conform_main(int argc, char **argv, const char *self)
                 snprintf(hang_msg, sizeof hang_msg, "the implementation hangs: %zu cases in a row got "
                          "no answer within %g s (--hangs %zu)", o.hangs, o.timeout, o.hangs);
             prev = c;
-            if (res.used > used)
+            if (res.v == R_PASS && res.used > used) /* a passing case: a failed one is past it */
                 used = res.used, used_at = c->id;
             n++;
             res.xfail = o.xfail_path && listed(&xf, c->id);
             if (res.v != R_SKIP && !skipped_run)
                 bp_summary_add(&sum, c, n, res.v == R_FAIL && !(res.xfail && !res.protocol), res.hint,
-                               res.marginal);
+                               res.ambiguous ? "" : res.names, res.first, res.marginal);
             if (res.v == R_FAIL && !res.protocol) {
                 now_failing = realloc(now_failing, (nfailing + 1) * sizeof *now_failing);
                 now_failing[nfailing++] = c->id;

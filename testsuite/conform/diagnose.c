@@ -39,20 +39,113 @@ static int wrong(double got, double exp, double bound)
     return !(fabs(got - exp) <= bound);
 }
 
-/* Same value up to a relative 1e-6 (a shape of the error, not a verdict). */
-static int near(double x, double y)
+/* ---- a constant factor, fitted, and recognised as a simple number of the case ---- */
+
+/* What the evidence is judged against: the case (its m, n_L, eta) and the unit roundoff of
+ * the profile, so that a float32 answer's ratios are compared at float32's precision. */
+typedef struct {
+    const bp_case *c;
+    double u;
+} ctx;
+
+/* Does got = k x exp hold on every wrong entry, within k x its bound (the bound scales with
+ * the value) plus 4 units of the profile's roundoff (the one more rounding of the scaling)? */
+static int is_factor(const double *got, const double *exp, const double *bound, size_t n, double k,
+                     double u)
 {
-    return fabs(x - y) <= 1e-6 * fmax(fabs(x), fabs(y));
+    for (size_t i = 0; i < n; i++) {
+        if (!wrong(got[i], exp[i], bound[i]))
+            continue;
+        double want = k * exp[i];
+        if (!(fabs(got[i] - want) <= 10.0 * fabs(k) * bound[i] + 4.0 * u * fabs(want)))
+            return 0;
+    }
+    return 1;
+}
+
+/* The least-squares factor over the wrong entries into *k (NAN when one of them is expected
+ * to be 0, or is not finite), and whether every wrong entry fits it. */
+static int fit_factor(const double *got, const double *exp, const double *bound, size_t n, double u,
+                      double *k)
+{
+    double ge = 0.0, ee = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (!wrong(got[i], exp[i], bound[i]))
+            continue;
+        if (exp[i] == 0.0 || !isfinite(got[i])) {
+            *k = NAN;
+            return 0;
+        }
+        ge += got[i] * exp[i], ee += exp[i] * exp[i];
+    }
+    *k = ee > 0 ? ge / ee : NAN;
+    return isfinite(*k) && is_factor(got, exp, bound, n, *k, u);
+}
+
+/* The simple numbers a factor is recognised as ("2", "1/m", "n_L m", "eta", ...): those that
+ * fit every wrong entry, joined by " = " ("2 = m = n_L" when m = n_L = 2), into label, and the
+ * value of the first into *v. 0 when none fits. */
+static int recognise(const ctx *x, const double *got, const double *exp, const double *bound, size_t n,
+                     char *label, size_t len, double *v)
+{
+    double m = (double)x->c->batch->m, nl = (double)x->c->params->n[x->c->params->L], eta = x->c->eta;
+    const struct {
+        double v;
+        const char *s;
+    } cand[] = {{-1.0, "-1"}, {2.0, "2"}, {0.5, "1/2"}, {m, "m"}, {1 / m, "1/m"}, {nl, "n_L"}, {1 / nl, "1/n_L"},
+                {nl * m, "n_L m"}, {1 / (nl * m), "1/(n_L m)"}, {eta, "eta"}, {1 / eta, "1/eta"}, {-eta, "-eta"}};
+    size_t o = 0;
+    label[0] = '\0';
+    for (size_t i = 0; i < sizeof cand / sizeof *cand; i++) {
+        if (cand[i].v == 1.0 || !isfinite(cand[i].v) || !is_factor(got, exp, bound, n, cand[i].v, x->u))
+            continue;
+        if (!o)
+            *v = cand[i].v;
+        o += (size_t)snprintf(label + o, o < len ? len - o : 0, "%s%s", o ? " = " : "", cand[i].s);
+    }
+    return o > 0;
+}
+
+/* The factor as words: "got = 2 x expected (2 = m)", "got = expected / 3 (1/n_L)". */
+static void say_factor(char *out, size_t len, double k, const char *label)
+{
+    double r = 1.0 / k;
+    if (label && fabs(k) < 1.0 && fabs(r - nearbyint(r)) <= 1e-9 * fabs(r))
+        snprintf(out, len, "got = expected / %.6g (%s)", r, label);
+    else if (label)
+        snprintf(out, len, "got = %.6g x expected (%s)", k, label);
+    else
+        snprintf(out, len, "got = %.6g x expected", k);
+}
+
+/* What a recognised factor of the cost means, in words ("" when nothing simple). */
+static const char *cost_meaning(const bp_case *c, double v)
+{
+    double m = (double)c->batch->m, nl = (double)c->params->n[c->params->L];
+    if (v == -1.0)
+        return "the sign flipped";
+    if (v == 2.0 && c->cost == BP_QUADRATIC)
+        return "the 1/2 of the quadratic cost left out";
+    if (v == 1 / nl)
+        return "a mean over the outputs as well";
+    if (v == 1 / (nl * m))
+        return c->red == BP_SUM ? "a mean over every output of every sample, where the sum was asked"
+                                : "a mean over the outputs as well";
+    if (v == 1 / m && c->red == BP_SUM)
+        return "a mean over the batch where the sum was asked";
+    if (v == m && c->red == BP_MEAN)
+        return "the sum over the batch where the mean was asked";
+    return "";
 }
 
 /* One tensor: how many entries are wrong, which, and in what shape, as a line into out.
  * rows x cols row-major; rname/cname say what a row and a column are ("row", "sample"...).
  * Returns the number of wrong entries. */
-static size_t tensor(char *out, size_t len, const char *name, const double *got, const double *exp,
-                     const double *bound, size_t rows, size_t cols, const char *rname,
+static size_t tensor(const ctx *x, char *out, size_t len, const char *name, const double *got,
+                     const double *exp, const double *bound, size_t rows, size_t cols, const char *rname,
                      const char *cname)
 {
-    size_t bad = 0, first = 0, n = rows * cols;
+    size_t bad = 0, first = 0, n = rows * cols, nan = 0, inf = 0;
     int one_row = 1, one_col = 1;
     for (size_t i = 0; i < n; i++) {
         if (!wrong(got[i], exp[i], bound[i]))
@@ -61,11 +154,12 @@ static size_t tensor(char *out, size_t len, const char *name, const double *got,
             first = i;
         one_row &= i / cols == first / cols;
         one_col &= i % cols == first % cols;
+        nan += isnan(got[i]), inf += isinf(got[i]);
         bad++;
     }
     if (bad == 0)
         return 0;
-    char which[96], shape[120] = "";
+    char which[96], shape[160] = "";
     size_t r = first / cols, cidx = first % cols;
     if (bad == 1)
         snprintf(which, sizeof which, cols > 1 ? "one entry, [%zu][%zu]" : "one entry, [%zu]", r, cidx);
@@ -77,38 +171,36 @@ static size_t tensor(char *out, size_t len, const char *name, const double *got,
         snprintf(which, sizeof which, "%s of %s %zu", bad == rows ? "all" : "some", cname, cidx);
     else
         snprintf(which, sizeof which, "scattered");
-    /* the shape, over the wrong entries: zeros, a constant ratio (a sign), the transpose */
-    int zeros = 1, ratio_ok = 1, nonfinite = 0;
-    double ratio = NAN, worst_rel = 0.0;
+    /* the shape, over the wrong entries: NaN, zeros, the transpose, a constant factor */
+    int zeros = 1;
+    double worst_rel = 0.0, k, v;
     for (size_t i = 0; i < n; i++) {
         if (!wrong(got[i], exp[i], bound[i]))
             continue;
-        nonfinite |= !isfinite(got[i]);
         zeros &= got[i] == 0.0 && exp[i] != 0.0;
-        if (exp[i] != 0.0) {
-            double q = got[i] / exp[i];
-            if (isnan(ratio))
-                ratio = q;
-            ratio_ok &= near(q, ratio);
+        if (exp[i] != 0.0)
             worst_rel = fmax(worst_rel, fabs(got[i] - exp[i]) / fabs(exp[i]));
-        } else {
-            ratio_ok = 0;
-        }
     }
     int transposed = rows == cols && rows > 1;
     for (size_t i = 0; transposed && i < n; i++)
         transposed = !wrong(got[i], exp[(i % cols) * cols + i / cols], bound[i]);
-    if (nonfinite)
-        snprintf(shape, sizeof shape, "; NaN or Inf among them");
+    char label[64], words[120];
+    if (nan || inf)
+        snprintf(shape, sizeof shape, "; %s in %zu of them", !inf ? "NaN" : !nan ? "Inf" : "NaN or Inf",
+                 nan + inf);
     else if (zeros)
         snprintf(shape, sizeof shape, "; 0 where a non-zero value is expected");
     else if (transposed)
         snprintf(shape, sizeof shape, "; the answer is the transpose of the expected matrix");
-    else if (ratio_ok && !isnan(ratio) && bad > 1 && near(ratio, -1.0))
-        snprintf(shape, sizeof shape, "; the sign flipped (got = -expected)");
-    else if (ratio_ok && !isnan(ratio) && bad > 1 && !near(ratio, 1.0))
-        snprintf(shape, sizeof shape, "; a constant factor: got = %.6g x expected", ratio);
-    else if (worst_rel > 0)
+    else if (bad > 1 && fit_factor(got, exp, bound, n, x->u, &k)) {
+        int known = recognise(x, got, exp, bound, n, label, sizeof label, &v);
+        if (known && v == -1.0) {
+            snprintf(shape, sizeof shape, "; the sign flipped (got = -expected)");
+        } else {
+            say_factor(words, sizeof words, known ? v : k, known ? label : NULL);
+            snprintf(shape, sizeof shape, "; a constant factor: %s", words);
+        }
+    } else if (worst_rel > 0)
         snprintf(shape, sizeof shape, "; errors up to %.2g relative", worst_rel);
     snprintf(out, len, "%s (%zu x %zu): %zu of %zu entries wrong, %s%s", name, rows, cols, bad, n,
              which, shape);
@@ -129,11 +221,24 @@ void bp_diagnose(bp_findings *f, const bp_answer *ans)
     const bp_bounds *B = ans->B;
     const bp_model *P = c->params;
     size_t L = P->L, m = c->batch->m;
-    char line[200], name[32];
+    char line[BP_EVIDENCE_LEN], name[32];
     int cost_bad = ans->cost && wrong(*ans->cost, c->cost_value, B->cost);
-    if (cost_bad) {
-        snprintf(line, sizeof line, "cost: got %.17g, expected %.17g (bound %.2g)", *ans->cost,
-                 c->cost_value, B->cost);
+    ctx x = {c, B == c->bounds[BP_FLOAT32] ? 0x1p-24 : 0x1p-53};
+    if (cost_bad) { /* got and expected, and their ratio: recognised, and what it means */
+        char label[64], words[200] = "";
+        double v;
+        if (isfinite(*ans->cost) && c->cost_value != 0.0) {
+            if (recognise(&x, ans->cost, &c->cost_value, &B->cost, 1, label, sizeof label, &v)) {
+                const char *mean = cost_meaning(c, v);
+                say_factor(words, sizeof words, v, label);
+                if (*mean)
+                    snprintf(words + strlen(words), sizeof words - strlen(words), ": %s", mean);
+            } else {
+                say_factor(words, sizeof words, *ans->cost / c->cost_value, NULL);
+            }
+        }
+        snprintf(line, sizeof line, "cost: got %.17g, expected %.17g (bound %.2g)%s%s", *ans->cost,
+                 c->cost_value, B->cost, *words ? "; " : "", words);
         add(f, line);
     }
     /* per layer: which of z, a, delta, dC/dW, dC/db, the step are wrong */
@@ -152,20 +257,21 @@ void bp_diagnose(bp_findings *f, const bp_answer *ans)
             for (int k = 0; k < 3; k++)
                 if (tr[k]) {
                     snprintf(name, sizeof name, "%s^%zu", qn[k], l);
-                    flag[k][l] = tensor(line, sizeof line, name, tr[k][l], ex[k][l], bd[k][l], m, P->n[l],
+                    flag[k][l] = tensor(&x, line, sizeof line, name, tr[k][l], ex[k][l], bd[k][l], m, P->n[l],
                                         "sample", "neuron") > 0;
                     if (flag[k][l])
                         add(f, line);
                 }
+        int follows = q == 1 && pm[1] && bp_step_follows(ans);
         for (size_t l = 1; pm[q] && l <= L; l++) {
             size_t J = P->n[l], K = P->n[l - 1];
             snprintf(name, sizeof name, "%s W^%zu", pn[q], l);
-            size_t w = tensor(line, sizeof line, name, pm[q]->W[l], pe[q]->W[l], pb[q]->W[l], J, K, "row",
+            size_t w = tensor(&x, line, sizeof line, name, pm[q]->W[l], pe[q]->W[l], pb[q]->W[l], J, K, "row",
                               "column");
             if (w)
                 add(f, line);
             snprintf(name, sizeof name, "%s b^%zu", pn[q], l);
-            size_t b = tensor(line, sizeof line, name, pm[q]->b[l], pe[q]->b[l], pb[q]->b[l], J, 1, "entry",
+            size_t b = tensor(&x, line, sizeof line, name, pm[q]->b[l], pe[q]->b[l], pb[q]->b[l], J, 1, "entry",
                               "");
             if (b)
                 add(f, line);
@@ -174,6 +280,11 @@ void bp_diagnose(bp_findings *f, const bp_answer *ans)
             else
                 step_bad |= w || b;
         }
+        if (follows && step_bad) { /* one line for the step: it is the gradient's doing */
+            while (f->n && strncmp(f->evidence[f->n - 1], "step ", 5) == 0)
+                f->n--, f->wrong--;
+            add(f, "step: wrong as the gradient is: params - eta x the answered gradient");
+        }
     }
     /* where the pass first goes wrong: forward from layer 1, then backward from L */
     bp_cost C = c->cost;
@@ -181,9 +292,16 @@ void bp_diagnose(bp_findings *f, const bp_answer *ans)
         if (zb[l])
             snprintf(f->first, sizeof f->first, "z^%zu wrong, %s right: %s at l = %zu", l,
                      l == 1 ? "the input a^0 = x" : "a^{l-1}", equation(C, EQ_Z, l == L), l);
-        else if (ab[l] && ans->z)
+        else if (ab[l] && ans->z) {
+            bp_act fl = bp_layer_act(P, C, l);
+            char eq[64];
+            if (C == BP_CROSS_ENTROPY && l == L)
+                snprintf(eq, sizeof eq, "%s", equation(C, EQ_A, 1));
+            else /* the layer's own f: "000:1 (sigma)" would be wrong for an identity layer */
+                snprintf(eq, sizeof eq, "%s (f = %s)", C == BP_LOGLIK ? "001:13" : "000:1", bp_act_name(fl));
             snprintf(f->first, sizeof f->first, "a^%zu wrong, z^%zu right: the activation, %s at l = %zu",
-                     l, l, equation(C, EQ_A, l == L), l);
+                     l, l, eq, l);
+        }
     }
     if (!f->first[0] && ans->delta) {
         if (db[L])
@@ -203,8 +321,8 @@ void bp_diagnose(bp_findings *f, const bp_answer *ans)
             snprintf(f->first, sizeof f->first, "delta right, %s of layer %zu wrong%s%s", what, l,
                      *eq ? ": " : "", eq);
         else
-            snprintf(f->first, sizeof f->first, "%s of %s %zu wrong%s%s%s (add --deep to compare z, a "
-                     "and delta)", what, l == L ? "the output layer," : "layer", l,
+            snprintf(f->first, sizeof f->first, "%s of %s %zu%s wrong%s%s%s (add --deep to compare z, a "
+                     "and delta)", what, l == L ? "the output layer (layer" : "layer", l, l == L ? ")" : "",
                      l == L ? "" : ", the layers above right", *eq ? "; the gradient formula is " : "", eq);
     }
     if (!f->first[0] && step_bad)
@@ -252,7 +370,7 @@ static void tally(bp_tally *t, size_t *n, const char *key, int failed)
 }
 
 void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const char *hint,
-                    int marginal)
+                    const char *names, const char *first, int marginal)
 {
     char depth[24];
     const char *regime = strrchr(c->id, '/');
@@ -267,8 +385,22 @@ void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const
     s->marginal += marginal != 0;
     if (hint)
         tally(s->hint, &s->nhint, hint, 1);
-    else
+    if (!names || !*names)
         s->unnamed++;
+    for (const char *p = names; p && *p;) { /* each model the case names */
+        size_t k = strcspn(p, ",");
+        char one[64];
+        snprintf(one, sizeof one, "%.*s", (int)k, p);
+        tally(s->named, &s->nnamed, one, 1);
+        p += k;
+        p += strspn(p, ", ");
+    }
+    if (first && *first) { /* "..., the layers above right (add --deep ...)": the place alone */
+        const char *cut = strstr(first, " (add --deep");
+        char place[200];
+        snprintf(place, sizeof place, "%.*s", cut ? (int)(cut - first) : (int)strlen(first), first);
+        tally(s->first, &s->nfirst, place, 1);
+    }
     double size = (double)c->params->nparams * (double)c->batch->m;
     if (!s->look_at[0] || size < s->look_size) {
         snprintf(s->look_at, sizeof s->look_at, "%s", c->id);
@@ -312,19 +444,35 @@ void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_
     PUT("%s  by regime: %s\n", prefix, line);
     tallies(line, sizeof line, s->depth, s->ndepth);
     PUT("%s  by depth:  %s\n", prefix, line);
-    /* the hints, most frequent first (at most two), and how many failures none explains */
+    /* the models named, most often first: a likely bug only where one explains most failures */
     size_t best[2] = {SIZE_MAX, SIZE_MAX};
-    for (size_t i = 0; i < s->nhint; i++) {
-        if (best[0] == SIZE_MAX || s->hint[i].failed > s->hint[best[0]].failed)
+    for (size_t i = 0; i < s->nnamed; i++) {
+        if (best[0] == SIZE_MAX || s->named[i].failed > s->named[best[0]].failed)
             best[1] = best[0], best[0] = i;
-        else if (best[1] == SIZE_MAX || s->hint[i].failed > s->hint[best[1]].failed)
+        else if (best[1] == SIZE_MAX || s->named[i].failed > s->named[best[1]].failed)
             best[1] = i;
     }
-    for (int k = 0; k < 2; k++)
-        if (best[k] != SIZE_MAX)
-            PUT("%s  %s: \"%s\" on %zu of %zu failing cases%s\n", prefix, k ? "then" : "likely bug",
-                s->hint[best[k]].key, s->hint[best[k]].failed, s->failed,
-                s->hint[best[k]].failed == s->failed ? " (all of them)" : "");
+    char desc[400];
+    const bp_bug *b0 = best[0] != SIZE_MAX ? bp_bug_find(s->named[best[0]].key) : NULL;
+    if (b0 && (double)s->named[best[0]].failed >= BP_LIKELY_SHARE * (double)s->failed) {
+        PUT("%s  likely bug: \"%s\" on %zu of %zu failing cases%s\n", prefix, bp_bug_describe(b0, desc, sizeof desc),
+            s->named[best[0]].failed, s->failed, s->named[best[0]].failed == s->failed ? " (all of them)" : "");
+        if (best[1] != SIZE_MAX)
+            PUT("%s  also named: %s on %zu\n", prefix, s->named[best[1]].key, s->named[best[1]].failed);
+    } else {
+        PUT("%s  no single model explains them", prefix);
+        for (int k = 0; k < 2; k++)
+            if (best[k] != SIZE_MAX)
+                PUT("%s %s on %zu", k ? "," : " (named:", s->named[best[k]].key, s->named[best[k]].failed);
+        PUT("%s\n", best[0] != SIZE_MAX ? ")" : "");
+        size_t f = SIZE_MAX; /* the commonest evidence: where most failing cases first go wrong */
+        for (size_t i = 0; i < s->nfirst; i++)
+            if (f == SIZE_MAX || s->first[i].failed > s->first[f].failed)
+                f = i;
+        if (f != SIZE_MAX)
+            PUT("%s  commonest evidence: \"%s\" on %zu of %zu failing cases\n", prefix, s->first[f].key,
+                s->first[f].failed, s->failed);
+    }
     if (s->unnamed)
         PUT("%s  no bug named on %zu failing case%s: read their evidence\n", prefix, s->unnamed,
             s->unnamed == 1 ? "" : "s");
@@ -352,6 +500,17 @@ json_t *bp_summary_json(const bp_summary *s)
                           tallies_json(s->model, s->nmodel), "by_regime", tallies_json(s->regime, s->nregime),
                           "by_depth", tallies_json(s->depth, s->ndepth), "hints", hints, "unnamed",
                           (json_int_t)s->unnamed);
+    json_t *named = json_array();
+    size_t top = SIZE_MAX;
+    for (size_t i = 0; i < s->nnamed; i++) {
+        json_array_append_new(named, json_pack("{s:s, s:I}", "model", s->named[i].key, "cases",
+                                               (json_int_t)s->named[i].failed));
+        if (top == SIZE_MAX || s->named[i].failed > s->named[top].failed)
+            top = i;
+    }
+    json_object_set_new(o, "named", named);
+    json_object_set_new(o, "likely", top != SIZE_MAX && (double)s->named[top].failed >= BP_LIKELY_SHARE * (double)s->failed
+                                         ? json_string(s->named[top].key) : json_null());
     if (s->look_at[0])
         json_object_set_new(o, "look_at", json_pack("{s:s, s:I}", "id", s->look_at, "n", (json_int_t)s->look_n));
     return o;

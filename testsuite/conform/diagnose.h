@@ -19,11 +19,12 @@ typedef struct {
 } bp_answer;
 
 #define BP_MAX_EVIDENCE 8
+#define BP_EVIDENCE_LEN 320
 
 typedef struct {
     size_t n;                          /* wrong tensors described (at most BP_MAX_EVIDENCE) */
     size_t wrong;                      /* wrong tensors in all */
-    char evidence[BP_MAX_EVIDENCE][200]; /* one line each: "grad W^2 (3 x 4): ..." */
+    char evidence[BP_MAX_EVIDENCE][BP_EVIDENCE_LEN]; /* one line each: "grad W^2 (3 x 4): ..." */
     char first[240];                   /* where the pass first goes wrong, with equation IDs */
 } bp_findings;
 
@@ -48,6 +49,11 @@ typedef struct {
  * otherwise the wrong quantities each explained by exactly one model are named as a
  * composition; else no hint. Lower precision is named from its signature alone. */
 void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev);
+
+/* Is the answer's step params - eta x the answer's own gradient, within the step's and the
+ * gradient's bounds (10 x, as a model's effect)? Then a wrong step is the wrong gradient's
+ * consequence, not a bug of its own. */
+int bp_step_follows(const bp_answer *ans);
 
 /* An answer in the wrong shapes: a model's signature (transposed-grad, wrong-layer-activations,
  * stale), described into buf, or NULL. what is "grad" or "step"; W the answer's "W" list;
@@ -74,17 +80,26 @@ typedef struct {
 
 typedef struct {
     bp_tally model[BP_SUMMARY_KEYS], regime[BP_SUMMARY_KEYS], depth[BP_SUMMARY_KEYS];
-    bp_tally hint[BP_SUMMARY_KEYS]; /* failed counts the cases given that hint */
-    size_t nmodel, nregime, ndepth, nhint;
+    bp_tally hint[BP_SUMMARY_KEYS];  /* failed counts the cases given that hint */
+    bp_tally named[BP_SUMMARY_KEYS]; /* ... the cases that name that model (alone or composed) */
+    bp_tally first[BP_SUMMARY_KEYS]; /* ... the cases whose first wrong quantity reads so */
+    size_t nmodel, nregime, ndepth, nhint, nnamed, nfirst;
     size_t cases, failed, marginal, unnamed;
     char look_at[256]; /* the smallest failing case (fewest parameters x samples) */
     double look_size;
     size_t look_n;     /* its test number */
 } bp_summary;
 
-/* Count case c, the n-th test point: failed or not, its hint (NULL: none), marginal or not. */
+/* Count case c, the n-th test point: failed or not, its hint (NULL: none), the models the hint
+ * names (comma-separated, "" for none or for an ambiguity), where it first goes wrong (NULL:
+ * not placed), marginal or not. */
 void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const char *hint,
-                    int marginal);
+                    const char *names, const char *first, int marginal);
+
+/* A "likely bug" is named for a run only when one model is named on at least this share of
+ * its failing cases: a model that explains a few of many failures is a coincidence of those
+ * cases (m = n_L = 2, say), not the run's bug. */
+#define BP_LIKELY_SHARE 0.8
 
 /* The summary as lines each starting with prefix ("# " for TAP, "" for JUnit), into out;
  * empty when nothing failed. */

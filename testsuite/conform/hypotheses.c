@@ -269,17 +269,17 @@ static const char *lower_precision(const qset *A, const bp_case *c, int profile3
 
 /* ---- the step follows the answered gradient ---- */
 
-/* step = params - eta * (the answer's own gradient), within the step's and gradient's bounds:
- * then a wrong step is the wrong gradient's consequence, not a bug of its own. */
-static int step_follows(const qset *A, const bp_case *c)
+int bp_step_follows(const bp_answer *ans)
 {
-    if (!A->got[Q_STEP] || !A->got[Q_GRAD])
+    const bp_case *c = ans->c;
+    if (!ans->step || !ans->grad)
         return 0;
-    const double *th = c->params->theta;
-    for (size_t i = 0; i < A->n[Q_STEP]; i++) {
-        double want = th[i] - c->eta * A->got[Q_GRAD][i];
-        double slack = FIT_K * (A->bnd[Q_STEP][i] + fabs(c->eta) * A->bnd[Q_GRAD][i]) + FIT_REL * fabs(want);
-        if (!isfinite(A->got[Q_STEP][i]) ? isfinite(want) : !(fabs(A->got[Q_STEP][i] - want) <= slack))
+    const double *th = c->params->theta, *g = ans->grad->theta, *st = ans->step->theta;
+    const double *bs = ans->B->step->theta, *bg = ans->B->grad->theta;
+    for (size_t i = 0; i < c->params->nparams; i++) {
+        double want = th[i] - c->eta * g[i];
+        double slack = FIT_K * (bs[i] + fabs(c->eta) * bg[i]) + FIT_REL * fabs(want);
+        if (!isfinite(st[i]) ? isfinite(want) : !(fabs(st[i] - want) <= slack))
             return 0;
     }
     return 1;
@@ -387,7 +387,7 @@ void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev)
     } else if (mt->n > 1) {
         say_ambiguous(mt, ans);
     } else { /* a composition: each wrong quantity explained by one model, the step by the gradient */
-        int follows = A.wrong[Q_STEP] && A.wrong[Q_GRAD] && step_follows(&A, c), ok = 1, parts = 0;
+        int follows = A.wrong[Q_STEP] && A.wrong[Q_GRAD] && bp_step_follows(ans), ok = 1, parts = 0;
         for (int q = 0; q < NQ; q++)
             if (A.got[q] && A.wrong[q] && !(q == Q_STEP && follows) && per[q] != 1)
                 ok = 0;
