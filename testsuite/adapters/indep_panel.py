@@ -11,6 +11,19 @@ they must be rejected and localised with no name at all. `tanh-sigmoid` computes
 as 1/2 (1 + tanh(z/2)): mathematically right, outside the accepted class (it cancels for very
 negative z), so it must fail and be named nothing.
 
+A family's bug is written at a value of the panel's choosing, NAME/VALUE where it is not the
+catalogue's default (weight-decay/1e-4: lambda 1e-4 where the mutant uses 5e-4), so that the
+diagnosis must fit the value, not recognise it:
+  clipped-probabilities/2.2e-16  np.clip(a, eps, 1 - eps) with float64's epsilon (scikit-learn)
+  log-eps                        ln(a + 1e-7), TensorFlow.js's logLoss
+  lut-sigmoid/genann             genann's 4096-entry table on [-15, 15), nearest entry
+  sigmoid-clamped                genann's sigmoid: 0 below -45, 1 above 45; sigma' as a (1 - a)
+  sigma-prime-clipped            FANN: sigma' = a (1 - a) with a clipped to [0.01, 0.99]
+  flat-spot                      sigma' + 0.1
+  label-smoothing                targets y (1 - 0.1) + 0.1 / n_L (0.1 / 2 for sigmoid outputs)
+  l2-in-gradient                 dC/dW + 0.01 W; momentum: beta 0.5; clip-by-norm: max_norm 1;
+                                 clip-by-value: 0.5; float16: numpy's float16 throughout
+
 Usage: indep_panel.py BUG   (BUG 'none' is the correct program; --list lists the bugs)"""
 import os
 import sys
@@ -31,6 +44,11 @@ CATALOGUE = [
     "naive-softmax", "ln-zero", "clipped-probabilities", "lut-sigmoid", "float32",
     "sigmoid-prime-everywhere", "relu-prime-at-zero-one", "leaky-slope-wrong-side",
     "diagonal-jacobian", "cost-sign", "one-wrong-entry", "off-by-one-layer",
+    # the families, each at a value of its own (NAME/VALUE: the model is NAME)
+    "clipped-probabilities/2.2e-16", "log-eps", "lut-sigmoid/genann", "sigmoid-clamped",
+    "sigma-prime-clipped", "flat-spot", "label-smoothing", "weight-decay/1e-4",
+    "l2-in-gradient", "momentum", "clip-by-norm", "clip-by-value", "sigma-prime-of-a/hidden",
+    "sigma-prime-of-a/output", "cost-no-half", "cost-mean-over-all", "cost-mse", "float16",
 ]
 OUTSIDE = [
     "outside:bias-as-first-weight",  # dC/db^l taken as dC/dW^l's column 0 (bias-as-w_0 mixed up)
@@ -66,12 +84,26 @@ def sigmoid(z):
         return 0.5 * (1.0 + np.tanh(0.5 * z))
     if on("lut-sigmoid"):
         return lut_sigmoid(z)
+    if on("lut-sigmoid/genann"):
+        return genann_lut(z)
     out = np.empty_like(z)
     pos = z >= 0
     out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
     ez = np.exp(z[~pos])
     out[~pos] = ez / (1.0 + ez)
+    if on("sigmoid-clamped"):
+        out = np.where(z < -45.0, 0.0, np.where(z > 45.0, 1.0, out))
     return out
+
+
+def genann_lut(z):
+    """genann.c's genann_act_sigmoid_cached, as its source reads."""
+    lo, hi, size = -15.0, 15.0, 4096
+    step = (hi - lo) / size
+    table = np.array([1.0 / (1.0 + np.exp(-(lo + step * i))) for i in range(size)])
+    j = np.floor((z - lo) / step + 0.5)
+    j = np.where(z < lo, 0, np.where(z >= hi, size - 1, np.minimum(j, size - 1))).astype(int)
+    return table[j]
 
 
 TABLE_Z = np.arange(-128, 129) / 16.0  # step 1/16 on [-8, 8]
@@ -115,9 +147,14 @@ class Act:
             z = a
             a = self.f(z)
         if n == "sigmoid":
-            if on("lut-sigmoid"):
+            if on("lut-sigmoid") or on("lut-sigmoid/genann") or on("sigmoid-clamped"):
                 return a * (1.0 - a)
+            if on("sigma-prime-clipped"):
+                ac = np.clip(a, 0.01, 0.99)
+                return ac * (1.0 - ac)
             s_ = sigmoid(z)
+            if on("flat-spot"):
+                return s_ * (1.0 - s_) + 0.1
             return s_ * (1.0 - s_)
         if n == "tanh":
             if on("outside:tanh-prime-of-z"):
@@ -178,7 +215,10 @@ class Layer:
             return sigmoid_prime_z(self.Z)
         if self.hidden and on("outside:shifted-sigmoid") and self.act.name == "sigmoid":
             return sigmoid_prime_z(self.Z + 0.1)
-        fp = self.act.df(self.Z, self.A)
+        if (self.hidden and on("sigma-prime-of-a/hidden")) or (not self.hidden and on("sigma-prime-of-a/output")):
+            fp = self.act.df(self.A, self.act.f(self.A))
+        else:
+            fp = self.act.df(self.Z, self.A)
         if self.first and on("outside:dead-unit"):
             fp = fp.copy()
             fp[0, :] = 0.0
@@ -236,16 +276,24 @@ def build(W, b, names, slope, cost):
 def per_sample_cost(cost, out, Y):
     """C_x for each sample (columns): out is the output layer, Y n_L x m."""
     A, Z = out.A, out.Z
+    eps = 2.220446049250313e-16 if on("clipped-probabilities/2.2e-16") else 1e-15
+    clipped = on("clipped-probabilities") or on("clipped-probabilities/2.2e-16")
     if cost == "quadratic":
+        if on("cost-no-half") or on("cost-mse"):
+            return ((A - Y) ** 2).sum(axis=0)
         return 0.5 * ((A - Y) ** 2).sum(axis=0)
+    if on("log-eps"):
+        if cost == "loglik":
+            return -(Y * np.log(A + 1e-7) + (1 - Y) * np.log(1 - A + 1e-7)).sum(axis=0)
+        return -(Y * np.log(A + 1e-7)).sum(axis=0)
     if cost == "loglik":
-        if on("ln-zero") or on("clipped-probabilities") or on("lut-sigmoid"):
-            P = np.clip(A, 1e-15, 1 - 1e-15) if on("clipped-probabilities") else A
+        if on("ln-zero") or clipped or on("lut-sigmoid") or on("lut-sigmoid/genann"):
+            P = np.clip(A, eps, 1 - eps) if clipped else A
             return -(Y * np.log(P) + (1 - Y) * np.log(1 - P)).sum(axis=0)
         # -y ln sigma(z) - (1 - y) ln sigma(-z) = y ln(1 + e^-z) + (1 - y) ln(1 + e^z)
         return (Y * np.logaddexp(0.0, -Z) + (1 - Y) * np.logaddexp(0.0, Z)).sum(axis=0)
-    if on("ln-zero") or on("clipped-probabilities") or on("naive-softmax"):
-        P = np.clip(A, 1e-15, 1 - 1e-15) if on("clipped-probabilities") else A
+    if on("ln-zero") or clipped or on("naive-softmax"):
+        P = np.clip(A, eps, 1 - eps) if clipped else A
         return -(Y * np.log(P)).sum(axis=0)
     Zs = Z / 3.0 if on("outside:softmax-temperature") else Z
     M = Zs.max(axis=0)
@@ -283,6 +331,9 @@ def output_delta(cost, out, Y):
 def backprop(layers, cost, red, X, Y, eta):
     """cost, [(dW, db)], and the trace (Z, A, D per layer), for batch columns X, Y."""
     m = X.shape[1]
+    if on("label-smoothing"):
+        k = Y.shape[0] if cost == "cross-entropy" else 2
+        Y = Y * (1.0 - 0.1) + 0.1 / k
     A = X.copy()
     if on("activation-on-input"):
         A = sigmoid(A)
@@ -307,6 +358,8 @@ def backprop(layers, cost, red, X, Y, eta):
         C = per.sum() * scale
     if on("cost-sum-grad-mean") and red == "mean":
         C = per.sum()
+    if on("cost-mean-over-all") or (on("cost-mse") and cost == "quadratic"):
+        C = per.sum() / (m * Y.shape[0])
     if on("mean-over-outputs"):
         C, scale = C / Y.shape[0], scale / Y.shape[0]
     if on("cost-sign"):
@@ -346,12 +399,12 @@ def backprop(layers, cost, red, X, Y, eta):
     return C, grads, trace
 
 
-STATE = {"prev_grad": None}
+STATE = {"prev_grad": None, "velocity": None}
 
 
 def answer(req):
     global DT
-    DT = np.float32 if on("float32") else np.float64
+    DT = np.float32 if on("float32") else np.float16 if on("float16") else np.float64
     model, sizes, names, slope, W, b, x, y = parse(req)
     cost, red, eta = model["cost"], model["reduction"], float(req["eta"])
     layers = build(W, b, names, slope, cost)
@@ -391,6 +444,18 @@ def answer(req):
         g[0, 0] += 1e-3 * (big if big > 0 else 1.0)
         gW[0] = g
         right = gW
+    if on("l2-in-gradient"):
+        gW = [g + 0.01 * w for g, w in zip(gW, W)]
+        right = gW
+    if on("clip-by-norm"):
+        total = np.sqrt(sum((g ** 2).sum() for g in gW) + sum((g ** 2).sum() for g in gb))
+        coef = 1.0 / (total + 1e-6)
+        if coef < 1.0:
+            gW, gb = [g * coef for g in gW], [g * coef for g in gb]
+            right = gW
+    if on("clip-by-value"):
+        gW, gb = [np.clip(g, -0.5, 0.5) for g in gW], [np.clip(g, -0.5, 0.5) for g in gb]
+        right = gW
     if on("stale"):
         prev = STATE["prev_grad"]
         STATE["prev_grad"] = (gW, gb)
@@ -417,6 +482,17 @@ def answer(req):
                 stepb = [v + rate * g for v, g in zip(b, gb)]
         if on("weight-decay"):
             stepW = [s - rate * 5e-4 * w for s, w in zip(stepW, W)]
+        if on("weight-decay/1e-4"):
+            stepW = [s - rate * 1e-4 * w for s, w in zip(stepW, W)]
+        if on("momentum"):  # buf = beta buf + g, as torch.optim.SGD(momentum=0.5); buf = g at first
+            v = STATE["velocity"]
+            if v is None or any(a.shape != g.shape for a, g in zip(v[0] + v[1], gW + gb)):
+                v = ([g.copy() for g in gW], [g.copy() for g in gb])
+            else:
+                v = ([0.5 * a + g for a, g in zip(v[0], gW)], [0.5 * a + g for a, g in zip(v[1], gb)])
+            STATE["velocity"] = v
+            stepW = [w - rate * a for w, a in zip(W, v[0])]
+            stepb = [w - rate * a for w, a in zip(b, v[1])]
     out = {"cost": float(C), "grad": {"W": gW, "b": gb}, "step": {"W": stepW, "b": stepb},
            "z": [np.asarray(t[0], dtype=float).T for t in trace],
            "a": [np.asarray(t[1], dtype=float).T for t in trace],

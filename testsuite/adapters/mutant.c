@@ -20,6 +20,7 @@ typedef struct {
     int have_prev;
     int nonfinite, other_shapes; /* this answer: NaN in it; stale with the previous shapes */
     json_t *wide;                /* this answer's dC/dW^L with a^L, n_L x n_L (or NULL) */
+    bp_model *velocity;          /* momentum's: (params - step) / eta of the last answer */
 } mutant_ctx;
 
 /* The last request's outputs, kept for an answer with NaN in it (printed by hand: JSON has no
@@ -89,7 +90,13 @@ static int answer(const bp_case *c, double *cost, bp_model *grad, bp_model *step
                   void *ctx, bp_error *err)
 {
     mutant_ctx *mc = ctx;
+    bp_bug_velocity(mc->velocity);
     int rc = bp_bug_eval(mc->bug, c, mc->have_prev ? &mc->prev : NULL, cost, grad, step, t, err);
+    bp_bug_velocity(NULL);
+    bp_model_free(mc->velocity), mc->velocity = NULL;
+    if (rc != 1 && c->eta != 0.0 && (mc->velocity = bp_model_alloc_like(c->params, NULL)) != NULL)
+        for (size_t i = 0; i < c->params->nparams; i++)
+            mc->velocity->theta[i] = (c->params->theta[i] - step->theta[i]) / c->eta;
     mc->nonfinite = rc == 2;
     if (mc->nonfinite) { /* keep the outputs to print them with their NaN */
         bp_model_free(out.grad), bp_model_free(out.step), bp_trace_free(out.t);
@@ -142,7 +149,7 @@ int main(int argc, char **argv)
             fprintf(help ? stdout : stderr, "  %-30s %s\n", bp_bugs[i].name, bp_bugs[i].explain);
         return help ? 0 : 2;
     }
-    mutant_ctx mc = {bug, {0}, 0, 0, 0, NULL};
+    mutant_ctx mc = {bug, {0}, 0, 0, 0, NULL, NULL};
     json_t *last = NULL; /* the previous answer */
     char *line = NULL;
     size_t cap = 0;
@@ -172,6 +179,6 @@ int main(int argc, char **argv)
     json_decref(last);
     free(line);
     bp_model_free(out.grad), bp_model_free(out.step), bp_trace_free(out.t);
-    bp_model_free(mc.prev.params), bp_batch_free(mc.prev.batch);
+    bp_model_free(mc.prev.params), bp_batch_free(mc.prev.batch), bp_model_free(mc.velocity);
     return 0;
 }

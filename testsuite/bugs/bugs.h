@@ -9,6 +9,13 @@
 
 #include "fixture.h"
 
+/* One value a family's parameter may take, and what it is known as ("float64's machine
+ * epsilon: scikit-learn's log_loss"), or NULL. */
+typedef struct {
+    double v;
+    const char *note;
+} bp_bug_value;
+
 typedef struct {
     const char *name;      /* "sigma-prime-of-a" */
     const char *family;    /* "activation derivatives" */
@@ -21,6 +28,9 @@ typedef struct {
     const char *param;
     /* the evidence the model needs to be told apart: the quantities it changes, and where */
     const char *needs;
+    /* the values the parameter is tried at, the first its default, ended by {0, NULL}; NULL
+     * for a fixed formula, or for a parameter fitted continuously (one value, the default) */
+    const bp_bug_value *values;
 } bp_bug;
 
 extern const bp_bug bp_bugs[];
@@ -44,5 +54,18 @@ int bp_bug_eval(const bp_bug *b, const bp_case *c, const bp_case *prev, double *
  * rounded s, as much code of the accepted class does (exactly 0 where s rounds to 1). The
  * diagnosis tries both: a model's effect is what any correct implementation of it computes. */
 void bp_bug_variant(int v);
+
+/* The parameter value of a family (bp_bug.param) that the next bp_bug_eval uses; NaN (the
+ * start) restores each family's default, its first value. */
+void bp_bug_param(double v);
+
+/* The velocity a model of momentum carries into the next bp_bug_eval: the previous step's
+ * (params - step) / eta, of the case's shapes; NULL (the start) for none, as at a first step,
+ * where momentum's step is the plain one. The diagnosis fits it from the previous answer, the
+ * mutant adapter keeps its own. */
+void bp_bug_velocity(const bp_model *v);
+
+/* The default parameter of b: its first value (0 for a fixed formula). */
+double bp_bug_default(const bp_bug *b);
 
 #endif

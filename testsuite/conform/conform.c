@@ -379,6 +379,23 @@ static void nonfinite_note(char *note, size_t len, const char *name, const doubl
         snprintf(note + o, len - o, "; %s in %s: %zu of %zu entries", what, name, nan + inf, n);
 }
 
+/* The last answered step and the case it answered (a model of momentum fits its velocity
+ * from it: hypotheses.c); remember_step(NULL, NULL) lets it go. */
+static struct {
+    const bp_case *c;
+    bp_model *step;
+} last;
+
+static void remember_step(const bp_case *c, const bp_model *step)
+{
+    bp_model_free(last.step);
+    last.c = NULL, last.step = NULL;
+    if (c && step && (last.step = bp_model_alloc_like(step, NULL)) != NULL) {
+        bp_model_copy(last.step, step);
+        last.c = c;
+    }
+}
+
 static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t *r, const framed *fr,
                      const opts *o, const char **want, size_t nwant, size_t *checked)
 {
@@ -396,7 +413,7 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
     bp_model *got_step = fr ? fr->step : bp_model_alloc_like(c->params, NULL);
     bp_trace *t = fr ? fr->trace : bp_trace_alloc(c->params, c->batch->m, NULL);
     /* what the answer gave, for the diagnosis (diagnose.h); NULL: not given */
-    bp_answer ans = {c, B, NULL, NULL, NULL, NULL, NULL, NULL};
+    bp_answer ans = {c, B, NULL, NULL, NULL, NULL, NULL, NULL, prev && prev == last.c ? last.step : NULL};
     for (size_t q = 0; q < nwant; q++) {
         const char *name = want[q];
         int skipped = 0;
@@ -614,6 +631,7 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
         }
         res->yaml = strdup(yaml);
     }
+    remember_step(ans.step ? c : NULL, ans.step);
     if (!fr) {
         bp_model_free(got_grad), bp_model_free(got_step);
         bp_trace_free(t);
@@ -962,6 +980,7 @@ int bp_conform_fuzz_answer(const char *data, size_t len, char *msg, size_t msgle
         if (made)
             bp_case_clear(&c);
         made = 0;
+        remember_step(NULL, NULL);
         return 0;
     }
     if (!made) { /* one small case, its exact values, for every input */
@@ -1359,6 +1378,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
         fprintf(stderr, "bpcheck conform: peak memory %ld KiB\n", kib);
     }
     free(now_failing);
+    remember_step(NULL, NULL);
     for (size_t i = 0; i < xf.n; i++)
         free(xf.ids[i]);
     free(xf.ids), free(xf.seen);

@@ -16,6 +16,7 @@ typedef struct {
     const double *cost;
     const bp_model *grad, *step;
     double *const *z, *const *a, *const *delta;
+    const bp_model *prev_step; /* the previous request's answered step (momentum), or NULL */
 } bp_answer;
 
 #define BP_MAX_EVIDENCE 8

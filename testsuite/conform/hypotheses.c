@@ -16,6 +16,8 @@
  * composition that names one model per quantity. Otherwise nothing is named.
  * Lower precision (float32, float16, bfloat16) is no formula but a signature, tested apart
  * (lower_precision below): errors spread like rounding over most entries of every quantity.
+ * A parameter fitted continuously must come out where the code that has it puts it: lambda in
+ * (0, 1], beta in (0, 1); any other value is no such code.
  * Legend: q = quantity, i = entry, m = samples, n_L = outputs. */
 #include "diagnose.h"
 
@@ -133,6 +135,7 @@ typedef struct {
 typedef struct {
     int full;            /* explains every given quantity */
     int explains[NQ];    /* explains this wrong quantity */
+    int moves_trace;     /* its z, a or delta are apart from the right ones (--deep tells it) */
 } verdict;
 
 static void judge(verdict *v, const qset *A, const effect *E, const bp_model *P, size_t m)
@@ -170,7 +173,8 @@ static void judge(verdict *v, const qset *A, const effect *E, const bp_model *P,
  * expected value is not; and the relative errors take both signs, each on at least 10% of the
  * wrong entries and on at least one (so one entry, a constant factor, zeros, one quantity
  * alone, or entries below the normal range are never enough). Returns the name, or NULL;
- * *u_fit the largest error / bound ratio in units of u (how much of the bound is used). */
+ * *u_fit the effective unit roundoff: the smallest over the quantities of the median relative
+ * error (rounding's median is a fraction of u: the fitted value says how much). */
 typedef struct {
     const char *name;
     double u;          /* unit roundoff */
@@ -193,6 +197,18 @@ static int representable(double v, int bits)
     double f = frexp(v, &e);
     double s = ldexp(f, bits);
     return s == nearbyint(s);
+}
+
+/* The share of the answer's gradient (and trace) entries that are numbers of `bits`
+ * significant bits: the cost and the step are left out, as mixed-precision code keeps its
+ * master weights, and so its step, in float64, and a scalar cost is often formed there too. */
+static double held_share(const qset *A, int bits)
+{
+    size_t held = 0, entries = 0;
+    for (int q = 0; q < NQ; q++)
+        for (size_t i = 0; q != Q_STEP && q != Q_COST && A->got[q] && i < A->n[q]; i++)
+            entries++, held += representable(A->got[q][i], bits);
+    return entries ? (double)held / (double)entries : 0.0;
 }
 
 /* The median of n values (v is reordered); 0 for none. */
@@ -218,13 +234,19 @@ static const char *lower_precision(const qset *A, const bp_case *c, int profile3
         most = A->got[q] && A->n[q] > most ? A->n[q] : most;
     double *rel = malloc((most ? most : 1) * sizeof *rel);
     const char *found = NULL;
-    for (size_t p = profile32 ? 1 : 0; rel && !found && p < sizeof precisions / sizeof *precisions; p++) {
+    /* the format is the narrowest whose numbers the answer holds (99% of its entries): a
+     * bfloat16 answer's numbers are float16's and float32's too, never the other way round */
+    size_t narrowest = profile32 ? 1 : 0;
+    for (size_t p = 0; p < sizeof precisions / sizeof *precisions; p++)
+        if (held_share(A, precisions[p].bits) >= 0.99)
+            narrowest = p;
+    for (size_t p = narrowest; rel && !found && p == narrowest; p++) {
         const precision *pr = &precisions[p];
         /* the bound of each entry in this precision: float32's own where the fixture has it,
          * else the profile's scaled by the ratio of unit roundoffs (first order) */
         double scale = pr->u / (profile32 ? 0x1p-24 : 0x1p-53), fitted = INFINITY;
         int given = 0, ok = 1;
-        size_t pos = 0, neg = 0, moved = 0, entries = 0, held = 0;
+        size_t pos = 0, neg = 0, moved = 0;
         for (int q = 0; q < NQ && ok; q++) {
             if (!A->got[q])
                 continue;
@@ -237,7 +259,6 @@ static const char *lower_precision(const qset *A, const bp_case *c, int profile3
                 double g = A->got[q][i], e = A->exp[q][i], d = fabs(g - e);
                 double bound = b32 ? b32[i] : scale * A->bnd[q][i];
                 ok = isfinite(g) && d <= bound;
-                entries++, held += representable(g, pr->bits);
                 if (!ok || !(fabs(e) >= pr->min_normal))
                     continue;
                 rel[normal++] = d / fabs(e);
@@ -259,7 +280,7 @@ static const char *lower_precision(const qset *A, const bp_case *c, int profile3
         ok &= given >= 2 && least >= 1 && 10 * least >= moved;
         /* the narrower formats only where the answer holds numbers of theirs: so wide a bound
          * admits many a bug, but no bug rounds every number it prints to 8 or 11 bits */
-        ok &= p == 0 || 100 * held >= 99 * entries;
+        ok &= held_share(A, pr->bits) >= 0.99;
         if (ok)
             found = pr->name, *u_fit = fitted;
     }
@@ -285,6 +306,117 @@ int bp_step_follows(const bp_answer *ans)
     return 1;
 }
 
+/* ---- a family's parameter: the values it is tried at ---- */
+
+/* A value tried: v (NaN: a fixed formula), fitted (computed from the answer, not listed), and
+ * what the value is known as. */
+typedef struct {
+    double v;
+    int fitted;
+    const char *note;
+} tried;
+
+#define MAX_TRIES 16
+
+/* A fitted value rounded to 1, 2, 2.5 or 5 x 10^k when it is within 1e-6 of it: the value the
+ * code was written with (what is left is rounding in the answer). */
+static double snap(double v)
+{
+    if (!isfinite(v) || v == 0.0)
+        return v;
+    double e = pow(10.0, floor(log10(fabs(v))));
+    static const double mant[] = {1.0, 2.0, 2.5, 5.0, 10.0};
+    for (size_t i = 0; i < sizeof mant / sizeof *mant; i++)
+        if (fabs(fabs(v) - mant[i] * e) <= 1e-6 * mant[i] * e)
+            return copysign(mant[i] * e, v);
+    return v;
+}
+
+/* Of the weights, the entry with the largest |lever[i]| (its theta index), or -1 when fewer
+ * than three are not 0: a value fitted there is least disturbed by the answer's rounding, and
+ * two more entries that it moves are left to test it on (one equation in one unknown always
+ * has a solution: a 1-1 network's one weight fits any lambda). */
+static long largest_weight(const bp_model *P, const double *lever)
+{
+    long best = -1;
+    double most = 0.0;
+    size_t levers = 0;
+    for (size_t l = 1; l <= P->L; l++)
+        for (size_t i = 0; i < P->n[l] * P->n[l - 1]; i++) {
+            size_t k = (size_t)(P->W[l] - P->theta) + i;
+            levers += lever[k] != 0.0;
+            if (fabs(lever[k]) > most)
+                most = fabs(lever[k]), best = (long)k;
+        }
+    return levers >= 3 ? best : -1;
+}
+
+/* The parameters fitted continuously, each from the entry with the largest lever, then
+ * checked on every entry by the judge like any other value:
+ *   weight-decay    lambda = (theta - eta g - step) / (eta W)     (the step; g the right one)
+ *   l2-in-gradient  lambda = (grad - g) / W
+ *   momentum        beta   = (theta - eta g - step) / (eta v)     (v = (theta' - step') / eta',
+ *                                                                  the previous answer's) */
+static int fit_continuous(const bp_bug *b, const bp_answer *ans, const bp_model *vel, double *v)
+{
+    const bp_case *c = ans->c;
+    const bp_model *P = c->params;
+    const double *th = P->theta, *g = c->grad->theta;
+    if (strcmp(b->name, "l2-in-gradient") == 0) {
+        long i = ans->grad ? largest_weight(P, th) : -1;
+        *v = i < 0 ? NAN : (ans->grad->theta[i] - g[i]) / th[i];
+    } else if (strcmp(b->name, "weight-decay") == 0) {
+        long i = ans->step && c->eta != 0.0 ? largest_weight(P, th) : -1;
+        *v = i < 0 ? NAN : (th[i] - c->eta * g[i] - ans->step->theta[i]) / (c->eta * th[i]);
+    } else if (strcmp(b->name, "momentum") == 0) {
+        long i = ans->step && vel && c->eta != 0.0 ? largest_weight(P, vel->theta) : -1;
+        *v = i < 0 ? NAN : (th[i] - c->eta * g[i] - ans->step->theta[i]) / (c->eta * vel->theta[i]);
+    } else {
+        return 0;
+    }
+    *v = snap(*v);
+    int momentum = strcmp(b->name, "momentum") == 0;
+    return isfinite(*v) && *v > 0.0 && (momentum ? *v < 1.0 : *v <= 1.0);
+}
+
+/* The values model b is tried at on this answer: one (NaN) for a fixed formula; a fitted
+ * value; or the family's list. Returns how many. */
+static size_t model_tries(tried *T, const bp_bug *b, const bp_answer *ans, const bp_model *vel)
+{
+    if (!b->param) {
+        T[0] = (tried){NAN, 0, NULL};
+        return 1;
+    }
+    if (b->values && b->values[0].v != 0.0 && b->values[1].v == 0.0) { /* fitted continuously */
+        double v;
+        if (!fit_continuous(b, ans, vel, &v))
+            return 0;
+        T[0] = (tried){v, 1, NULL};
+        return 1;
+    }
+    /* "every layer" is "the hidden layers" where the output's delta has no sigma' in it (the
+     * cost cancels it): one hypothesis there, not two values of one */
+    int one_layer_set = strcmp(b->param, "layers") == 0 && ans->c->cost != BP_QUADRATIC;
+    size_t n = 0;
+    for (const bp_bug_value *bv = b->values; bv && bv->v != 0.0 && n < MAX_TRIES; bv++)
+        if (!(one_layer_set && bv->v == 3.0))
+            T[n++] = (tried){bv->v, 0, bv->note};
+    return n;
+}
+
+/* Does case c have a z where sigma' as s (1 - s) departs from the stable sigma' by more than
+ * the effect's slack (FIT_REL)? Beyond |z| = 10, 1 - s carries a relative error of
+ * u / e^-10 = 2.4e-12 and grows from there (by 36.7 s rounds to 1): below it the two agree
+ * to far better than FIT_REL, so the second variant is run only where it can differ. */
+static int saturated(const bp_case *c)
+{
+    for (size_t l = 1; l <= c->params->L; l++)
+        for (size_t i = 0; i < c->batch->m * c->params->n[l]; i++)
+            if (!(fabs(c->trace->z[l][i]) <= 10.0))
+                return 1;
+    return 0;
+}
+
 /* ---- the hint ---- */
 
 static void add_name(bp_matches *mt, const char *name)
@@ -297,19 +429,40 @@ static void add_name(bp_matches *mt, const char *name)
     mt->n++;
 }
 
-static void say_one(bp_matches *mt, const bp_bug *b)
+/* "name: explanation (lambda = 5e-4, fitted: note) (equations)" into buf */
+static size_t say_model(char *buf, size_t len, const bp_bug *b, const tried *t)
 {
-    snprintf(mt->hint, sizeof mt->hint, "%s: %s (%s)", b->name, b->explain, b->equations);
+    char val[200] = "";
+    /* an enumerated parameter (the layers, the table) is said by its meaning alone */
+    int enumerated = b->param && (strcmp(b->param, "layers") == 0 || strcmp(b->param, "table") == 0);
+    if (enumerated && t && t->note)
+        snprintf(val, sizeof val, " (%s: %s)", b->param, t->note);
+    else if (b->param && t && !isnan(t->v))
+        snprintf(val, sizeof val, " (%s = %.3g%s%s%s)", b->param, t->v, t->fitted ? ", fitted" : "",
+                 t->note ? ": " : "", t->note ? t->note : "");
+    int n = snprintf(buf, len, "%s: %s%s (%s)", b->name, b->explain, val, b->equations);
+    return n < 0 ? 0 : (size_t)n;
 }
 
-static void say_ambiguous(bp_matches *mt, const bp_answer *ans)
+static void say_one(bp_matches *mt, const bp_bug *b, const tried *t)
+{
+    say_model(mt->hint, sizeof mt->hint, b, t);
+}
+
+/* "consistent with 2 bug models: A (eps = 1e-15) or B (eps = 1e-15)": each at its fitted value */
+static void say_ambiguous(bp_matches *mt, const bp_answer *ans, int deep_helps, const tried *vals)
 {
     size_t o = (size_t)snprintf(mt->hint, sizeof mt->hint, "consistent with %zu bug models: ", mt->n);
-    for (size_t i = 0; i < mt->n && i < BP_MAX_MATCHES && o < sizeof mt->hint; i++)
-        o += (size_t)snprintf(mt->hint + o, sizeof mt->hint - o, "%s%s", i ? " or " : "", mt->name[i]);
+    for (size_t i = 0; i < mt->n && i < BP_MAX_MATCHES && o < sizeof mt->hint; i++) {
+        const bp_bug *b = bp_bug_find(mt->name[i]);
+        char val[64] = "";
+        if (b && b->param && !isnan(vals[i].v) && strcmp(b->family, "precision") != 0)
+            snprintf(val, sizeof val, " (%s = %.3g)", b->param, vals[i].v);
+        o += (size_t)snprintf(mt->hint + o, sizeof mt->hint - o, "%s%s%s", i ? " or " : "", mt->name[i], val);
+    }
     if (o < sizeof mt->hint)
         snprintf(mt->hint + o, sizeof mt->hint - o, "%s",
-                 ans->delta ? "" : "; add --deep (z, a and delta) to separate them");
+                 ans->delta || !deep_helps ? "" : "; add --deep (z, a and delta) to separate them");
     mt->ambiguous = 1;
 }
 
@@ -334,6 +487,46 @@ static void effect_free(effect *E)
         free(E->tr[k]);
 }
 
+/* Are the effect's z, a or delta apart from the case's (as fit's APART)? Then an answer with
+ * them (--deep) can tell this model from another that leaves them right. */
+static int trace_apart(const effect *E, const bp_case *c, const bp_bounds *B)
+{
+    double *const *eff[3] = {E->t->z, E->t->a, E->t->delta};
+    double *const *exp[3] = {c->trace->z, c->trace->a, c->trace->delta};
+    double *const *bnd[3] = {B->trace->z, B->trace->a, B->trace->delta};
+    for (int q = 0; q < 3; q++)
+        for (size_t l = 1; l <= c->params->L; l++)
+            for (size_t i = 0; i < c->batch->m * c->params->n[l]; i++) {
+                double e = eff[q][l][i], slack = FIT_K * bnd[q][l][i] + FIT_REL * fabs(e);
+                if (!(fabs(e - exp[q][l][i]) <= APART_K * slack))
+                    return 1;
+            }
+    return 0;
+}
+
+/* Model b at value t, in each sigma' variant (stably, and as s (1 - s)), judged against the
+ * answer: what it explains in any variant. */
+static void try_model(verdict *v, const bp_bug *b, const tried *t, int variants, const qset *A,
+                      effect *E, const bp_case *c, const bp_case *prev, const bp_bounds *B)
+{
+    memset(v, 0, sizeof *v);
+    bp_bug_param(t->v);
+    for (int variant = 0; variant < variants; variant++) {
+        bp_error err;
+        bp_bug_variant(variant);
+        if (bp_bug_eval(b, c, prev, &E->cost, E->grad, E->step, E->t, &err) == 1)
+            break;
+        verdict v2;
+        judge(&v2, A, E, c->params, c->batch->m);
+        v->moves_trace |= trace_apart(E, c, B);
+        v->full |= v2.full;
+        for (int q = 0; q < NQ; q++)
+            v->explains[q] |= v2.explains[q];
+    }
+    bp_bug_variant(0);
+    bp_bug_param(NAN);
+}
+
 void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev)
 {
     memset(mt, 0, sizeof *mt);
@@ -347,45 +540,73 @@ void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev)
     }
     /* which models explain the whole answer, and which explain each wrong quantity */
     const bp_bug *only[NQ] = {NULL};
+    tried onlyv[NQ], firstv = {NAN, 0, NULL};
     size_t per[NQ] = {0};
     const bp_bug *first = NULL;
+    int variants = saturated(c) ? 2 : 1, deep_helps = 0;
+    tried namedv[BP_MAX_MATCHES + 1] = {{NAN, 0, NULL}}; /* the value each name is at */
+    /* momentum's velocity, from the previous request's answered step */
+    bp_model *vel = NULL;
+    if (prev && !prev->params_dropped && ans->prev_step && prev->eta != 0.0 && bp_model_same_shape(prev->params, c->params) &&
+        (vel = bp_model_alloc_like(c->params, NULL)) != NULL)
+        for (size_t i = 0; i < c->params->nparams; i++)
+            vel->theta[i] = (prev->params->theta[i] - ans->prev_step->theta[i]) / prev->eta;
+    bp_bug_velocity(vel);
     for (size_t i = 0; i < bp_nbugs; i++) {
         const bp_bug *b = &bp_bugs[i];
-        bp_error err;
         if (strcmp(b->family, "precision") == 0)
             continue; /* a signature: below */
-        verdict v = {0, {0}}, v2;
-        for (int variant = 0; variant < 2; variant++) { /* sigma' stably, and as s (1 - s) */
-            bp_bug_variant(variant);
-            int rc = bp_bug_eval(b, c, prev, &E.cost, E.grad, E.step, E.t, &err);
-            if (rc == 1)
-                break;
-            judge(&v2, &A, &E, c->params, c->batch->m);
-            v.full |= v2.full;
+        tried T[MAX_TRIES];
+        size_t nt = model_tries(T, b, ans, vel);
+        /* every value is tried: a family is named only at ONE value. Where several fit (a
+         * threshold no entry of the case lies between), the evidence does not determine the
+         * parameter, and so does not tell this family from code that merely acts like it there
+         * (the sigmoid as 1/2 (1 + tanh(z/2)) is exactly 0 below z = -37.4, say) */
+        size_t full = 0, explains[NQ] = {0};
+        tried at = {NAN, 0, NULL}, atq[NQ];
+        int moves = 0;
+        for (size_t k = 0; k < nt; k++) {
+            verdict v = {0, {0}, 0};
+            try_model(&v, b, &T[k], variants, &A, &E, c, prev, ans->B);
+            if (v.full && full++ == 0)
+                at = T[k], moves = v.moves_trace;
             for (int q = 0; q < NQ; q++)
-                v.explains[q] |= v2.explains[q];
+                if (v.explains[q] && explains[q]++ == 0)
+                    atq[q] = T[k];
         }
-        bp_bug_variant(0);
-        if (v.full) {
+        if (full == 1) {
             if (!first)
-                first = b;
+                first = b, firstv = at;
+            deep_helps |= moves;
+            if (mt->n < BP_MAX_MATCHES)
+                namedv[mt->n] = at;
             add_name(mt, b->name);
         }
         for (int q = 0; q < NQ; q++)
-            if (v.explains[q] && per[q]++ == 0)
-                only[q] = b;
+            if (explains[q] == 1 && per[q]++ == 0)
+                only[q] = b, onlyv[q] = atq[q];
     }
+    bp_bug_velocity(NULL);
+    bp_model_free(vel);
     double u_fit = 0.0;
     const char *low = lower_precision(&A, c, profile32, &u_fit);
+    char note[120];
     if (low) {
+        const precision *pr = precisions;
+        while (strcmp(pr->name, low) != 0)
+            pr++;
+        snprintf(note, sizeof note, "the median relative error, %.2g of %s's unit roundoff %.2g", u_fit / pr->u,
+                 low, pr->u);
         if (!first)
-            first = bp_bug_find(low);
+            first = bp_bug_find(low), firstv = (tried){u_fit, 1, note};
+        if (mt->n < BP_MAX_MATCHES)
+            namedv[mt->n] = (tried){NAN, 0, NULL};
         add_name(mt, low);
     }
     if (mt->n == 1) {
-        say_one(mt, first);
+        say_one(mt, first, &firstv);
     } else if (mt->n > 1) {
-        say_ambiguous(mt, ans);
+        say_ambiguous(mt, ans, deep_helps, namedv);
     } else { /* a composition: each wrong quantity explained by one model, the step by the gradient */
         int follows = A.wrong[Q_STEP] && A.wrong[Q_GRAD] && bp_step_follows(ans), ok = 1, parts = 0;
         for (int q = 0; q < NQ; q++)
@@ -396,8 +617,10 @@ void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev)
             if (!A.got[q] || !A.wrong[q] || (q == Q_STEP && follows))
                 continue;
             add_name(mt, only[q]->name);
-            o += (size_t)snprintf(mt->hint + o, o < sizeof mt->hint ? sizeof mt->hint - o : 0, "%sthe %s as %s computes it: %s (%s)",
-                                  parts++ ? "; and " : "", qname[q], only[q]->name, only[q]->explain, only[q]->equations);
+            o += (size_t)snprintf(mt->hint + o, o < sizeof mt->hint ? sizeof mt->hint - o : 0, "%sthe %s as ",
+                                  parts++ ? "; and " : "", qname[q]);
+            o += say_model(mt->hint + (o < sizeof mt->hint ? o : sizeof mt->hint - 1),
+                           o < sizeof mt->hint ? sizeof mt->hint - o : 1, only[q], &onlyv[q]);
         }
         if (ok && parts >= 2 && follows && o < sizeof mt->hint)
             snprintf(mt->hint + o, sizeof mt->hint - o, "; the step follows the answered gradient");

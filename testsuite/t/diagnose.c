@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bugs.h"
 #include "diagnose.h"
 #include "tap.h"
 
@@ -21,6 +22,8 @@ static const bp_case *find(const char *id)
     tap_bail_out("no fixture case %s", id);
     return NULL;
 }
+
+static void hypotheses(const bp_case *q);
 
 /* A right answer to c: every quantity, copied from the expected values, into owned copies. */
 typedef struct {
@@ -45,7 +48,7 @@ static void answer_init(answer *w, const bp_case *c, int deep)
         memcpy(w->t->delta[l], c->trace->delta[l], n);
     }
     w->ans = (bp_answer){c, c->bounds[BP_FLOAT64], &w->cost, w->grad, w->step, deep ? w->t->z : NULL,
-                         deep ? w->t->a : NULL, deep ? w->t->delta : NULL};
+                         deep ? w->t->a : NULL, deep ? w->t->delta : NULL, NULL};
 }
 
 static void answer_free(answer *w)
@@ -232,7 +235,61 @@ int main(void)
     if (!tap_ok(ok, "summary: a model named on 8 of 10 failing cases (80%%) is the likely bug"))
         tap_diag("%s", text);
 
+    hypotheses(q);
     for (int i = 0; i < 3; i++)
         bp_fixture_free(fx[i]);
     return tap_done();
+}
+
+/* The families of hypotheses.c: a parameter fitted and said; one equation in one unknown is
+ * no fit; the values of an ambiguity stated. */
+static void weight_decay(answer *w, double lambda)
+{
+    const bp_model *P = w->ans.c->params;
+    for (size_t l = 1; l <= P->L; l++)
+        for (size_t i = 0; i < P->n[l] * P->n[l - 1]; i++)
+            w->step->W[l][i] -= w->ans.c->eta * lambda * P->W[l][i];
+}
+
+static void hypotheses(const bp_case *q)
+{
+    answer w;
+    bp_matches mt;
+    answer_init(&w, q, 0);
+    weight_decay(&w, 1e-4);
+    bp_match_bugs(&mt, &w.ans, NULL);
+    tap_ok(mt.n == 1 && !mt.ambiguous && strcmp(mt.name[0], "weight-decay") == 0 &&
+               strstr(mt.hint, "(lambda = 0.0001, fitted)"),
+           "hypotheses: weight decay at 1e-4 is named with lambda fitted: %s", mt.hint);
+    answer_free(&w);
+
+    answer_init(&w, q, 0);
+    weight_decay(&w, -1e-4); /* a negative penalty is no such code */
+    bp_match_bugs(&mt, &w.ans, NULL);
+    tap_ok(mt.n == 0, "hypotheses: a 'weight decay' of -1e-4 is named nothing (%s)", mt.hint);
+    answer_free(&w);
+
+    answer_init(&w, find("quadratic/1-1/m7/sum/typical"), 0);
+    weight_decay(&w, 1e-4);
+    bp_match_bugs(&mt, &w.ans, NULL);
+    tap_ok(mt.n == 0, "hypotheses: on a 1-1 network one weight fits any lambda: nothing named (%s)", mt.hint);
+    answer_free(&w);
+
+    /* the cost alone, as clipped at 1e-15: the same number as ln(a + 1e-15) on this case */
+    const bp_case *sat = find("cross-entropy/4-6-5-3/m7/sum/saturated-30");
+    const bp_bug *clip = bp_bug_find("clipped-probabilities");
+    answer_init(&w, sat, 0);
+    bp_model *g = bp_model_alloc_like(sat->params, NULL), *st = bp_model_alloc_like(sat->params, NULL);
+    bp_trace *t = bp_trace_alloc(sat->params, sat->batch->m, NULL);
+    bp_error err;
+    bp_bug_param(1e-15);
+    bp_bug_eval(clip, sat, NULL, &w.cost, g, st, t, &err);
+    bp_bug_param(NAN);
+    bp_match_bugs(&mt, &w.ans, NULL);
+    tap_ok(mt.ambiguous && strstr(mt.hint, "clipped-probabilities (eps = 1e-15) or log-eps (eps = 1e-15)") &&
+               !strstr(mt.hint, "--deep"),
+           "hypotheses: an ambiguity states each model's value, and no --deep where z, a and delta "
+           "cannot tell: %s", mt.hint);
+    bp_model_free(g), bp_model_free(st), bp_trace_free(t);
+    answer_free(&w);
 }
