@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ typedef struct {
     const char *only[64];
     size_t nonly;
     int float32, deep, xfail_update, json; /* json: --format json */
+    int retry_deep; /* a failing case is asked again with z, a and delta (--no-retry-deep: 0) */
     double rtol, atol, timeout; /* rtol, atol: NAN unless overridden */
     size_t max_response;
     int frames; /* offer binary frames (PROTOCOL.md): 1 auto, 0 off */
@@ -50,6 +52,8 @@ typedef struct {
     int marginal;      /* failed, but every error within MARGINAL x its bound */
     char message[1024];
     int timed_out;     /* the implementation did not answer (or read) within --timeout */
+    int deep_given;    /* the answer gave z, a or delta */
+    uint64_t print;    /* a hash of the answer's cost, gradient and step (FNV-1a of their bits) */
     char *yaml;        /* the YAML body (without --- and ...), or NULL */
     json_t *detail;    /* the same as JSON (--format json), or NULL */
 } result;
@@ -73,6 +77,10 @@ static void usage(FILE *out)
             "                      it exists, else $BPCHECK_FIXTURES, else the installed set)\n"
             "  --only GLOB         only the cases whose id matches GLOB (fnmatch); repeatable\n"
             "  --deep              also ask for z, a and delta, to place a failure in a layer\n"
+            "  --no-retry-deep     without --deep, a failing case is asked again with z, a and\n"
+            "                      delta, and reported from that answer when the\n"
+            "                      implementation gives them (once it does not, never again);\n"
+            "                      this turns that off\n"
             "  --profile P         float64 (default) or float32: the per-entry tolerances\n"
             "                      derived for that precision (fixtures/FORMAT.md); a case\n"
             "                      no float32 implementation can meet is a counted SKIP\n"
@@ -110,7 +118,7 @@ static int one_of(const char *opt, const char *v, const char *a, const char *b)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    *o = (opts){NULL, NULL, NULL, NULL, {NULL}, 0, 0, 0, 0, 0, NAN, NAN, 60.0, 256, 1, 3};
+    *o = (opts){NULL, NULL, NULL, NULL, {NULL}, 0, 0, 0, 0, 0, 1, NAN, NAN, 60.0, 256, 1, 3};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -119,6 +127,10 @@ static int parse_args(int argc, char **argv, opts *o)
         }
         if (strcmp(a, "--deep") == 0) {
             o->deep = 1;
+            continue;
+        }
+        if (strcmp(a, "--no-retry-deep") == 0) {
+            o->retry_deep = 0;
             continue;
         }
         if (strcmp(a, "--xfail-update") == 0) {
@@ -396,6 +408,23 @@ static void remember_step(const bp_case *c, const bp_model *step)
     }
 }
 
+/* FNV-1a over the bits of the answer's cost, gradient and step: two answers to one case that
+ * agree there hash alike */
+static uint64_t fingerprint(const bp_answer *ans)
+{
+    uint64_t h = 14695981039346656037u;
+    const double *v[3] = {ans->cost, ans->grad ? ans->grad->theta : NULL, ans->step ? ans->step->theta : NULL};
+    size_t n[3] = {1, ans->c->params->nparams, ans->c->params->nparams};
+    for (int q = 0; q < 3; q++)
+        for (size_t i = 0; v[q] && i < n[q]; i++) {
+            unsigned char b[sizeof(double)];
+            memcpy(b, &v[q][i], sizeof b);
+            for (size_t k = 0; k < sizeof b; k++)
+                h = (h ^ b[k]) * 1099511628211u;
+        }
+    return h;
+}
+
 static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t *r, const framed *fr,
                      const opts *o, const char **want, size_t nwant, size_t *checked)
 {
@@ -413,7 +442,9 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
     bp_model *got_step = fr ? fr->step : bp_model_alloc_like(c->params, NULL);
     bp_trace *t = fr ? fr->trace : bp_trace_alloc(c->params, c->batch->m, NULL);
     /* what the answer gave, for the diagnosis (diagnose.h); NULL: not given */
-    bp_answer ans = {c, B, NULL, NULL, NULL, NULL, NULL, NULL, prev && prev == last.c ? last.step : NULL};
+    bp_answer ans = {c, B, NULL, NULL, NULL, NULL, NULL, NULL, prev && prev != c && prev == last.c ? last.step : NULL};
+    /* (asked again, the previous request is this case: a velocity from it is the answer's own
+     * gradient over again, so no momentum is fitted to it) */
     for (size_t q = 0; q < nwant; q++) {
         const char *name = want[q];
         int skipped = 0;
@@ -632,6 +663,8 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
         res->yaml = strdup(yaml);
     }
     remember_step(ans.step ? c : NULL, ans.step);
+    res->deep_given = ans.z || ans.a || ans.delta;
+    res->print = fingerprint(&ans);
     if (!fr) {
         bp_model_free(got_grad), bp_model_free(got_step);
         bp_trace_free(t);
@@ -1017,7 +1050,8 @@ static void run_case_sent(result *res, bp_child *ch, const bp_case *c, const bp_
 /* One case. A large case's parameters (in a binary companion) leave memory once sent, while
  * the answer is read and compared, and come back after: the runner then holds about twice the
  * case's data, not two and a third times. */
-static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case *prev, const opts *o)
+static void run_case_restored(result *res, bp_child *ch, const bp_case *c, const bp_case *prev,
+                              const opts *o)
 {
     run_case_sent(res, ch, c, prev, o);
     bp_error err;
@@ -1025,6 +1059,65 @@ static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case 
         res->v = R_FAIL, res->protocol = 1;
         snprintf(res->message, sizeof res->message, "%s", err.msg);
     }
+}
+
+/* Set when an implementation asked again with z, a and delta did not give them: it is not
+ * asked again in this run. */
+static int deep_refused;
+
+/* A note for the case's YAML and JSON: why the report reads as it does. */
+static void add_note(result *res, const char *key, const char *text)
+{
+    char line[400];
+    snprintf(line, sizeof line, "  %s: \"%s\"\n", key, text);
+    size_t n = res->yaml ? strlen(res->yaml) : 0;
+    char *y = realloc(res->yaml, n + strlen(line) + 1);
+    if (y) {
+        memcpy(y + n, line, strlen(line) + 1);
+        res->yaml = y;
+    }
+    if (res->detail)
+        json_object_set_new(res->detail, key, json_string(text));
+}
+
+/* A failing case asked again with z, a and delta (--deep), so that first_wrong places the bug
+ * in a layer without the user knowing about --deep. The second answer's report replaces the
+ * first when it fails too and gives them; the implementation's previous request is then this
+ * case (a stateful one answers from it). */
+static void retry_deep(result *res, bp_child *ch, const bp_case *c, const opts *o)
+{
+    opts od = *o;
+    od.deep = 1;
+    result r2;
+    run_case_restored(&r2, ch, c, c, &od);
+    if (r2.v == R_FAIL && !r2.protocol && r2.deep_given && r2.print != res->print) {
+        /* the second answer's cost, gradient or step differ from the first's: state kept
+         * between requests. The first report stands, placed by the second */
+        char note[400];
+        snprintf(note, sizeof note, "asked again with z, a and delta (--deep), it answered otherwise (state "
+                 "kept between requests?), with first_wrong: %s", r2.first);
+        add_note(res, "retried", note);
+    } else if (r2.v == R_FAIL && !r2.protocol && r2.deep_given) {
+        free(res->yaml), json_decref(res->detail);
+        *res = r2;
+        add_note(res, "retried", "asked again with z, a and delta (--deep) to place the failure; "
+                                 "--no-retry-deep turns this off");
+        return;
+    } else if (r2.v == R_PASS)
+        add_note(res, "retried", "asked again with z, a and delta, it passed: two asks of one case got "
+                                 "different answers (state kept between requests?)");
+    else if (!r2.deep_given || r2.protocol) {
+        deep_refused = 1;
+        add_note(res, "retried", "asked again with z, a and delta: not given, so no case is asked again");
+    }
+    free(r2.yaml), json_decref(r2.detail);
+}
+
+static void run_case(result *res, bp_child *ch, const bp_case *c, const bp_case *prev, const opts *o)
+{
+    run_case_restored(res, ch, c, prev, o);
+    if (res->v == R_FAIL && !res->protocol && !res->marginal && !o->deep && o->retry_deep && !deep_refused)
+        retry_deep(res, ch, c, o);
 }
 
 static void run_case_sent(result *res, bp_child *ch, const bp_case *c, const bp_case *prev,
@@ -1121,6 +1214,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : 2;
+    deep_refused = 0;
     char default_impl[4200];
     if (inproc && o.impl) {
         fprintf(stderr, "bpcheck conform: --impl does not apply in-process (libbpcheck)\n");

@@ -294,6 +294,45 @@ int main(void)
            "quantity (000:4), and the run's summary (the model, the bug, the case to look at)");
     free(out);
 
+    /* Without --deep, a failing case is asked again with z, a and delta: first_wrong then places
+     * the bug; --no-retry-deep leaves the first answer's report; an implementation that does not
+     * give them is asked again once in the run, not once a case. */
+    rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/mutants/mutant.py sign' --only 'quadratic/3-4-2/*'",
+               prog, python);
+    tap_ok(rc == 1 && strstr(out, "retried: \"asked again with z, a and delta (--deep) to place the failure") &&
+               strstr(out, "first_wrong: \"delta^2 wrong (the output error)") && !strstr(out, "add --deep"),
+           "conform: a failing case is asked again with z, a and delta, which place it (delta^2)");
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --no-retry-deep --impl '%s testsuite/mutants/mutant.py sign' "
+               "--only 'quadratic/3-4-2/*'", prog, python);
+    tap_ok(rc == 1 && !strstr(out, "retried:") && strstr(out, "(add --deep to compare z, a and delta)"),
+           "conform: --no-retry-deep: the first answer's report, which suggests --deep");
+    free(out);
+    {
+        char script[] = "/tmp/bpcheck-shallow.XXXXXX";
+        int fd = mkstemp(script);
+        FILE *sf = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (sf) { /* the numpy adapter with its gradient doubled, and no z, a or delta */
+            fprintf(sf, "import sys\nsys.path.insert(0, 'testsuite/adapters')\n"
+                        "import numpy_adapter as na, bpcheck_protocol as bp\n"
+                        "def answer(req):\n"
+                        "    req['want'] = ['cost', 'grad', 'step']\n"
+                        "    out = na.answer(req)\n"
+                        "    out['grad'] = {'W': [2 * g for g in out['grad']['W']], 'b': out['grad']['b']}\n"
+                        "    return out\n"
+                        "bp.serve(answer)\n");
+            fclose(sf);
+        }
+        rc = tu_sh(&out, "'%s' conform --impl '%s %s' --only 'quadratic/3-4-2/*'", prog, python, script);
+        const char *once = strstr(out, "retried: \"asked again with z, a and delta: not given");
+        int counted = tu_summary(out, &p, &f, &s); /* before f is printed */
+        tap_ok(rc == 1 && once && !strstr(once + 1, "retried:") && counted && f >= 2,
+               "conform: an implementation that does not give z, a and delta is asked again once, not "
+               "once per failing case (%ld fail)", f);
+        free(out);
+        remove(script);
+    }
+
     /* --format json: one object per case, then one with the counts and the summary */
     rc = tu_sh(&out, "'%s' conform --format json --impl '%s testsuite/mutants/mutant.py sign' --only "
                "'quadratic/3-4-2/*'", prog, python);
