@@ -125,7 +125,7 @@ VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-ki
 # Keep objects that chained rules would delete as intermediates.
 .SECONDARY:
 
-.PHONY: library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help fuzz fuzz-build coverage
+.PHONY: planted library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help fuzz fuzz-build coverage
 
 all: $(PROGRAM)
 
@@ -185,6 +185,13 @@ check-mutants: $(PROGRAM)
 	$(PROGRAM) bugs --plants > $(BUILD)/bug-models.txt
 	prove --exec perl testsuite/mutate/run.pl :: \
 	    $(wildcard testsuite/mutate/*.txt) $(BUILD)/bug-models.txt
+
+# The bundled reference with one source file replaced by an edited copy (t/planted plants a
+# bug model there): PLANT_SRC the copy of a reference/ file, PLANT_OUT the program to make.
+# Only that file is compiled; the library supplies the rest.
+planted: $(BUILD)/testsuite/bpcheck.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -c '$(PLANT_SRC)' -o '$(PLANT_OUT).o'
+	$(CC) $(ALL_LDFLAGS) $(BUILD)/testsuite/bpcheck.o '$(PLANT_OUT).o' $(LIB) $(LDLIBS) -o '$(PLANT_OUT)'
 
 # The main job: run an implementation against the golden fixtures.
 conform: $(PROGRAM)

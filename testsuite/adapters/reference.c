@@ -10,15 +10,22 @@
 
 #include "fixture.h"
 #include "frame.h"
+#include "quadratic.h"
 #include "train.h"
 
-/* The reference: the literal gradient, and the canonical step. */
+/* The reference: the literal gradient, and the step: document 002's own mini-batch update
+ * (quad_sgd_update, w -> w - (eta/m) sum_x ...) where it is defined, the quadratic cost under
+ * the mean; the canonical params - eta grad elsewhere. */
 int bp_adapter_reference_fn(const bp_case *c, double *cost, bp_model *grad, bp_model *step,
                             bp_trace *t, void *ctx, bp_error *err)
 {
     (void)ctx;
     if (bp_gradient(c->cost, grad, cost, t, c->params, c->batch, c->red, err))
         return -1;
+    if (c->cost == BP_QUADRATIC && c->red == BP_MEAN) {
+        bp_model_copy(step, c->params);
+        return quad_sgd_update(step, c->batch, c->eta, err);
+    }
     bp_model_step(step, c->params, grad, c->eta);
     return 0;
 }

@@ -134,7 +134,7 @@ const bp_bug bp_bugs[] = {
     {"sequential-steps", "updates", "002:sgd",
      "one step per sample, in turn, presented as one batch step", NULL, NULL, "grad, step", NULL},
     {"step-added", "updates", "002:sgd", "the step added: params + eta grad (ascent)",
-     "reference/quadratic.c ||| params->W[l][j * K + k] -= rate * sum->W[l][j * K + k]; ||| params->W[l][j * K + k] += rate * sum->W[l][j * K + k];", NULL, "step", NULL},
+     "reference/quadratic.c ||| double rate = eta / (double)batch->m; ||| double rate = -eta / (double)batch->m;", NULL, "step", NULL},
     {"eta-not-over-m", "updates", "002:sgd", "the step with the summed gradient under the mean",
      "reference/quadratic.c ||| double rate = eta / (double)batch->m; ||| double rate = eta;", NULL, "step", NULL},
     {"eta-over-m-twice", "updates", "002:sgd", "eta divided by m twice: (eta/m) times the mean gradient", NULL, NULL, "step", NULL},
@@ -188,7 +188,7 @@ const bp_bug bp_bugs[] = {
      "reference/activation.c ||| return z > 0.0 ? 1.0 : (z != z ? z : 0.0); /* relu'(0) = 0 */ ||| return z >= 0.0 ? 1.0 : (z != z ? z : 0.0);", NULL, "grad, a relu z exactly 0", NULL},
     {"leaky-slope-wrong-side", "activations", "000:1, 000:5",
      "leaky-relu's slope applied above 0 and 1 below: f(z) = z > 0 ? slope z : z",
-     "reference/activation.c ||| return z > 0.0 ? z : slope * z; ||| return z > 0.0 ? slope * z : z;", NULL, "cost, grad, a leaky-relu layer", NULL},
+     NULL, NULL, "cost, grad, a leaky-relu layer", NULL},
     /* softmax */
     {"diagonal-jacobian", "softmax", "004:1, 004:7",
      "the softmax Jacobian's diagonal only: delta_k = -y_k (1 - a_k)", NULL, NULL, "grad", NULL},

@@ -20,61 +20,6 @@
 #include "tap.h"
 #include "testutil.h"
 
-/* Is name in the list "[a, b, c]" that starts at s (up to the end of its line)? */
-static int in_list(const char *s, const char *name)
-{
-    size_t n = strlen(name);
-    const char *end = strchr(s, '\n');
-    for (const char *p = s; (p = strstr(p, name)) != NULL && (!end || p < end); p++)
-        if ((p[-1] == '[' || p[-1] == ' ') && (p[n] == ',' || p[n] == ']'))
-            return 1;
-    return 0;
-}
-
-typedef struct {
-    size_t failing, named, ambiguous, misleading, localised, hinted;
-    int likely_wrong;          /* the summary's likely bug is another model */
-    char likely[64];           /* the summary's likely bug, or "" */
-} tally;
-
-/* Count one conform run's output for a bug whose true model is `truth` ("" outside the
- * catalogue: then every name is misleading). */
-static void count(const char *out, const char *truth, tally *t)
-{
-    memset(t, 0, sizeof *t);
-    for (const char *p = out; (p = strstr(p, "\nnot ok ")) != NULL; p++) {
-        t->failing++;
-        const char *end = strstr(p, "\n  ...");
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char *block = strndup(p, len);
-        const char *nm = strstr(block, "\n  named: ["), *cd = strstr(block, "\n  candidates: [");
-        t->localised += strstr(block, "\n  first_wrong: ") != NULL;
-        t->hinted += strstr(block, "\n  hint: ") != NULL;
-        if (nm) {
-            /* named alone: right when it is the true model and nothing else */
-            const char *l = nm + 10, *e = strchr(l, ']');
-            int only_truth = *truth && in_list(l, truth) && e && !memchr(l, ',', (size_t)(e - l));
-            if (only_truth)
-                t->named++;
-            else
-                t->misleading++;
-        } else if (cd) {
-            if (*truth && in_list(cd + 15, truth))
-                t->ambiguous++;
-            else
-                t->misleading++;
-        }
-        free(block);
-    }
-    const char *lk = strstr(out, "\n#   likely bug: \"");
-    if (lk) {
-        lk += 18;
-        size_t n = strcspn(lk, ":\"");
-        snprintf(t->likely, sizeof t->likely, "%.*s", (int)n, lk);
-        t->likely_wrong = strcmp(t->likely, truth) != 0;
-    }
-}
-
 int main(void)
 {
     const char *prog = tu_env("BPCHECK"), *python = tu_env("BPCHECK_PYTHON");
@@ -122,10 +67,10 @@ int main(void)
         tu_sh(&rcs, "cat '%s/%s.rc'", dir, file);
         int rc = atoi(rcs);
         free(rcs);
-        tally t;
+        tu_tally t;
         char truth[64]; /* a family's bug at a value of its own, NAME/VALUE: the model is NAME */
         snprintf(truth, sizeof truth, "%.*s", (int)strcspn(bug, "/"), bug);
-        count(out, is_outside ? "" : truth, &t);
+        tu_count_names(out, is_outside ? "" : truth, &t);
         free(out);
         tap_note("%-30s %8zu %5.0f%% %6zu %6zu %6s", bug, t.failing,
                  t.failing ? 100.0 * (double)t.named / (double)t.failing : 0.0, t.ambiguous,

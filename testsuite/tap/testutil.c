@@ -148,3 +148,51 @@ int tu_summary(const char *out, long *p, long *f, long *s)
     }
     return line != out;
 }
+
+/* Is name in the list "[a, b, c]" that starts at s (up to the end of its line)? */
+static int in_list(const char *s, const char *name)
+{
+    size_t n = strlen(name);
+    const char *end = strchr(s, '\n');
+    for (const char *p = s; (p = strstr(p, name)) != NULL && (!end || p < end); p++)
+        if ((p[-1] == '[' || p[-1] == ' ') && (p[n] == ',' || p[n] == ']'))
+            return 1;
+    return 0;
+}
+
+void tu_count_names(const char *out, const char *truth, tu_tally *t)
+{
+    memset(t, 0, sizeof *t);
+    for (const char *p = out; (p = strstr(p, "\nnot ok ")) != NULL; p++) {
+        t->failing++;
+        const char *end = strstr(p, "\n  ...");
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char *block = strndup(p, len);
+        if (!block)
+            tap_bail_out("out of memory");
+        const char *nm = strstr(block, "\n  named: ["), *cd = strstr(block, "\n  candidates: [");
+        t->localised += strstr(block, "\n  first_wrong: ") != NULL;
+        t->hinted += strstr(block, "\n  hint: ") != NULL;
+        if (nm) { /* named alone: right when it is the true model and nothing else */
+            const char *l = nm + 10, *e = strchr(l, ']');
+            int only_truth = *truth && in_list(l, truth) && e && !memchr(l, ',', (size_t)(e - l));
+            if (only_truth)
+                t->named++;
+            else
+                t->misleading++;
+        } else if (cd) {
+            if (*truth && in_list(cd + 15, truth))
+                t->ambiguous++;
+            else
+                t->misleading++;
+        }
+        free(block);
+    }
+    const char *lk = strstr(out, "\n#   likely bug: \"");
+    if (lk) {
+        lk += 18;
+        size_t n = strcspn(lk, ":\"");
+        snprintf(t->likely, sizeof t->likely, "%.*s", (int)n, lk);
+        t->likely_wrong = strcmp(t->likely, truth) != 0;
+    }
+}

@@ -22,6 +22,18 @@ int tu_sh(char **out, const char *fmt, ...)
  * the counts if there is one, else 0. */
 int tu_summary(const char *out, long *p, long *f, long *s);
 
+/* The names a conformance run's output gives, for a bug whose true model is `truth` ("" for
+ * a bug outside the catalogue: then every name is misleading), counted from each failing
+ * case's YAML (`named: [...]`, `candidates: [...]`, `first_wrong:`, `hint:`) and the summary's
+ * `likely bug:`. A case NAMES the truth when `named:` lists it alone; a name of another model,
+ * or candidates that leave the truth out, MISLEAD; candidates with the truth are ambiguous. */
+typedef struct {
+    size_t failing, named, ambiguous, misleading, localised, hinted;
+    int likely_wrong; /* the summary's likely bug is another model */
+    char likely[64];  /* the summary's likely bug, or "" */
+} tu_tally;
+void tu_count_names(const char *out, const char *truth, tu_tally *t);
+
 /* A directory or program the test needs from the environment (set by make check); bails out
  * with a message naming the variable if it is missing. */
 const char *tu_env(const char *name);
