@@ -566,22 +566,49 @@ static int cmd_fixtures(int argc, char **argv)
 
 /* ---- bpcheck bugs ------------------------------------------------------------------------ */
 
+/* Under a model of `bpcheck bugs --verbose`: the evidence it needs, its parameter's values. */
+static void bug_details(const bp_bug *b)
+{
+    printf("%31s needs: %s\n", "", b->needs);
+    if (!b->param)
+        return;
+    printf("%31s %s: ", "", b->param);
+    if (strcmp(b->family, "precision") == 0) {
+        printf("fitted: the median relative error, against the format's unit roundoff\n");
+        return;
+    }
+    if (b->values[1].v == 0.0) {
+        printf("fitted from the answer (default %.3g)\n", b->values[0].v);
+        return;
+    }
+    for (const bp_bug_value *v = b->values; v->v != 0.0; v++)
+        printf("%s%.3g%s%s%s", v == b->values ? "" : ", ", v->v, v->note ? " (" : "", v->note ? v->note : "",
+               v->note ? ")" : "");
+    putchar('\n');
+}
+
 static int cmd_bugs(int argc, char **argv)
 {
     int plants = argc == 2 && strcmp(argv[1], "--plants") == 0;
-    if (argc > 1 && !plants) {
+    int verbose = argc == 2 && strcmp(argv[1], "--verbose") == 0;
+    if (argc > 1 && !plants && !verbose) {
         int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
         fprintf(help ? stdout : stderr,
-                "Usage: bpcheck bugs [--plants]\n\nList the catalogue of bug models that the diagnosis of "
-                "'bpcheck conform' can name:\nname, family, the equation IDs it violates, and what it is.\n"
-                "\n  --plants  the source edits that plant each model in the reference, in the list\n"
-                "            format of testsuite/mutate/run.pl (what 'make check-mutants' runs)\n");
+                "Usage: bpcheck bugs [--verbose | --plants]\n\nList the catalogue of bug models that the "
+                "diagnosis of 'bpcheck conform' can name:\nname, family, the equation IDs it violates, and "
+                "what it is.\n"
+                "\n  --verbose  also, under each: the evidence it needs, and for a family its parameter\n"
+                "             and the values it is tried at (or 'fitted' where it is computed)\n"
+                "  --plants   the source edits that plant each model in the reference, in the list\n"
+                "             format of testsuite/mutate/run.pl (what 'make check-mutants' runs)\n");
         return help ? 0 : 2;
     }
     for (size_t i = 0; i < bp_nbugs; i++) {
         const bp_bug *b = &bp_bugs[i];
         if (!plants) {
             printf("%-31s %-23s %-22s %s\n", b->name, b->family, b->equations, b->explain);
+            if (verbose)
+                bug_details(b);
             continue;
         }
         const char *sep = b->plant ? strstr(b->plant, " ||| ") : NULL;

@@ -369,9 +369,8 @@ static double **arr_of(const char *name, bp_trace *t)
  * total: its flat values; or the layers of arr). NaN and Inf in an answer are data: the
  * other quantities are judged all the same. */
 static void nonfinite_note(char *note, size_t len, const char *name, const double *g, size_t total,
-                           const bp_trace *t, const bp_case *c, double **arr)
+                           const bp_case *c, double **arr)
 {
-    (void)t;
     size_t nan = 0, inf = 0, n = 0;
     if (arr) {
         for (size_t l = 1; l <= c->params->L; l++)
@@ -555,7 +554,7 @@ static void evaluate(result *res, const bp_case *c, const bp_case *prev, json_t 
                 strcat(failed_list, ", ");
             strcat(failed_list, name);
         }
-        nonfinite_note(nf_note, sizeof nf_note, name, g, total, t, c, arr_of(name, t));
+        nonfinite_note(nf_note, sizeof nf_note, name, g, total, c, arr_of(name, t));
     }
     int marginal = f.quantity && ratio <= MARGINAL;
     if (res->v != R_FAIL && f.quantity) {

@@ -533,7 +533,7 @@ int bp_hint_names(const char *hint, char *buf, size_t len)
         size_t n = strcspn(p, amb ? " ;" : ":");
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)n, p);
-        if (bp_hint_model(name))
+        if (bp_bug_find(name))
             o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", name);
         if (!amb) /* composed: "A: ...; and B: ..." names the next one after "; and " */
             p = strstr(p, "; and ") ? strstr(p, "; and ") + 6 : "";
@@ -543,9 +543,4 @@ int bp_hint_names(const char *hint, char *buf, size_t len)
             break;
     }
     return amb;
-}
-
-int bp_hint_model(const char *name)
-{
-    return bp_bug_find(name) != NULL;
 }

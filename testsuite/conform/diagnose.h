@@ -67,9 +67,6 @@ const char *bp_match_shapes(const bp_case *c, const bp_case *prev, json_t *W, in
  * explanation. */
 int bp_hint_names(const char *hint, char *buf, size_t len);
 
-/* Is name a model of the catalogue or of the fitted hypotheses? */
-int bp_hint_model(const char *name);
-
 /* ---- the run: what the failures have in common ---- */
 
 #define BP_SUMMARY_KEYS 64

@@ -112,6 +112,14 @@ int main(void)
     free(out);
     remove(one);
 
+    /* bugs --verbose: the evidence, and each family's parameter with its values or its fit */
+    rc = bpcheck("bugs --verbose", 1, &out);
+    tap_ok(rc == 0 && strstr(out, "needs: cost, saturated outputs") &&
+               strstr(out, "eps: 2.22e-16 (float64's machine epsilon") &&
+               strstr(out, "lambda: fitted from the answer (default 0.0005)") && strstr(out, "\nfloat16 "),
+           "bugs --verbose: what each model needs, a family's values, a fitted parameter");
+    free(out);
+
     /* The version is "bpcheck MAJOR.MINOR.PATCH" and nothing else on stdout. */
     bpcheck("--version", 1, &out);
     unsigned a, b, c;
