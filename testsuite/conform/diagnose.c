@@ -353,6 +353,42 @@ const char *bp_match_shapes(const bp_case *c, const bp_case *prev, json_t *W, in
 
 /* ---- the run ---- */
 
+static void tally(bp_tally *t, size_t *n, const char *key, int failed);
+
+/* A composed hint ("the cost as A: ...; and the gradient as B: ...", hypotheses.c): each
+ * (quantity, model) pair, and the whole, tallied */
+/* The index of t's commonest key (n > 0). */
+static size_t most(const bp_tally *t, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 1; i < n; i++)
+        if (t[i].failed > t[k].failed)
+            k = i;
+    return k;
+}
+
+static void compositions(bp_summary *s, const char *hint, const char *names)
+{
+    if (!hint || !names || !*names || strncmp(hint, "the ", 4) != 0)
+        return;
+    char combo[200] = "";
+    size_t o = 0;
+    for (const char *p = hint; p && strncmp(p, "the ", 4) == 0;) {
+        const char *as = strstr(p, " as "), *colon = as ? strchr(as, ':') : NULL;
+        if (!colon)
+            break;
+        char pair[128];
+        snprintf(pair, sizeof pair, "%.*s: %.*s", (int)(as - p - 4), p + 4, (int)(colon - as - 4), as + 4);
+        tally(s->pair, &s->npair, pair, 1);
+        o += (size_t)snprintf(combo + o, o < sizeof combo ? sizeof combo - o : 0, "%s%.*s", o ? " and " : "",
+                              (int)(colon - p), p);
+        p = strstr(colon, "; and ");
+        p = p ? p + 6 : NULL;
+    }
+    if (o && o < sizeof combo)
+        tally(s->combo, &s->ncombo, combo, 1);
+}
+
 static void tally(bp_tally *t, size_t *n, const char *key, int failed)
 {
     size_t i = 0;
@@ -387,6 +423,7 @@ void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const
         tally(s->hint, &s->nhint, hint, 1);
     if (!names || !*names)
         s->unnamed++;
+    compositions(s, hint, names);
     for (const char *p = names; p && *p;) { /* each model the case names */
         size_t k = strcspn(p, ",");
         char one[64];
@@ -454,7 +491,12 @@ void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_
     }
     char desc[400];
     const bp_bug *b0 = best[0] != SIZE_MAX ? bp_bug_find(s->named[best[0]].key) : NULL;
-    if (b0 && (double)s->named[best[0]].failed >= BP_LIKELY_SHARE * (double)s->failed) {
+    /* one composition on most failures: its parts, together */
+    if (s->ncombo && (double)s->combo[most(s->combo, s->ncombo)].failed >= BP_LIKELY_SHARE * (double)s->failed) {
+        size_t k = most(s->combo, s->ncombo);
+        PUT("%s  likely bugs: %s, on %zu of %zu failing cases\n", prefix, s->combo[k].key, s->combo[k].failed,
+            s->failed);
+    } else if (b0 && (double)s->named[best[0]].failed >= BP_LIKELY_SHARE * (double)s->failed) {
         PUT("%s  likely bug: \"%s\" on %zu of %zu failing cases%s\n", prefix, bp_bug_describe(b0, desc, sizeof desc),
             s->named[best[0]].failed, s->failed, s->named[best[0]].failed == s->failed ? " (all of them)" : "");
         if (best[1] != SIZE_MAX)
@@ -472,6 +514,23 @@ void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_
         if (f != SIZE_MAX)
             PUT("%s  commonest evidence: \"%s\" on %zu of %zu failing cases\n", prefix, s->first[f].key,
                 s->first[f].failed, s->failed);
+        if (s->npair) { /* the (quantity, model) pairs the compositions name, most often first */
+            PUT("%s  explained in parts:", prefix);
+            size_t used[4], nu = 0;
+            for (; nu < 4 && nu < s->npair; nu++) {
+                size_t k = SIZE_MAX;
+                for (size_t i = 0; i < s->npair; i++) {
+                    int taken = 0;
+                    for (size_t j = 0; j < nu; j++)
+                        taken |= used[j] == i;
+                    if (!taken && (k == SIZE_MAX || s->pair[i].failed > s->pair[k].failed))
+                        k = i;
+                }
+                used[nu] = k;
+                PUT("%s %s on %zu", nu ? "," : "", s->pair[k].key, s->pair[k].failed);
+            }
+            PUT("\n");
+        }
     }
     if (s->unnamed)
         PUT("%s  no bug named on %zu failing case%s: read their evidence\n", prefix, s->unnamed,

@@ -290,6 +290,28 @@ static void hypotheses(const bp_case *q)
                !strstr(mt.hint, "--deep"),
            "hypotheses: an ambiguity states each model's value, and no --deep where z, a and delta "
            "cannot tell: %s", mt.hint);
+    answer_free(&w);
+
+    /* two deviations in one case: the cost without its 1/2 beside the gradient's factor 2 */
+    answer_init(&w, q, 0);
+    double c2;
+    bp_bug_eval(bp_bug_find("cost-no-half"), q, NULL, &c2, g, st, t, &err);
+    w.cost = c2;
+    bp_bug_eval(bp_bug_find("factor-2"), q, NULL, &c2, w.grad, w.step, t, &err);
+    bp_match_bugs(&mt, &w.ans, NULL);
+    int ok = mt.composed && mt.n == 2 && strstr(mt.hint, "the cost as cost-no-half: ") &&
+             strstr(mt.hint, "; and the gradient as factor-2: ") &&
+             strstr(mt.hint, "; the step follows the answered gradient");
+    tap_ok(ok, "hypotheses: the cost as one model and the gradient as another name both: %s", mt.hint);
+    static bp_summary sum;
+    char text[8192];
+    for (size_t k = 0; k < 10; k++)
+        bp_summary_add(&sum, q, k + 1, 1, mt.hint, k < 9 ? "cost-no-half, factor-2" : "", NULL, 0);
+    bp_summary_format(&sum, "# ", text, sizeof text);
+    if (!tap_ok(strstr(text, "likely bugs: the cost as cost-no-half and the gradient as factor-2, on 9 of 10 "
+                             "failing cases\n") != NULL,
+                "summary: a composition on 9 of 10 failing cases is the likely pair of bugs"))
+        tap_diag("%s", text);
     bp_model_free(g), bp_model_free(st), bp_trace_free(t);
     answer_free(&w);
 }
