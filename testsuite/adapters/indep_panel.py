@@ -23,6 +23,8 @@ diagnosis must fit the value, not recognise it:
   label-smoothing                targets y (1 - 0.1) + 0.1 / n_L (0.1 / 2 for sigmoid outputs)
   l2-in-gradient                 dC/dW + 0.01 W; momentum: beta 0.5; clip-by-norm: max_norm 1;
                                  clip-by-value: 0.5; float16: numpy's float16 throughout
+  sigmoid-approx/hard            Keras' hard_sigmoid, np.clip(0.2 z + 0.5, 0, 1), slope 0.2 inside,
+                                 the loglik cost with each log clamped at -100 (torch's BCELoss)
 
 Usage: indep_panel.py BUG   (BUG 'none' is the correct program; --list lists the bugs)"""
 import os
@@ -49,6 +51,7 @@ CATALOGUE = [
     "sigma-prime-clipped", "flat-spot", "label-smoothing", "weight-decay/1e-4",
     "l2-in-gradient", "momentum", "clip-by-norm", "clip-by-value", "sigma-prime-of-a/hidden",
     "sigma-prime-of-a/output", "cost-no-half", "cost-mean-over-all", "cost-mse", "float16",
+    "sigmoid-approx/hard",
 ]
 OUTSIDE = [
     "outside:bias-as-first-weight",  # dC/db^l taken as dC/dW^l's column 0 (bias-as-w_0 mixed up)
@@ -86,6 +89,8 @@ def sigmoid(z):
         return lut_sigmoid(z)
     if on("lut-sigmoid/genann"):
         return genann_lut(z)
+    if on("sigmoid-approx/hard"):
+        return np.clip(0.2 * z + 0.5, 0.0, 1.0)
     out = np.empty_like(z)
     pos = z >= 0
     out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
@@ -149,6 +154,8 @@ class Act:
         if n == "sigmoid":
             if on("lut-sigmoid") or on("lut-sigmoid/genann") or on("sigmoid-clamped"):
                 return a * (1.0 - a)
+            if on("sigmoid-approx/hard"):  # the slope where the line is not clipped
+                return np.where((a > 0.0) & (a < 1.0), 0.2, 0.0)
             if on("sigma-prime-clipped"):
                 ac = np.clip(a, 0.01, 0.99)
                 return ac * (1.0 - ac)
@@ -287,6 +294,8 @@ def per_sample_cost(cost, out, Y):
             return -(Y * np.log(A + 1e-7) + (1 - Y) * np.log(1 - A + 1e-7)).sum(axis=0)
         return -(Y * np.log(A + 1e-7)).sum(axis=0)
     if cost == "loglik":
+        if on("sigmoid-approx/hard"):  # from a, as torch.nn.BCELoss: each log clamped at -100
+            return -(Y * np.maximum(np.log(A), -100.0) + (1 - Y) * np.maximum(np.log(1 - A), -100.0)).sum(axis=0)
         if on("ln-zero") or clipped or on("lut-sigmoid") or on("lut-sigmoid/genann"):
             P = np.clip(A, eps, 1 - eps) if clipped else A
             return -(Y * np.log(P) + (1 - Y) * np.log(1 - P)).sum(axis=0)

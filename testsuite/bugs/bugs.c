@@ -59,6 +59,12 @@ static const bp_bug_value lut_table[] = { /* an index into lut_spec (below) */
     {2, "genann's cached sigmoid: 4096 entries on [-15, 15), nearest"},
     {0, NULL},
 };
+static const bp_bug_value approx_form[] = { /* an index: approx_sigmoid below */
+    {1, "Keras' hard_sigmoid, clip(0.2 z + 0.5, 0, 1)"},
+    {2, "PyTorch's hardsigmoid, clip(z / 6 + 1/2, 0, 1)"},
+    {3, "the fast sigmoid 1/2 (1 + z / (1 + |z|))"},
+    {0, NULL},
+};
 static const bp_bug_value smooth_eps[] = {
     {0.1, "PyTorch's CrossEntropyLoss(label_smoothing=0.1), the usual choice"},
     {0.05, NULL}, {0.01, NULL}, {0.2, NULL}, {0.3, NULL}, {0, NULL},
@@ -162,6 +168,10 @@ const bp_bug bp_bugs[] = {
      "cost", eps_log_add},
     {"lut-sigmoid", "numerics", "000:1", "sigma from a lookup table, its derivative a (1 - a)", NULL, "table",
      "cost, grad", lut_table},
+    {"sigmoid-approx", "numerics", "000:1, 004:sig",
+     "sigma replaced by a cheaper function of its shape, its derivative by that function's (a loglik cost from "
+     "a, each ln clamped at -100 as torch's BCELoss does)", NULL, "form",
+     "cost, grad (z and a tell it best)", approx_form},
     {"sigmoid-clamped", "numerics", "000:1, 004:sig",
      "sigma clamped: exactly 0 below z = -T and 1 above T, its derivative 0 there", NULL, "T",
      "grad, a |z| beyond T", clamp_at},
@@ -251,6 +261,19 @@ static double R(const pass_ctx *x, double v)
 /* the tables of lut-sigmoid (lut_table above): 1, step 1/16 on [-8, 8], linear; 2, genann's
  * (genann.c, genann_act_sigmoid_cached): 4096 entries sigma(-15 + 30 i / 4096), nearest,
  * the end entries outside [-15, 15) */
+/* sigmoid-approx's forms (approx_form above) and their derivatives */
+static double approx_sigmoid(double form, double z, int prime)
+{
+    if (form == 3.0) {
+        double d = 1.0 + fabs(z);
+        return prime ? 0.5 / (d * d) : 0.5 * (1.0 + z / d);
+    }
+    double k = form == 1.0 ? 0.2 : 1.0 / 6.0, v = k * z + 0.5;
+    if (prime)
+        return v > 0.0 && v < 1.0 ? k : 0.0;
+    return fmin(fmax(v, 0.0), 1.0);
+}
+
 static double lut_sigmoid(double table, double z)
 {
     if (table == 2.0) {
@@ -281,6 +304,8 @@ static double act(const pass_ctx *x, const bp_model *P, bp_cost cost, size_t l, 
         return tanh(z);
     if (is(x, "lut-sigmoid"))
         return lut_sigmoid(x->v, z);
+    if (is(x, "sigmoid-approx"))
+        return approx_sigmoid(x->v, z, 0);
     if (is(x, "sigmoid-clamped") && fabs(z) > x->v)
         return z > 0 ? 1.0 : 0.0;
     return bp_sigmoid(z);
@@ -343,6 +368,8 @@ static double act_prime(const pass_ctx *x, const bp_model *P, bp_cost cost, size
         return 1.0 - a * a;
     if (is(x, "lut-sigmoid"))
         return a * (1.0 - a);
+    if (is(x, "sigmoid-approx"))
+        return approx_sigmoid(x->v, z, 1);
     if (is(x, "sigma-prime-clipped")) {
         double ac = fmin(fmax(a, x->v), 1.0 - x->v);
         return ac * (1.0 - ac);
@@ -370,6 +397,8 @@ static double sample_cost(const pass_ctx *x, bp_cost cost, const double *z, cons
                 h = fmin(fmax(h, x->v), 1.0 - x->v);
             if (is(x, "log-eps"))
                 C -= y[j] * log(h + x->v) + (1.0 - y[j]) * log(1.0 - h + x->v);
+            else if (is(x, "sigmoid-approx")) /* from a, each ln clamped at -100 (torch's BCELoss) */
+                C -= y[j] * fmax(log(h), -100.0) + (1.0 - y[j]) * fmax(log(1.0 - h), -100.0);
             else if (is(x, "ln-zero") || is(x, "clipped-probabilities") || is(x, "lut-sigmoid"))
                 /* from a, as it must be where a is the table's */
                 C -= y[j] * log(h) + (1.0 - y[j]) * log(1.0 - h);

@@ -1099,6 +1099,8 @@ static void retry_deep(result *res, bp_child *ch, const bp_case *c, const opts *
     } else if (r2.v == R_FAIL && !r2.protocol && r2.deep_given) {
         free(res->yaml), json_decref(res->detail);
         *res = r2;
+        if (res->hint) /* it pointed into r2 */
+            res->hint = res->hint_text;
         add_note(res, "retried", "asked again with z, a and delta (--deep) to place the failure; "
                                  "--no-retry-deep turns this off");
         return;

@@ -453,7 +453,8 @@ static size_t say_model(char *buf, size_t len, const bp_bug *b, const tried *t)
 {
     char val[200] = "";
     /* an enumerated parameter (the layers, the table) is said by its meaning alone */
-    int enumerated = b->param && (strcmp(b->param, "layers") == 0 || strcmp(b->param, "table") == 0);
+    int enumerated = b->param && (strcmp(b->param, "layers") == 0 || strcmp(b->param, "table") == 0 ||
+                                  strcmp(b->param, "form") == 0);
     if (enumerated && t && t->note)
         snprintf(val, sizeof val, " (%s: %s)", b->param, t->note);
     else if (b->param && t && !isnan(t->v))
@@ -564,6 +565,8 @@ void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev)
     const bp_bug *first = NULL;
     int variants = saturated(c) ? 2 : 1, deep_helps = 0;
     tried namedv[BP_MAX_MATCHES + 1] = {{NAN, 0, NULL}}; /* the value each name is at */
+    const bp_bug *unfixed[BP_MAX_MATCHES]; /* families that fit at several values */
+    size_t nunfixed = 0;
     /* momentum's velocity, from the previous request's answered step */
     bp_model *vel = NULL;
     if (prev && !prev->params_dropped && ans->prev_step && prev->eta != 0.0 && bp_model_same_shape(prev->params, c->params) &&
@@ -600,6 +603,8 @@ void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev)
             if (mt->n < BP_MAX_MATCHES)
                 namedv[mt->n] = at;
             add_name(mt, b->name);
+        } else if (full > 1 && nunfixed < BP_MAX_MATCHES) {
+            unfixed[nunfixed++] = b; /* not named, but no other model is named alone beside it */
         }
         for (int q = 0; q < NQ; q++)
             if (explains[q] == 1 && per[q]++ == 0)
@@ -621,6 +626,13 @@ void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev)
         if (mt->n < BP_MAX_MATCHES)
             namedv[mt->n] = (tried){NAN, 0, NULL};
         add_name(mt, low);
+    }
+    /* a family the evidence fits but does not fix is still a hypothesis: beside one named model
+     * it makes an ambiguity; alone, nothing is named */
+    for (size_t k = 0; mt->n >= 1 && k < nunfixed; k++) {
+        if (mt->n < BP_MAX_MATCHES)
+            namedv[mt->n] = (tried){NAN, 0, NULL};
+        add_name(mt, unfixed[k]->name);
     }
     if (mt->n == 1) {
         say_one(mt, first, &firstv);
