@@ -25,8 +25,9 @@
 
 typedef struct {
     const char *impl, *fixtures, *xfail_path, *junit_path;
-    const char *only[64];
-    size_t nonly;
+    const char *only[64], *exclude[64];
+    size_t nonly, nexclude;
+    int allow_empty; /* a run that judged no case exits 0 (--allow-empty) */
     int float32, deep, xfail_update, json; /* json: --format json */
     int retry_deep; /* a failing case is asked again with z, a and delta (--no-retry-deep: 0) */
     double rtol, atol, timeout; /* rtol, atol: NAN unless overridden */
@@ -76,6 +77,10 @@ static void usage(FILE *out)
             "                      such as 'bpcheck fixtures' writes (default: ./fixtures if\n"
             "                      it exists, else $BPCHECK_FIXTURES, else the installed set)\n"
             "  --only GLOB         only the cases whose id matches GLOB (fnmatch); repeatable\n"
+            "  --exclude GLOB      leave out the cases whose id matches GLOB; repeatable (a\n"
+            "                      pattern of either that matches no case is an error)\n"
+            "  --allow-empty       exit 0 when no case was judged (every case skipped);\n"
+            "                      without it such a run exits 1\n"
             "  --deep              also ask for z, a and delta, to place a failure in a layer\n"
             "  --no-retry-deep     without --deep, a failing case is asked again with z, a and\n"
             "                      delta, and reported from that answer when the\n"
@@ -103,8 +108,9 @@ static void usage(FILE *out)
             "                      line each, then one with the counts and the summary\n"
             "  -h, --help          show this help\n"
             "\n"
-            "Exit status: 0 every case passes (or fails as listed), 1 a failure, 2 usage\n"
-            "error or unusable input (fixtures, xfail file).\n");
+            "Exit status: 0 every case passes (or fails as listed), 1 a failure or no case\n"
+            "judged (unless --allow-empty), 2 usage error or unusable input (fixtures, xfail\n"
+            "file, a pattern that matches no case).\n");
 }
 
 /* v is a or b: 0 or 1; otherwise a message naming the option, and -1 */
@@ -118,7 +124,7 @@ static int one_of(const char *opt, const char *v, const char *a, const char *b)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    *o = (opts){NULL, NULL, NULL, NULL, {NULL}, 0, 0, 0, 0, 0, 1, NAN, NAN, 60.0, 256, 1, 3};
+    *o = (opts){NULL, NULL, NULL, NULL, {NULL}, {NULL}, 0, 0, 0, 0, 0, 0, 0, 1, NAN, NAN, 60.0, 256, 1, 3};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -137,10 +143,14 @@ static int parse_args(int argc, char **argv, opts *o)
             o->xfail_update = 1;
             continue;
         }
+        if (strcmp(a, "--allow-empty") == 0) {
+            o->allow_empty = 1;
+            continue;
+        }
         static const char *const with_value[] = {"--impl", "--fixtures", "--only", "--profile",
                                                  "--rtol", "--atol", "--timeout", "--xfail",
                                                  "--junit", "--max-response", "--format",
-                                                 "--frames", "--hangs"};
+                                                 "--frames", "--hangs", "--exclude"};
         size_t which = 99;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) {
             size_t n = strlen(with_value[k]);
@@ -165,12 +175,16 @@ static int parse_args(int argc, char **argv, opts *o)
         case 0: o->impl = v; break;
         case 1: o->fixtures = v; break;
         case 2:
-            if (o->nonly == 64) {
-                fprintf(stderr, "bpcheck conform: at most 64 --only patterns\n");
+        case 13: {
+            const char **list = which == 2 ? o->only : o->exclude;
+            size_t *count = which == 2 ? &o->nonly : &o->nexclude;
+            if (*count == 64) {
+                fprintf(stderr, "bpcheck conform: at most 64 %s patterns\n", with_value[which]);
                 return 2;
             }
-            o->only[o->nonly++] = v;
+            list[(*count)++] = v;
             break;
+        }
         case 3:
             if ((o->float32 = one_of("--profile", v, "float64", "float32")) < 0)
                 return 2;
@@ -1209,6 +1223,47 @@ static void xml_escaped(FILE *f, const char *s)
         }
 }
 
+/* Is case id run: matched by an --only pattern (or there is none), and by no --exclude? */
+static int selected(const opts *o, const char *id)
+{
+    int in = o->nonly == 0;
+    for (size_t k = 0; k < o->nonly; k++)
+        in |= fnmatch(o->only[k], id, 0) == 0;
+    for (size_t k = 0; in && k < o->nexclude; k++)
+        in = fnmatch(o->exclude[k], id, 0) != 0;
+    return in;
+}
+
+/* A pattern that matches no case of the fixtures is a mistake (a typo selects nothing, and a
+ * run of nothing would pass): named on stderr; 1 if there is one, or if nothing is selected. */
+static int patterns_unmatched(const bp_fixture_set *fs, const opts *o)
+{
+    int bad = 0;
+    size_t cases = 0, chosen = 0;
+    for (int list = 0; list < 2; list++) {
+        const char *const *pat = list ? o->exclude : o->only;
+        for (size_t k = 0; k < (list ? o->nexclude : o->nonly); k++) {
+            int hit = 0;
+            for (size_t fi = 0; fi < fs->nfiles && !hit; fi++)
+                for (size_t ci = 0; ci < fs->files[fi]->ncases && !hit; ci++)
+                    hit = fnmatch(pat[k], fs->files[fi]->cases[ci].id, 0) == 0;
+            if (!hit) {
+                fprintf(stderr, "bpcheck conform: %s '%s' matches no case of %s\n", list ? "--exclude" : "--only",
+                        pat[k], o->fixtures);
+                bad = 1;
+            }
+        }
+    }
+    for (size_t fi = 0; fi < fs->nfiles; fi++)
+        for (size_t ci = 0; ci < fs->files[fi]->ncases; ci++)
+            cases++, chosen += selected(o, fs->files[fi]->cases[ci].id);
+    if (!bad && cases && !chosen) {
+        fprintf(stderr, "bpcheck conform: --only and --exclude together leave none of the %zu cases\n", cases);
+        bad = 1;
+    }
+    return bad;
+}
+
 int bp_conform_main(int argc, char **argv, const char *self)
 {
     opts o;
@@ -1249,6 +1304,13 @@ int bp_conform_main(int argc, char **argv, const char *self)
         bp_fixture_set_free(&fs);
         return 2;
     }
+    if (patterns_unmatched(&fs, &o)) {
+        bp_fixture_set_free(&fs);
+        for (size_t i = 0; i < xf.n; i++)
+            free(xf.ids[i]);
+        free(xf.ids), free(xf.seen);
+        return 2;
+    }
     bp_child ch;
     bp_child_init(&ch, inproc ? "true" : o.impl, o.max_response << 20); /* started on first use */
     ch.send_timeout = o.timeout;
@@ -1275,10 +1337,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
     for (size_t fi = 0; fi < fs.nfiles; fi++)
         for (size_t ci = 0; ci < fs.files[fi]->ncases; ci++) {
             const bp_case *c = &fs.files[fi]->cases[ci];
-            int selected = o.nonly == 0;
-            for (size_t k = 0; k < o.nonly; k++)
-                selected |= fnmatch(o.only[k], c->id, 0) == 0;
-            if (!selected)
+            if (!selected(&o, c->id))
                 continue;
             result res;
             int skipped_run = *hang_msg != '\0';
@@ -1478,6 +1537,11 @@ int bp_conform_main(int argc, char **argv, const char *self)
         free(xf.ids[i]);
     free(xf.ids), free(xf.seen);
     bp_fixture_set_free(&fs);
+    if (!failed && passed == 0 && xfailed == 0 && !o.allow_empty) { /* nothing judged: no green on nothing */
+        fprintf(o.json ? stderr : stdout, "%sno case was judged (%zu skipped): exit 1; --allow-empty accepts "
+                "a run of nothing\n", o.json ? "bpcheck conform: " : "# ", skipped);
+        return 1;
+    }
     return failed ? 1 : 0;
 }
 

@@ -128,6 +128,35 @@ int main(void)
     rc = tu_sh(&out, "'%s' conform --format xml", prog);
     tap_ok(rc == 2 && strstr(out, "--format 'xml': expected tap or json"), "conform: a bad --format: exit 2");
     free(out);
+    /* --exclude, and no green on nothing: a pattern that selects nothing is an error, and a run
+     * that judged no case exits 1 unless --allow-empty */
+    rc = tu_sh(&out, "'%s' conform --only 'quadratic/*' --exclude '*:*' --exclude '*/m7/*'", prog);
+    tap_ok(rc == 0 && tu_summary(out, &p, &f, &s) && p > 0 && f == 0 && s == 0 && !strstr(out, ":sigmoid") &&
+               !strstr(out, "/m7/"),
+           "conform: --exclude (repeatable) leaves its cases out: %ld run", p);
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --only 'quadratc/*' 2>&1", prog);
+    tap_ok(rc == 2 && strstr(out, "--only 'quadratc/*' matches no case of"),
+           "conform: an --only pattern that matches no case is an error (exit 2), named");
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --exclude 'nothing/*' 2>&1", prog);
+    tap_ok(rc == 2 && strstr(out, "--exclude 'nothing/*' matches no case of"),
+           "conform: so is an --exclude pattern that matches none");
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --only 'loglik/*' --exclude 'loglik/*' 2>&1", prog);
+    tap_ok(rc == 2 && strstr(out, "leave none of the"), "conform: --only and --exclude that leave nothing: exit 2");
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --impl '%s/hostile unsupported' --only 'quadratic/3-4-2/m1/*' 2>&1", prog, helpers);
+    {
+        int counted = tu_summary(out, &p, &f, &s);
+        tap_ok(rc == 1 && counted && p == 0 && f == 0 && s > 0 && strstr(out, "# no case was judged"),
+               "conform: a run in which every case is skipped (%ld) exits 1, and says so", s);
+    }
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --allow-empty --impl '%s/hostile unsupported' --only 'quadratic/3-4-2/m1/*' 2>&1",
+               prog, helpers);
+    tap_ok(rc == 0 && !strstr(out, "no case was judged"), "conform: --allow-empty accepts a run of nothing");
+    free(out);
     rc = tu_sh(&out, "'%s' conform --fixtures /nonexistent/dir", prog);
     tap_ok(rc == 2 && strstr(out, "/nonexistent/dir"), "conform: a missing fixtures directory: exit 2, named");
     free(out);
@@ -451,7 +480,8 @@ int main(void)
     /* a skip in JUnit; the peak memory a run reports when asked (BPCHECK_PEAK_MEMORY, for make
      * bench) */
     rc = tu_sh(&out, "BPCHECK_PEAK_MEMORY=1 '%s' conform --impl '%s/hostile unsupported' --fixtures "
-               "fixtures/quadratic.json --only 'quadratic/3-4-2/m1/sum/*' --junit %s", prog, helpers, junit);
+               "fixtures/quadratic.json --only 'quadratic/3-4-2/m1/sum/*' --allow-empty --junit %s", prog, helpers,
+               junit);
     long kib = strstr(out, "peak memory ") ? atol(strstr(out, "peak memory ") + 12) : -1;
     free(out);
     tu_sh(&out, "cat %s", junit);
@@ -478,7 +508,7 @@ int main(void)
         "[[1e-300]]}, \"step\": {\"W\": [[[1e-16, 1e-16]]], \"b\": [[1e-16]]}, \"z\": [[[1e24]]], \"a\": "
         "[[[1e-16]]], \"delta\": [[[1e-300]]]}, \"float32\": {\"unmeetable\": \"batch.x holds 1e+39, beyond "
         "the largest number of the precision (3.4e+38)\"}}}]}\n",
-        "--profile float32");
+        "--profile float32 --allow-empty");
     tap_ok(rc == 0 && strstr(out, "ok 1 - quadratic/2-1/m1/sum/big # SKIP no correct float32 implementation "
                                   "can meet this case: batch.x holds 1e+39") &&
                strstr(out, "# 1 skipped as unmeetable in float32") && strstr(out, "0 passed, 0 failed, 1 skipped"),
