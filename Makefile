@@ -191,7 +191,7 @@ check-mutants: $(PROGRAM)
 # Only that file is compiled, without -Werror (a planted bug may leave a parameter unused);
 # the library supplies the rest.
 planted: $(BUILD)/testsuite/bpcheck.o $(LIB)
-	$(CC) $(ALL_CFLAGS) -Wno-error -w -c '$(PLANT_SRC)' -o '$(PLANT_OUT).o'
+	$(CC) $(ALL_CFLAGS) -w -c '$(PLANT_SRC)' -o '$(PLANT_OUT).o'
 	$(CC) $(ALL_LDFLAGS) $(BUILD)/testsuite/bpcheck.o '$(PLANT_OUT).o' $(LIB) $(LDLIBS) -o '$(PLANT_OUT)'
 
 # The main job: run an implementation against the golden fixtures.

@@ -577,7 +577,7 @@ static void bug_details(const bp_bug *b)
         printf("fitted: the median relative error, against the format's unit roundoff\n");
         return;
     }
-    if (b->values[1].v == 0.0) {
+    if (bp_bug_continuous(b)) {
         printf("fitted from the answer (default %.3g)\n", b->values[0].v);
         return;
     }

@@ -334,6 +334,11 @@ void bp_bug_param(double v)
     param_v = v;
 }
 
+int bp_bug_continuous(const bp_bug *b)
+{
+    return b && b->values && b->values[0].v != 0.0 && b->values[1].v == 0.0;
+}
+
 double bp_bug_default(const bp_bug *b)
 {
     return b && b->values ? b->values[0].v : 0.0;

@@ -65,6 +65,9 @@ void bp_bug_param(double v);
  * mutant adapter keeps its own. */
 void bp_bug_velocity(const bp_model *v);
 
+/* Is b's parameter fitted continuously from the answer (its list holds only the default)? */
+int bp_bug_continuous(const bp_bug *b);
+
 /* The default parameter of b: its first value (0 for a fixed formula). */
 double bp_bug_default(const bp_bug *b);
 

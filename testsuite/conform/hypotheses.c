@@ -406,7 +406,7 @@ static size_t model_tries(tried *T, const bp_bug *b, const bp_answer *ans, const
         T[0] = (tried){NAN, 0, NULL};
         return 1;
     }
-    if (b->values && b->values[0].v != 0.0 && b->values[1].v == 0.0) { /* fitted continuously */
+    if (bp_bug_continuous(b)) {
         double v;
         if (!fit_continuous(b, ans, vel, &v))
             return 0;
