@@ -76,6 +76,8 @@ LIB_SRC := $(wildcard reference/*.c) \
            fixtures/frame.c fixtures/tolerance.c fixtures/fixture.c fixtures/generate.c \
            testsuite/bugs/bugs.c \
            testsuite/conform/child.c testsuite/conform/diagnose.c testsuite/conform/hypotheses.c \
+           testsuite/conform/options.c testsuite/conform/run.c testsuite/conform/protocol.c \
+           testsuite/conform/judge.c testsuite/conform/report.c testsuite/conform/inproc.c \
            testsuite/conform/conform.c \
            testsuite/adapters/reference.c \
            derivations/checks.c derivations/equations.c \
