@@ -214,86 +214,100 @@ static void add(bp_findings *f, const char *line)
     f->wrong++;
 }
 
-void bp_diagnose(bp_findings *f, const bp_answer *ans)
+/* Which tensors of an answer are wrong, layer by layer (for where the pass first goes wrong). */
+typedef struct {
+    int z[BP_MAX_LAYERS + 1], a[BP_MAX_LAYERS + 1], delta[BP_MAX_LAYERS + 1];
+    int gw[BP_MAX_LAYERS + 1], gb[BP_MAX_LAYERS + 1];
+    int step, cost;
+} wrongs;
+
+/* The cost's line: got and expected, and their ratio, recognised, and what it means. */
+static void describe_cost(bp_findings *f, const ctx *x, const bp_answer *ans)
 {
-    memset(f, 0, sizeof *f);
+    const bp_case *c = ans->c;
+    char line[BP_EVIDENCE_LEN], label[64], words[200] = "";
+    double v;
+    if (isfinite(*ans->cost) && c->cost_value != 0.0) {
+        if (recognise(x, ans->cost, &c->cost_value, &ans->B->cost, 1, label, sizeof label, &v)) {
+            const char *mean = cost_meaning(c, v);
+            say_factor(words, sizeof words, v, label);
+            if (*mean)
+                snprintf(words + strlen(words), sizeof words - strlen(words), ": %s", mean);
+        } else {
+            say_factor(words, sizeof words, *ans->cost / c->cost_value, NULL);
+        }
+    }
+    snprintf(line, sizeof line, "cost: got %.17g, expected %.17g (bound %.2g)%s%s", *ans->cost,
+             c->cost_value, ans->B->cost, *words ? "; " : "", words);
+    add(f, line);
+}
+
+/* z, a and delta of every layer given, a line for each wrong one, into w. */
+static void describe_trace(bp_findings *f, const ctx *x, const bp_answer *ans, wrongs *w)
+{
     const bp_case *c = ans->c;
     const bp_bounds *B = ans->B;
-    const bp_model *P = c->params;
-    size_t L = P->L, m = c->batch->m;
-    char line[BP_EVIDENCE_LEN], name[32];
-    int cost_bad = ans->cost && wrong(*ans->cost, c->cost_value, B->cost);
-    ctx x = {c, B == c->bounds[BP_FLOAT32] ? 0x1p-24 : 0x1p-53};
-    if (cost_bad) { /* got and expected, and their ratio: recognised, and what it means */
-        char label[64], words[200] = "";
-        double v;
-        if (isfinite(*ans->cost) && c->cost_value != 0.0) {
-            if (recognise(&x, ans->cost, &c->cost_value, &B->cost, 1, label, sizeof label, &v)) {
-                const char *mean = cost_meaning(c, v);
-                say_factor(words, sizeof words, v, label);
-                if (*mean)
-                    snprintf(words + strlen(words), sizeof words - strlen(words), ": %s", mean);
-            } else {
-                say_factor(words, sizeof words, *ans->cost / c->cost_value, NULL);
-            }
-        }
-        snprintf(line, sizeof line, "cost: got %.17g, expected %.17g (bound %.2g)%s%s", *ans->cost,
-                 c->cost_value, B->cost, *words ? "; " : "", words);
-        add(f, line);
-    }
-    /* per layer: which of z, a, delta, dC/dW, dC/db, the step are wrong */
-    int zb[BP_MAX_LAYERS + 1] = {0}, ab[BP_MAX_LAYERS + 1] = {0}, db[BP_MAX_LAYERS + 1] = {0};
-    int gw[BP_MAX_LAYERS + 1] = {0}, gb[BP_MAX_LAYERS + 1] = {0}, step_bad = 0;
     double *const *tr[3] = {ans->z, ans->a, ans->delta};
     double *const *ex[3] = {c->trace->z, c->trace->a, c->trace->delta};
     double *const *bd[3] = {B->trace->z, B->trace->a, B->trace->delta};
-    int *flag[3] = {zb, ab, db};
+    int *flag[3] = {w->z, w->a, w->delta};
     static const char *const qn[3] = {"z", "a", "delta"};
-    const bp_model *pm[2] = {ans->grad, ans->step}, *pe[2] = {c->grad, c->step}, *pb[2] = {B->grad, B->step};
-    static const char *const pn[2] = {"grad", "step"};
-    /* the gradient first, then z, a and delta, then the step (which follows the gradient) */
-    for (int q = 0; q < 2; q++) {
-        for (size_t l = 1; q == 1 && l <= L; l++)
-            for (int k = 0; k < 3; k++)
-                if (tr[k]) {
-                    snprintf(name, sizeof name, "%s^%zu", qn[k], l);
-                    flag[k][l] = tensor(&x, line, sizeof line, name, tr[k][l], ex[k][l], bd[k][l], m, P->n[l],
-                                        "sample", "neuron") > 0;
-                    if (flag[k][l])
-                        add(f, line);
-                }
-        int follows = q == 1 && pm[1] && bp_step_follows(ans);
-        for (size_t l = 1; pm[q] && l <= L; l++) {
-            size_t J = P->n[l], K = P->n[l - 1];
-            snprintf(name, sizeof name, "%s W^%zu", pn[q], l);
-            size_t w = tensor(&x, line, sizeof line, name, pm[q]->W[l], pe[q]->W[l], pb[q]->W[l], J, K, "row",
-                              "column");
-            if (w)
-                add(f, line);
-            snprintf(name, sizeof name, "%s b^%zu", pn[q], l);
-            size_t b = tensor(&x, line, sizeof line, name, pm[q]->b[l], pe[q]->b[l], pb[q]->b[l], J, 1, "entry",
-                              "");
-            if (b)
-                add(f, line);
-            if (q == 0)
-                gw[l] = w > 0, gb[l] = b > 0;
-            else
-                step_bad |= w || b;
-        }
-        if (follows && step_bad) { /* one line for the step: it is the gradient's doing */
-            while (f->n && strncmp(f->evidence[f->n - 1], "step ", 5) == 0)
-                f->n--, f->wrong--;
-            add(f, "step: wrong as the gradient is: params - eta x the answered gradient");
-        }
+    char line[BP_EVIDENCE_LEN], name[32];
+    for (size_t l = 1; l <= c->params->L; l++)
+        for (int k = 0; k < 3; k++)
+            if (tr[k]) {
+                snprintf(name, sizeof name, "%s^%zu", qn[k], l);
+                flag[k][l] = tensor(x, line, sizeof line, name, tr[k][l], ex[k][l], bd[k][l], c->batch->m,
+                                    c->params->n[l], "sample", "neuron") > 0;
+                if (flag[k][l])
+                    add(f, line);
+            }
+}
+
+/* The gradient (q 0) or the step (q 1), a line for each wrong W^l and b^l, into w; a step that
+ * is wrong only as the answered gradient is gets one line saying so. */
+static void describe_params(bp_findings *f, const ctx *x, const bp_answer *ans, int q, wrongs *w)
+{
+    const bp_case *c = ans->c;
+    const bp_model *P = c->params, *got = q ? ans->step : ans->grad, *exp = q ? c->step : c->grad,
+                   *bnd = q ? ans->B->step : ans->B->grad;
+    const char *pn = q ? "step" : "grad";
+    char line[BP_EVIDENCE_LEN], name[32];
+    int follows = q == 1 && got && bp_step_follows(ans);
+    for (size_t l = 1; got && l <= P->L; l++) {
+        size_t J = P->n[l], K = P->n[l - 1];
+        snprintf(name, sizeof name, "%s W^%zu", pn, l);
+        size_t bw = tensor(x, line, sizeof line, name, got->W[l], exp->W[l], bnd->W[l], J, K, "row", "column");
+        if (bw)
+            add(f, line);
+        snprintf(name, sizeof name, "%s b^%zu", pn, l);
+        size_t bb = tensor(x, line, sizeof line, name, got->b[l], exp->b[l], bnd->b[l], J, 1, "entry", "");
+        if (bb)
+            add(f, line);
+        if (q == 0)
+            w->gw[l] = bw > 0, w->gb[l] = bb > 0;
+        else
+            w->step |= bw || bb;
     }
-    /* where the pass first goes wrong: forward from layer 1, then backward from L */
+    if (follows && w->step) { /* one line for the step: it is the gradient's doing */
+        while (f->n && strncmp(f->evidence[f->n - 1], "step ", 5) == 0)
+            f->n--, f->wrong--;
+        add(f, "step: wrong as the gradient is: params - eta x the answered gradient");
+    }
+}
+
+/* Where the forward pass first goes wrong (z, then a, from layer 1), into f->first. */
+static void first_forward(bp_findings *f, const bp_answer *ans, const wrongs *w)
+{
+    const bp_case *c = ans->c;
     bp_cost C = c->cost;
+    size_t L = c->params->L;
     for (size_t l = 1; l <= L && !f->first[0]; l++) {
-        if (zb[l])
+        if (w->z[l])
             snprintf(f->first, sizeof f->first, "z^%zu wrong, %s right: %s at l = %zu", l,
                      l == 1 ? "the input a^0 = x" : "a^{l-1}", equation(C, EQ_Z, l == L), l);
-        else if (ab[l] && ans->z) {
-            bp_act fl = bp_layer_act(P, C, l);
+        else if (w->a[l] && ans->z) {
+            bp_act fl = bp_layer_act(c->params, C, l);
             char eq[64];
             if (C == BP_CROSS_ENTROPY && l == L)
                 snprintf(eq, sizeof eq, "%s", equation(C, EQ_A, 1));
@@ -303,20 +317,28 @@ void bp_diagnose(bp_findings *f, const bp_answer *ans)
                      l, l, eq, l);
         }
     }
+}
+
+/* Where the backward pass first goes wrong (delta from L down, then dC/dW and dC/db, then the
+ * step and the cost), into f->first unless the forward pass was. */
+static void first_backward(bp_findings *f, const bp_answer *ans, const wrongs *w)
+{
+    bp_cost C = ans->c->cost;
+    size_t L = ans->c->params->L;
     if (!f->first[0] && ans->delta) {
-        if (db[L])
+        if (w->delta[L])
             snprintf(f->first, sizeof f->first, "delta^%zu wrong (the output error)%s: %s", L,
                      ans->z ? ", the forward pass right" : "", equation(C, EQ_DELTA_OUT, 1));
         for (size_t l = L - 1; l >= 1 && !f->first[0]; l--)
-            if (db[l])
+            if (w->delta[l])
                 snprintf(f->first, sizeof f->first, "delta^%zu wrong, delta^%zu right: %s at l = %zu", l,
                          l + 1, equation(C, EQ_DELTA_HIDDEN, 0), l);
     }
     for (size_t l = L; l >= 1 && !f->first[0]; l--) {
-        if (!gw[l] && !gb[l])
+        if (!w->gw[l] && !w->gb[l])
             continue;
-        const char *what = gw[l] && gb[l] ? "dC/dW and dC/db" : gw[l] ? "dC/dW" : "dC/db";
-        const char *eq = gw[l] && gb[l] ? "" : equation(C, gw[l] ? EQ_GRAD_W : EQ_GRAD_B, l == L);
+        const char *what = w->gw[l] && w->gb[l] ? "dC/dW and dC/db" : w->gw[l] ? "dC/dW" : "dC/db";
+        const char *eq = w->gw[l] && w->gb[l] ? "" : equation(C, w->gw[l] ? EQ_GRAD_W : EQ_GRAD_B, l == L);
         if (ans->delta)
             snprintf(f->first, sizeof f->first, "delta right, %s of layer %zu wrong%s%s", what, l,
                      *eq ? ": " : "", eq);
@@ -325,11 +347,29 @@ void bp_diagnose(bp_findings *f, const bp_answer *ans)
                      "and delta)", what, l == L ? "the output layer (layer" : "layer", l, l == L ? ")" : "",
                      l == L ? "" : ", the layers above right", *eq ? "; the gradient formula is " : "", eq);
     }
-    if (!f->first[0] && step_bad)
+    if (!f->first[0] && w->step)
         snprintf(f->first, sizeof f->first, "the gradient right, the step wrong: %s", equation(C, EQ_STEP, 0));
-    if (!f->first[0] && cost_bad)
+    if (!f->first[0] && w->cost)
         snprintf(f->first, sizeof f->first, "only the cost wrong%s: %s",
                  ans->grad ? ", the gradient right" : "", equation(C, EQ_COST, 0));
+}
+
+void bp_diagnose(bp_findings *f, const bp_answer *ans)
+{
+    memset(f, 0, sizeof *f);
+    const bp_case *c = ans->c;
+    ctx x = {c, ans->B == c->bounds[BP_FLOAT32] ? 0x1p-24 : 0x1p-53};
+    wrongs w;
+    memset(&w, 0, sizeof w);
+    w.cost = ans->cost && wrong(*ans->cost, c->cost_value, ans->B->cost);
+    if (w.cost)
+        describe_cost(f, &x, ans);
+    /* the gradient first, then z, a and delta, then the step (which follows the gradient) */
+    describe_params(f, &x, ans, 0, &w);
+    describe_trace(f, &x, ans, &w);
+    describe_params(f, &x, ans, 1, &w);
+    first_forward(f, ans, &w);
+    first_backward(f, ans, &w);
 }
 
 /* ---- answers in the wrong shapes (the fitted hypotheses are in hypotheses.c) ---- */

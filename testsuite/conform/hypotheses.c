@@ -547,119 +547,150 @@ static void try_model(verdict *v, const bp_bug *b, const tried *t, int variants,
     bp_bug_param(NAN);
 }
 
+/* What trying the catalogue on an answer found. */
+typedef struct {
+    const bp_bug *only[NQ]; /* the one model that explains each wrong quantity (per[q] == 1) */
+    tried onlyv[NQ];
+    size_t per[NQ];
+    const bp_bug *first; /* the first model named alone, at firstv */
+    tried firstv;
+    int deep_helps;                      /* a named model moves the trace: --deep tells them apart */
+    tried namedv[BP_MAX_MATCHES + 1];    /* the value each name is at */
+    const bp_bug *unfixed[BP_MAX_MATCHES]; /* families that fit at several values */
+    size_t nunfixed;
+} search;
+
+/* Momentum's velocity, from the previous request's answered step (NULL: none to fit). */
+static bp_model *velocity_of(const bp_answer *ans, const bp_case *prev)
+{
+    const bp_case *c = ans->c;
+    bp_model *vel = NULL;
+    if (prev && !prev->params_dropped && ans->prev_step && prev->eta != 0.0 && bp_model_same_shape(prev->params, c->params) &&
+        (vel = bp_model_alloc_like(c->params, NULL)) != NULL)
+        for (size_t i = 0; i < c->params->nparams; i++)
+            vel->theta[i] = (prev->params->theta[i] - ans->prev_step->theta[i]) / prev->eta;
+    return vel;
+}
+
+/* Model b at every value of its parameter: named in mt where exactly one value explains the
+ * whole answer; and, per quantity, counted where one value explains it. Every value is tried:
+ * where several fit (a threshold no entry of the case lies between), the evidence does not
+ * determine the parameter, and so does not tell this family from code that merely acts like
+ * it there (the sigmoid as 1/2 (1 + tanh(z/2)) is exactly 0 below z = -37.4, say). */
+static void try_family(search *S, bp_matches *mt, const bp_bug *b, const bp_answer *ans, const bp_model *vel,
+                       const qset *A, effect *E, const bp_case *prev, int variants)
+{
+    tried T[MAX_TRIES];
+    size_t nt = model_tries(T, b, ans, vel), full = 0, explains[NQ] = {0};
+    tried at = {NAN, 0, NULL}, atq[NQ];
+    int moves = 0;
+    for (size_t k = 0; k < nt; k++) {
+        verdict v = {0, {0}, 0};
+        try_model(&v, b, &T[k], variants, A, E, ans->c, prev, ans->B);
+        if (v.full && full++ == 0)
+            at = T[k], moves = v.moves_trace;
+        for (int q = 0; q < NQ; q++)
+            if (v.explains[q] && explains[q]++ == 0)
+                atq[q] = T[k];
+    }
+    if (full == 1) {
+        if (!S->first)
+            S->first = b, S->firstv = at;
+        S->deep_helps |= moves;
+        if (mt->n < BP_MAX_MATCHES)
+            S->namedv[mt->n] = at;
+        add_name(mt, b->name);
+    } else if (full > 1 && S->nunfixed < BP_MAX_MATCHES) {
+        S->unfixed[S->nunfixed++] = b; /* not named, but no other model is named alone beside it */
+    }
+    for (int q = 0; q < NQ; q++)
+        if (explains[q] == 1 && S->per[q]++ == 0)
+            S->only[q] = b, S->onlyv[q] = atq[q];
+}
+
+/* Lower precision, named from its signature alone (with u fitted). */
+static void try_precision(search *S, bp_matches *mt, const qset *A, const bp_case *c, int profile32)
+{
+    static char note[120]; /* firstv points at it until the hint is said */
+    double u_fit = 0.0;
+    const char *low = lower_precision(A, c, profile32, &u_fit);
+    if (!low)
+        return;
+    const precision *pr = precisions;
+    while (strcmp(pr->name, low) != 0)
+        pr++;
+    snprintf(note, sizeof note, "the median relative error, %.2g of %s's unit roundoff %.2g", u_fit / pr->u,
+             low, pr->u);
+    if (!S->first)
+        S->first = bp_bug_find(low), S->firstv = (tried){u_fit, 1, note};
+    if (mt->n < BP_MAX_MATCHES)
+        S->namedv[mt->n] = (tried){NAN, 0, NULL};
+    add_name(mt, low);
+}
+
+/* No model explains the whole answer: a composition, each wrong quantity explained by one
+ * model (the step by the gradient); otherwise nothing is said. */
+static void say_composition(bp_matches *mt, const search *S, const qset *A, const bp_answer *ans)
+{
+    int follows = A->wrong[Q_STEP] && A->wrong[Q_GRAD] && bp_step_follows(ans), ok = 1, parts = 0;
+    for (int q = 0; q < NQ; q++)
+        if (A->got[q] && A->wrong[q] && !(q == Q_STEP && follows) && S->per[q] != 1)
+            ok = 0;
+    size_t o = 0;
+    for (int q = 0; ok && q < NQ; q++) {
+        if (!A->got[q] || !A->wrong[q] || (q == Q_STEP && follows))
+            continue;
+        add_name(mt, S->only[q]->name);
+        o += (size_t)snprintf(mt->hint + o, o < sizeof mt->hint ? sizeof mt->hint - o : 0, "%sthe %s as ",
+                              parts++ ? "; and " : "", qname[q]);
+        o += say_model(mt->hint + (o < sizeof mt->hint ? o : sizeof mt->hint - 1),
+                       o < sizeof mt->hint ? sizeof mt->hint - o : 1, S->only[q], &S->onlyv[q]);
+    }
+    if (ok && parts >= 2 && follows && o < sizeof mt->hint)
+        snprintf(mt->hint + o, sizeof mt->hint - o, "; the step follows the answered gradient");
+    if (!ok || parts < 2) { /* one quantity alone explained is no composition: say nothing */
+        mt->n = 0, mt->hint[0] = '\0';
+    } else {
+        mt->composed = 1;
+    }
+}
+
 void bp_match_bugs(bp_matches *mt, const bp_answer *ans, const bp_case *prev)
 {
     memset(mt, 0, sizeof *mt);
     const bp_case *c = ans->c;
     qset A;
     effect E;
-    int profile32 = ans->B == c->bounds[BP_FLOAT32];
     if (qset_init(&A, ans, ans->B) || effect_alloc(&E, c)) {
         qset_free(&A), effect_free(&E);
         return;
     }
     /* which models explain the whole answer, and which explain each wrong quantity */
-    const bp_bug *only[NQ] = {NULL};
-    tried onlyv[NQ], firstv = {NAN, 0, NULL};
-    size_t per[NQ] = {0};
-    const bp_bug *first = NULL;
-    int variants = saturated(c) ? 2 : 1, deep_helps = 0;
-    tried namedv[BP_MAX_MATCHES + 1] = {{NAN, 0, NULL}}; /* the value each name is at */
-    const bp_bug *unfixed[BP_MAX_MATCHES]; /* families that fit at several values */
-    size_t nunfixed = 0;
-    /* momentum's velocity, from the previous request's answered step */
-    bp_model *vel = NULL;
-    if (prev && !prev->params_dropped && ans->prev_step && prev->eta != 0.0 && bp_model_same_shape(prev->params, c->params) &&
-        (vel = bp_model_alloc_like(c->params, NULL)) != NULL)
-        for (size_t i = 0; i < c->params->nparams; i++)
-            vel->theta[i] = (prev->params->theta[i] - ans->prev_step->theta[i]) / prev->eta;
+    search S;
+    memset(&S, 0, sizeof S);
+    S.firstv = (tried){NAN, 0, NULL};
+    for (size_t k = 0; k <= BP_MAX_MATCHES; k++)
+        S.namedv[k] = (tried){NAN, 0, NULL};
+    bp_model *vel = velocity_of(ans, prev);
     bp_bug_velocity(vel);
-    for (size_t i = 0; i < bp_nbugs; i++) {
-        const bp_bug *b = &bp_bugs[i];
-        if (strcmp(b->family, "precision") == 0)
-            continue; /* a signature: below */
-        tried T[MAX_TRIES];
-        size_t nt = model_tries(T, b, ans, vel);
-        /* every value is tried: a family is named only at ONE value. Where several fit (a
-         * threshold no entry of the case lies between), the evidence does not determine the
-         * parameter, and so does not tell this family from code that merely acts like it there
-         * (the sigmoid as 1/2 (1 + tanh(z/2)) is exactly 0 below z = -37.4, say) */
-        size_t full = 0, explains[NQ] = {0};
-        tried at = {NAN, 0, NULL}, atq[NQ];
-        int moves = 0;
-        for (size_t k = 0; k < nt; k++) {
-            verdict v = {0, {0}, 0};
-            try_model(&v, b, &T[k], variants, &A, &E, c, prev, ans->B);
-            if (v.full && full++ == 0)
-                at = T[k], moves = v.moves_trace;
-            for (int q = 0; q < NQ; q++)
-                if (v.explains[q] && explains[q]++ == 0)
-                    atq[q] = T[k];
-        }
-        if (full == 1) {
-            if (!first)
-                first = b, firstv = at;
-            deep_helps |= moves;
-            if (mt->n < BP_MAX_MATCHES)
-                namedv[mt->n] = at;
-            add_name(mt, b->name);
-        } else if (full > 1 && nunfixed < BP_MAX_MATCHES) {
-            unfixed[nunfixed++] = b; /* not named, but no other model is named alone beside it */
-        }
-        for (int q = 0; q < NQ; q++)
-            if (explains[q] == 1 && per[q]++ == 0)
-                only[q] = b, onlyv[q] = atq[q];
-    }
+    for (size_t i = 0; i < bp_nbugs; i++)
+        if (strcmp(bp_bugs[i].family, "precision") != 0) /* a signature: below */
+            try_family(&S, mt, &bp_bugs[i], ans, vel, &A, &E, prev, saturated(c) ? 2 : 1);
     bp_bug_velocity(NULL);
     bp_model_free(vel);
-    double u_fit = 0.0;
-    const char *low = lower_precision(&A, c, profile32, &u_fit);
-    char note[120];
-    if (low) {
-        const precision *pr = precisions;
-        while (strcmp(pr->name, low) != 0)
-            pr++;
-        snprintf(note, sizeof note, "the median relative error, %.2g of %s's unit roundoff %.2g", u_fit / pr->u,
-                 low, pr->u);
-        if (!first)
-            first = bp_bug_find(low), firstv = (tried){u_fit, 1, note};
-        if (mt->n < BP_MAX_MATCHES)
-            namedv[mt->n] = (tried){NAN, 0, NULL};
-        add_name(mt, low);
-    }
+    try_precision(&S, mt, &A, c, ans->B == c->bounds[BP_FLOAT32]);
     /* a family the evidence fits but does not fix is still a hypothesis: beside one named model
      * it makes an ambiguity; alone, nothing is named */
-    for (size_t k = 0; mt->n >= 1 && k < nunfixed; k++) {
+    for (size_t k = 0; mt->n >= 1 && k < S.nunfixed; k++) {
         if (mt->n < BP_MAX_MATCHES)
-            namedv[mt->n] = (tried){NAN, 0, NULL};
-        add_name(mt, unfixed[k]->name);
+            S.namedv[mt->n] = (tried){NAN, 0, NULL};
+        add_name(mt, S.unfixed[k]->name);
     }
-    if (mt->n == 1) {
-        say_one(mt, first, &firstv);
-    } else if (mt->n > 1) {
-        say_ambiguous(mt, ans, deep_helps, namedv);
-    } else { /* a composition: each wrong quantity explained by one model, the step by the gradient */
-        int follows = A.wrong[Q_STEP] && A.wrong[Q_GRAD] && bp_step_follows(ans), ok = 1, parts = 0;
-        for (int q = 0; q < NQ; q++)
-            if (A.got[q] && A.wrong[q] && !(q == Q_STEP && follows) && per[q] != 1)
-                ok = 0;
-        size_t o = 0;
-        for (int q = 0; ok && q < NQ; q++) {
-            if (!A.got[q] || !A.wrong[q] || (q == Q_STEP && follows))
-                continue;
-            add_name(mt, only[q]->name);
-            o += (size_t)snprintf(mt->hint + o, o < sizeof mt->hint ? sizeof mt->hint - o : 0, "%sthe %s as ",
-                                  parts++ ? "; and " : "", qname[q]);
-            o += say_model(mt->hint + (o < sizeof mt->hint ? o : sizeof mt->hint - 1),
-                           o < sizeof mt->hint ? sizeof mt->hint - o : 1, only[q], &onlyv[q]);
-        }
-        if (ok && parts >= 2 && follows && o < sizeof mt->hint)
-            snprintf(mt->hint + o, sizeof mt->hint - o, "; the step follows the answered gradient");
-        if (!ok || parts < 2) { /* one quantity alone explained is no composition: say nothing */
-            mt->n = 0, mt->hint[0] = '\0';
-        } else {
-            mt->composed = 1;
-        }
-    }
+    if (mt->n == 1)
+        say_one(mt, S.first, &S.firstv);
+    else if (mt->n > 1)
+        say_ambiguous(mt, ans, S.deep_helps, S.namedv);
+    else
+        say_composition(mt, &S, &A, ans);
     qset_free(&A), effect_free(&E);
 }
