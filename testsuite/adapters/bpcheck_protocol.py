@@ -13,6 +13,11 @@ the adapter gives one function, answer(request) -> dict of the wanted quantities
 
     bp.serve(answer)
 
+Declare what your code supports, and the runner never sends a case outside it (it is
+skipped, with the reason); a key left out means "all" (PROTOCOL.md, "Capabilities"):
+
+    bp.serve(answer, capabilities={"costs": ["quadratic"], "activations": ["sigmoid"]})
+
 Raise bp.Unsupported("why") for a case your code does not handle (a model, an activation):
 the runner counts it as skipped, never passed. Any other exception becomes {"id", "error"}
 and fails that case with its message. Quantities the request does not want are dropped;
@@ -22,9 +27,31 @@ Installed with bpcheck on Python's path (dist-packages) and beside the adapter t
 import json
 import sys
 
-__all__ = ["Unsupported", "serve", "activations", "WANT_DEFAULT"]
+__all__ = ["Unsupported", "serve", "activations", "WANT_DEFAULT", "CAPABILITY_KEYS"]
 
 WANT_DEFAULT = ["cost", "grad", "step"]
+
+# The keys of a declaration and their values (PROTOCOL.md, "Capabilities").
+CAPABILITY_KEYS = {
+    "costs": ("quadratic", "loglik", "cross-entropy"),
+    "activations": ("sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax"),
+    "reductions": ("sum", "mean"),
+    "want": ("cost", "grad", "step", "z", "a", "delta"),
+    "precision": ("float64", "float32"),
+    "frames": ("f64", "f32"),
+}
+
+
+def _checked(capabilities):
+    """capabilities as given, after checking its keys and names: a typo would otherwise declare
+    less than the adapter does (and skip cases silently), or more."""
+    for key, names in capabilities.items():
+        if key not in CAPABILITY_KEYS:
+            raise ValueError("capabilities: unknown key %r (known: %s)" % (key, ", ".join(CAPABILITY_KEYS)))
+        bad = [n for n in names if n not in CAPABILITY_KEYS[key]]
+        if isinstance(names, str) or bad:
+            raise ValueError("capabilities[%r]: expected a list of %s; got %r" % (key, ", ".join(CAPABILITY_KEYS[key]), names))
+    return {k: list(v) for k, v in capabilities.items()}
 
 
 class Unsupported(Exception):
@@ -107,7 +134,7 @@ def _frame(out, req, dtype):
     return data
 
 
-def serve(answer, stdin=None, stdout=None, frames=("f64", "f32")):
+def serve(answer, stdin=None, stdout=None, frames=("f64", "f32"), capabilities=None):
     """Answer every request of stdin on stdout with answer(request), until EOF.
 
     Requests come as JSON lines (bpcheck-protocol/1) or, once the runner's first request has
@@ -115,7 +142,10 @@ def serve(answer, stdin=None, stdout=None, frames=("f64", "f32")):
     req["batch"] hold numpy arrays instead of lists, and the arrays of the answer go back as
     raw little-endian bytes. `frames` lists the element types this adapter accepts, in order
     of preference ("f32" first for a float32 implementation; () for JSON only). Frames need
-    numpy; without it the session stays JSON. answer may return numpy arrays or lists."""
+    numpy; without it the session stays JSON. answer may return numpy arrays or lists.
+    `capabilities` (a dict of lists: CAPABILITY_KEYS) is declared at the runner's hello, which
+    then never sends a case outside it; None declares nothing (every case is sent)."""
+    capabilities = _checked(capabilities) if capabilities is not None else None
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
     try:
@@ -148,6 +178,8 @@ def serve(answer, stdin=None, stdout=None, frames=("f64", "f32")):
             out = {"id": req.get("id", "") if isinstance(req, dict) else "", "error": repr(e)}
         data = b""
         offer = req.get("frames") if isinstance(req, dict) else None
+        if capabilities is not None and isinstance(req, dict) and "capabilities" in req:
+            out["capabilities"] = capabilities  # the hello invites the declaration
         if isinstance(offer, list):  # the runner offers frames: accept the first we take
             pick = [d for d in frames if d in offer]
             if pick:

@@ -117,7 +117,10 @@ def answer(req):
 
 def main():
     np.seterr(all="ignore")  # an overflow is reported through the answer, not a warning
-    bp.serve(answer)
+    # every model, activation, reduction and quantity of the protocol, in float64
+    bp.serve(answer, capabilities={"costs": ["quadratic", "loglik", "cross-entropy"],
+                                   "activations": list(bp.CAPABILITY_KEYS["activations"]),
+                                   "reductions": ["sum", "mean"], "precision": ["float64"]})
 
 
 if __name__ == "__main__":

@@ -186,6 +186,19 @@ static json_t *params_json(const net *N, double *const *W, double *const *b)
     return json_pack("{s:o, s:o}", "W", jw, "b", jb);
 }
 
+/* What this adapter supports, declared when the runner's first request (the hello) invites
+ * it (PROTOCOL.md, "Capabilities"): cases outside are then never sent, but skipped with the
+ * reason. EDIT to what your code does: a list left out means "all". */
+static json_t *capabilities(void)
+{
+    return json_pack("{s:[sss], s:[ssssss], s:[ss], s:[ssssss], s:[s]}",
+                     "costs", "quadratic", "loglik", "cross-entropy",
+                     "activations", "sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax",
+                     "reductions", "sum", "mean",
+                     "want", "cost", "grad", "step", "z", "a", "delta",
+                     "precision", "float64");
+}
+
 static json_t *answer(json_t *req)
 {
     net N = {0};
@@ -255,6 +268,8 @@ static json_t *answer(json_t *req)
             }
         }
     }
+    if (json_object_get(req, "capabilities")) /* the hello's invitation */
+        json_object_set_new(out, "capabilities", capabilities());
     free(N.x), free(N.y);
     for (size_t l = 1; l <= N.L; l++)
         free(N.W[l]), free(N.b[l]), free(N.gW[l]), free(N.gb[l]), free(N.z[l]), free(N.a[l]), free(N.d[l]);

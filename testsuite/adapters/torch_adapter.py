@@ -9,6 +9,9 @@ derived by hand: the gradient is loss.backward()'s.
     torch_adapter.py            float64 (run with the default profile)
     torch_adapter.py --float32  every tensor in float32 (run with --profile float32)
 
+It declares its precision at the hello (PROTOCOL.md, "Capabilities"), so that a float32 model
+is never judged by the float64 bounds; --no-capabilities declares nothing.
+
 delta^l = dC_x/dz^l per sample is read from z.grad: under the mean reduction autograd gives
 delta / m, which is scaled back by m.
 
@@ -94,7 +97,12 @@ def main():
     # a float32 model takes its arrays in float32 when the runner offers them (--profile
     # float32): the rounding happens in the frame instead of here, to the same float
     frames = ("f32", "f64") if dtype == torch.float32 else ("f64",)
-    bp.serve(lambda req: answer(req, dtype), frames=frames)
+    # what it computes in: a float64 run (--profile float64) skips a float32 model's cases
+    # (--no-capabilities declares nothing: t/panel shows the float64 bounds reject float32)
+    caps = {"precision": ["float32" if dtype == torch.float32 else "float64"]}
+    if "--no-capabilities" in sys.argv[1:]:
+        caps = None
+    bp.serve(lambda req: answer(req, dtype), frames=frames, capabilities=caps)
 
 
 if __name__ == "__main__":

@@ -60,8 +60,9 @@ void bp_child_init(bp_child *c, const char *cmd, size_t max_line)
 {
     memset(c, 0, sizeof *c);
     c->cmd = strdup(cmd);
-    c->to_child = c->from_child = -1;
+    c->to_child = c->from_child = c->from_err = -1;
     c->max_line = max_line;
+    c->exit_status = -1;
     c->send_timeout = 60.0;
 }
 
@@ -120,7 +121,7 @@ void bp_child_kill_on_signals(void)
 
 static int start(bp_child *c, char *msg, size_t msglen)
 {
-    int in[2], out[2];
+    int in[2], out[2], err[2];
     signal(SIGPIPE, SIG_IGN); /* a dead child is an EPIPE to report, not our death */
     c->start_failed = 1;
     if (!c->cmd) { /* bp_child_init's copy */
@@ -136,11 +137,16 @@ static int start(bp_child *c, char *msg, size_t msglen)
         close(in[0]), close(in[1]);
         return -1;
     }
+    if (pipe(err)) {
+        snprintf(msg, msglen, "cannot create pipes: %s", strerror(errno));
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        return -1;
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(msg, msglen, "cannot fork: %s", strerror(errno));
-        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]), close(err[0]), close(err[1]);
         return -1;
     }
     c->start_failed = 0;
@@ -149,7 +155,8 @@ static int start(bp_child *c, char *msg, size_t msglen)
         signal(SIGPIPE, SIG_DFL);
         dup2(in[0], 0);
         dup2(out[1], 1);
-        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        dup2(err[1], 2);
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]), close(err[0]), close(err[1]);
         execl("/bin/sh", "sh", "-c", c->cmd, (char *)NULL);
         _exit(127);
     }
@@ -159,13 +166,53 @@ static int start(bp_child *c, char *msg, size_t msglen)
     fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
     fcntl(out[0], F_SETPIPE_SZ, 1 << 20);
 #endif
-    close(in[0]), close(out[1]);
+    close(in[0]), close(out[1]), close(err[1]);
+    fcntl(err[0], F_SETFD, FD_CLOEXEC);
+    fcntl(err[0], F_SETFL, fcntl(err[0], F_GETFL) | O_NONBLOCK); /* drained as it comes */
+    c->from_err = err[0], c->err_len = 0, c->first_len = 0, c->exit_status = -1;
     fcntl(in[1], F_SETFD, FD_CLOEXEC);
     fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK); /* write_all never blocks */
     fcntl(out[0], F_SETFD, FD_CLOEXEC);
     c->pid = c->pgid = pid, c->to_child = in[1], c->from_child = out[0], c->len = c->scanned = 0;
     track(pid, 1);
     return 0;
+}
+
+/* Whatever the child has written to stderr so far: passed on to ours, and its end kept in
+ * err_tail. At its end (or on an error) the pipe is closed. */
+static void drain_err(bp_child *c)
+{
+    char chunk[4096];
+    while (c->from_err >= 0) {
+        ssize_t n = read(c->from_err, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0 || errno != EAGAIN) {
+                close(c->from_err);
+                c->from_err = -1;
+            }
+            return;
+        }
+        for (ssize_t o = 0; o < n;) {
+            ssize_t w = write(2, chunk + o, (size_t)(n - o));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break; /* ours is closed: dropped */
+            o += w;
+        }
+        size_t k = (size_t)n, keep = sizeof c->err_tail;
+        if (k >= keep) {
+            memcpy(c->err_tail, chunk + k - keep, keep), c->err_len = keep;
+            continue;
+        }
+        if (c->err_len + k > keep) {
+            size_t drop = c->err_len + k - keep;
+            memmove(c->err_tail, c->err_tail + drop, c->err_len - drop), c->err_len -= drop;
+        }
+        memcpy(c->err_tail + c->err_len, chunk, k), c->err_len += k;
+    }
 }
 
 /* Kill the child's process group and reap it; *status gets how it ended. */
@@ -184,7 +231,11 @@ static void kill_child(bp_child *c, int *status)
         close(c->to_child);
     if (c->from_child >= 0)
         close(c->from_child);
-    c->pid = 0, c->to_child = c->from_child = -1, c->len = c->scanned = 0;
+    if (c->from_err >= 0) {
+        drain_err(c);
+        close(c->from_err);
+    }
+    c->pid = 0, c->to_child = c->from_child = c->from_err = -1, c->len = c->scanned = 0;
 }
 
 void bp_child_kill(bp_child *c)
@@ -205,6 +256,7 @@ static void reap(bp_child *c, char *how, size_t len)
     }
     if (r == c->pid) {
         describe(status, how, len);
+        c->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
         c->pid = 0;
     } else {
         snprintf(how, len, "closed its output but kept running (it was killed)");
@@ -218,8 +270,8 @@ static int readable(bp_child *c, double until)
 {
     for (;;) {
         double left = until - now();
-        struct pollfd pfd = {c->from_child, POLLIN, 0};
-        int r = left > 0 ? poll(&pfd, 1, (int)(left * 1000) + 1) : 0;
+        struct pollfd pfd[2] = {{c->from_child, POLLIN, 0}, {c->from_err, POLLIN, 0}};
+        int r = left > 0 ? poll(pfd, c->from_err >= 0 ? 2 : 1, (int)(left * 1000) + 1) : 0;
         if (r < 0 && errno == EINTR)
             continue;
         if (r == 0) {
@@ -227,8 +279,20 @@ static int readable(bp_child *c, double until)
             kill_child(c, &status);
             return 0;
         }
-        return 1;
+        if (c->from_err >= 0 && pfd[1].revents)
+            drain_err(c);
+        if (pfd[0].revents)
+            return 1;
     }
+}
+
+/* The first bytes of stdout since the start, kept for a report of what came instead of an
+ * answer (a print on stdout). */
+static void keep_first(bp_child *c, const char *p, size_t n)
+{
+    size_t room = sizeof c->first_bytes - c->first_len;
+    memcpy(c->first_bytes + c->first_len, p, n < room ? n : room);
+    c->first_len += n < room ? n : room;
 }
 
 /* Make room for at least 65536 more bytes in buf; -1 when memory runs out. */
@@ -251,10 +315,10 @@ static bp_child_status write_all(bp_child *c, const char *p, size_t left, char *
 {
     double until = now() + c->send_timeout;
     while (left > 0) {
-        struct pollfd pfd[2] = {{c->to_child, POLLOUT, 0}, {c->from_child, POLLIN, 0}};
+        struct pollfd pfd[3] = {{c->to_child, POLLOUT, 0}, {c->from_err, POLLIN, 0}, {c->from_child, POLLIN, 0}};
         int room = c->len <= c->max_line;
         double wait = until - now();
-        int r = wait > 0 ? poll(pfd, room ? 2 : 1, (int)(wait * 1000) + 1) : 0;
+        int r = wait > 0 ? poll(pfd, room ? 3 : 2, (int)(wait * 1000) + 1) : 0;
         if (r < 0 && errno == EINTR)
             continue;
         if (r == 0) {
@@ -264,10 +328,12 @@ static bp_child_status write_all(bp_child *c, const char *p, size_t left, char *
                      "killed)", c->send_timeout);
             return CHILD_TIMEOUT;
         }
-        if (room && (pfd[1].revents & (POLLIN | POLLHUP)) && grow(c) == 0) {
+        if (pfd[1].revents)
+            drain_err(c);
+        if (room && (pfd[2].revents & (POLLIN | POLLHUP)) && grow(c) == 0) {
             ssize_t n = read(c->from_child, c->buf + c->len, c->cap - c->len);
             if (n > 0)
-                c->len += (size_t)n;
+                keep_first(c, c->buf + c->len, (size_t)n), c->len += (size_t)n;
         }
         if (!(pfd[0].revents & (POLLOUT | POLLERR | POLLHUP)))
             continue;
@@ -325,6 +391,7 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
             memmove(c->buf, nl + 1, c->len - n - 1);
             c->len -= n + 1;
             c->scanned = 0;
+            c->answers++;
             return CHILD_OK;
         }
         if (c->len > c->max_line) {
@@ -357,6 +424,7 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
                 snprintf(msg, msglen, "no answer: the implementation %s", how);
             return CHILD_EXITED;
         }
+        keep_first(c, c->buf + c->len, (size_t)n);
         c->len += (size_t)n;
     }
 }
@@ -406,10 +474,15 @@ void bp_child_stop(bp_child *c)
     pid_t r;
     /* its output closing is the sign it exits: wait for that rather than sleep in steps */
     char sink[4096];
-    struct pollfd pfd = {c->from_child, POLLIN, 0};
-    while (now() < until && poll(&pfd, 1, (int)((until - now()) * 1000) + 1) > 0 &&
-           read(c->from_child, sink, sizeof sink) > 0)
-        ;
+    for (;;) {
+        struct pollfd pfd[2] = {{c->from_child, POLLIN, 0}, {c->from_err, POLLIN, 0}};
+        if (now() >= until || poll(pfd, c->from_err >= 0 ? 2 : 1, (int)((until - now()) * 1000) + 1) <= 0)
+            break;
+        if (c->from_err >= 0 && pfd[1].revents)
+            drain_err(c); /* a child that writes to stderr as it exits is not blocked */
+        if (pfd[0].revents && read(c->from_child, sink, sizeof sink) <= 0)
+            break;
+    }
     while ((r = waitpid(c->pid, &status, WNOHANG)) == 0 && now() < until) {
         struct timespec t = {0, 200000};
         nanosleep(&t, NULL);
@@ -417,6 +490,34 @@ void bp_child_stop(bp_child *c)
     if (r == c->pid)
         c->pid = 0; /* reaped: nothing left to kill */
     kill_child(c, &status);
+}
+
+void bp_child_stderr_tail(const bp_child *c, size_t n, char *buf, size_t len)
+{
+    size_t end = c->err_len, from = end;
+    while (end > 0 && (c->err_tail[end - 1] == '\n' || c->err_tail[end - 1] == '\r'))
+        end--; /* the last line's newline */
+    for (from = end; from > 0 && n > 0; from--)
+        if (c->err_tail[from - 1] == '\n' && --n == 0)
+            break;
+    size_t k = end - from < len - 1 ? end - from : len - 1;
+    memcpy(buf, c->err_tail + end - k, k);
+    buf[k] = '\0';
+}
+
+void bp_child_first_bytes(const bp_child *c, char *buf, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < c->first_len && o + 5 < len; i++) {
+        unsigned char ch = (unsigned char)c->first_bytes[i];
+        if (ch == '\n' || ch == '\t')
+            buf[o++] = '\\', buf[o++] = ch == '\n' ? 'n' : 't';
+        else if (ch < 32 || ch >= 127 || ch == '"' || ch == '\\')
+            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
+        else
+            buf[o++] = (char)ch;
+    }
+    buf[o] = '\0';
 }
 
 void bp_child_free(bp_child *c)

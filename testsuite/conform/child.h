@@ -20,6 +20,13 @@ typedef struct {
     size_t max_line;    /* a longer line is refused */
     double send_timeout; /* seconds a write may wait for the child to read (60 by default) */
     int start_failed;   /* the last start could not make the pipes or fork: we failed, not it */
+    int from_err;       /* the child's stderr: passed on to ours as it comes, its end kept */
+    char err_tail[4096]; /* the last bytes the child wrote to stderr since it started */
+    size_t err_len;
+    int exit_status;    /* how it last ended: its exit status, 128 + N for signal N, -1 unknown */
+    size_t answers;     /* lines read from the child in all its starts: 0, it never answered */
+    char first_bytes[160]; /* the first bytes it wrote to stdout since it started */
+    size_t first_len;
 } bp_child;
 
 typedef enum {
@@ -42,6 +49,12 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
  * short is CHILD_EXITED, with how many bytes came. */
 bp_child_status bp_child_recv_raw(bp_child *c, void *dst, size_t len, double timeout, char *msg,
                                   size_t msglen);
+/* The last n lines (at most) the child wrote to stderr since it last started, into buf; ""
+ * when there are none. Whatever the child wrote is passed on to the caller's stderr too. */
+void bp_child_stderr_tail(const bp_child *c, size_t n, char *buf, size_t len);
+/* The first bytes the child wrote to stdout since it last started, printable: control
+ * characters as \n, \t or \xNN, into buf. */
+void bp_child_first_bytes(const bp_child *c, char *buf, size_t len);
 /* Kill the child now (its stream is out of step: a payload that cannot be read). */
 void bp_child_kill(bp_child *c);
 /* From now on, SIGTERM, SIGINT and SIGHUP kill the process group of every child running,

@@ -14,7 +14,7 @@ const bpc_impl *cf_inproc;
 
 /* The answer an adapter would give, from cf_inproc's callbacks, NaN and Inf written as their
  * strings (PROTOCOL.md), as an adapter's would be. */
-json_t *cf_inproc_answer(const bp_case *c, size_t nwant)
+json_t *cf_inproc_answer(const bp_case *c, unsigned want)
 {
     json_t *r = json_pack("{s:s}", "id", c->id), *unsup = json_array();
     bp_error err = {""};
@@ -25,7 +25,7 @@ json_t *cf_inproc_answer(const bp_case *c, size_t nwant)
     int have_step = 0, have_trace = 0;
     if (rc == 0 && cf_inproc->step)
         rc = cf_inproc->step(c, g, st, cf_inproc->ctx, &err), have_step = rc == 0;
-    if (rc == 0 && cf_inproc->trace && nwant > 3)
+    if (rc == 0 && cf_inproc->trace && (want & CF_WANT_DEEP))
         rc = cf_inproc->trace(c, t, cf_inproc->ctx, &err), have_trace = rc == 0;
     if (rc == BPC_UNSUPPORTED) {
         json_object_set_new(r, "unsupported", json_string(err.msg[0] ? err.msg : "unsupported"));
@@ -33,8 +33,10 @@ json_t *cf_inproc_answer(const bp_case *c, size_t nwant)
         json_object_set_new(r, "error", json_string(err.msg[0] ? err.msg : "the callback failed"));
     } else {
         bp_json_nonfinite(1);
-        for (size_t i = 0; i < nwant; i++) {
+        for (size_t i = 0; i < 6; i++) {
             const char *k = cf_want[i];
+            if (!(want >> i & 1))
+                continue;
             json_t *v = strcmp(k, "cost") == 0   ? (isfinite(cost) ? json_real(cost)
                                                     : json_string(isnan(cost) ? "NaN" : cost > 0 ? "Infinity"
                                                                                                 : "-Infinity"))

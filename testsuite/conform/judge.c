@@ -237,12 +237,12 @@ static int unsupported(json_t *unsup, const char *name)
 
 /* Each wanted quantity of r in turn; *checked counts those judged. 0, or -1 when the answer
  * fails the protocol (the message says how). */
-static int judge_quantities(judging *J, json_t *r, const cf_framed *fr, size_t nwant, size_t *checked)
+static int judge_quantities(judging *J, json_t *r, const cf_framed *fr, unsigned want, size_t *checked)
 {
     json_t *unsup = json_object_get(r, "unsupported");
-    for (size_t q = 0; q < nwant; q++) {
+    for (size_t q = 0; q < 6; q++) {
         const char *name = cf_want[q];
-        if (unsupported(unsup, name))
+        if (!(want >> q & 1) || unsupported(unsup, name))
             continue;
         json_t *v = json_object_get(r, name);
         int in_frame = fr && fr->has[q]; /* decoded already, in J->grad, J->step or J->t */
@@ -270,7 +270,7 @@ static int judge_quantities(judging *J, json_t *r, const cf_framed *fr, size_t n
 }
 
 static void evaluate(cf_result *res, const bp_case *c, const bp_case *prev, json_t *r, const cf_framed *fr,
-                     const cf_opts *o, size_t nwant, size_t *checked)
+                     const cf_opts *o, unsigned want, size_t *checked)
 {
     /* the case's per-entry bounds for the profile, or the scalar model of --rtol/--atol */
     bp_bounds *scalar = NULL;
@@ -284,7 +284,7 @@ static void evaluate(cf_result *res, const bp_case *c, const bp_case *prev, json
                  fr ? fr->trace : bp_trace_alloc(c->params, c->batch->m, NULL)};
     /* (asked again, the previous request is this case: a velocity from it is the answer's own
      * gradient over again, so no momentum is fitted to it) */
-    if (judge_quantities(&J, r, fr, nwant, checked))
+    if (judge_quantities(&J, r, fr, want, checked))
         res->v = R_FAIL, res->protocol = 1;
     int marginal = J.f.quantity && J.ratio <= CF_MARGINAL;
     if (res->v != R_FAIL && J.f.quantity) {
@@ -310,14 +310,18 @@ static void evaluate(cf_result *res, const bp_case *c, const bp_case *prev, json
 /* The judgement of an answer given as a JSON object r (consumed), with the arrays of its
  * payload in fr (freed) where it had one. */
 void cf_judge(cf_result *res, const bp_case *c, const bp_case *prev, json_t *r, cf_framed *fr,
-              const cf_opts *o, size_t nwant)
+              const cf_opts *o, unsigned want)
 {
     json_t *id = json_object_get(r, "id"), *u = json_object_get(r, "unsupported"),
            *e = json_object_get(r, "error");
     if (!json_is_string(id) || strcmp(json_string_value(id), c->id) != 0) {
-        snprintf(res->message, sizeof res->message, "the answer's id is %s%s%s; expected '%s'",
-                 json_is_string(id) ? "'" : "", json_is_string(id) ? json_string_value(id) : "missing",
-                 json_is_string(id) ? "'" : "", c->id);
+        const char *was = json_string_value(id);
+        res->behind = was && (strcmp(was, "bpcheck:hello") == 0 || (prev && prev != c && strcmp(was, prev->id) == 0));
+        snprintf(res->message, sizeof res->message, "the answer's id is %s%s%s; expected '%s'%s",
+                 was ? "'" : "", was ? was : "missing", was ? "'" : "", c->id,
+                 res->behind ? ": it answers the previous request, so the answers are a line behind "
+                               "(the implementation printed a line that is not an answer: a print on "
+                               "stdout?); it was restarted to get back in step" : "");
     } else if (json_is_string(u)) {
         res->v = R_SKIP, res->protocol = 0;
         snprintf(res->message, sizeof res->message, "unsupported: %s", json_string_value(u));
@@ -328,7 +332,7 @@ void cf_judge(cf_result *res, const bp_case *c, const bp_case *prev, json_t *r, 
         res->v = R_PASS, res->protocol = 0;
         size_t checked = 0;
         bp_json_nonfinite(1); /* NaN and Inf in an answer are data (PROTOCOL.md) */
-        evaluate(res, c, prev, r, fr->grad ? fr : NULL, o, nwant, &checked);
+        evaluate(res, c, prev, r, fr->grad ? fr : NULL, o, want, &checked);
         bp_json_nonfinite(0);
         if (res->v == R_PASS && checked == 0) {
             res->v = R_SKIP;

@@ -55,27 +55,134 @@ static char *nonfinite_quoted(const char *answer)
 }
 
 
-/* ---- binary frames (PROTOCOL.md): offered at each start of the child ---- */
+/* ---- the hello (PROTOCOL.md): frames offered, capabilities invited, at each start ---- */
 
+/* What the running child said at its hello. A set is a bit set over an enum (bp_cost,
+ * bp_act, bp_reduction, cf_want, precision: bit 0 float64, bit 1 float32); a key not
+ * declared is every bit. */
 static struct {
     int framed;     /* the running child accepted frames */
     bp_dtype dtype; /* in this element type */
+    int declared;   /* its answer had "capabilities" */
+    unsigned set[5];
 } session;
 
-/* The first line a started child gets: a small valid /1 request that also offers frames. A
- * /1 implementation answers it as any request and the session stays JSON; one that speaks /2
- * names the element type it takes in "frames". Its numbers are not judged. */
-bp_child_status cf_negotiate(bp_child *ch, const cf_opts *o, char *msg, size_t msglen)
+enum { CAP_COSTS, CAP_ACTIVATIONS, CAP_REDUCTIONS, CAP_WANT, CAP_PRECISION, CAP_FRAMES };
+static const char *const cap_key[] = {"costs", "activations", "reductions", "want", "precision", "frames"};
+
+/* The index of name among the values of key k, or -1. */
+static int cap_value(int k, const char *name)
 {
-    session.framed = 0;
-    if (!o->frames)
-        return CHILD_OK;
-    char line[600], *answer = NULL;
+    static const char *const precision[] = {"float64", "float32"};
+    for (int i = 0; i < 8; i++) {
+        const char *v = k == CAP_COSTS        ? (i < 3 ? bp_cost_name((bp_cost)i) : NULL)
+                        : k == CAP_ACTIVATIONS ? (i >= 1 && i < BP_NACTS ? bp_act_name((bp_act)i) : NULL)
+                        : k == CAP_REDUCTIONS  ? (i < 2 ? bp_reduction_name((bp_reduction)i) : NULL)
+                        : k == CAP_WANT        ? (i < 6 ? cf_want[i] : NULL)
+                        : k == CAP_PRECISION   ? (i < 2 ? precision[i] : NULL)
+                        : k == CAP_FRAMES      ? (i < 2 ? bp_dtype_name(i ? BP_F32 : BP_F64) : NULL)
+                                               : NULL;
+        if (v && strcmp(v, name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* The names of the set of key k, comma-separated, into buf. */
+static void cap_names(int k, unsigned set, char *buf, size_t len)
+{
+    static const char *const precision[] = {"float64", "float32"};
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < 8 && o < len; i++)
+        if (set >> i & 1) {
+            const char *v = k == CAP_COSTS ? bp_cost_name((bp_cost)i) : k == CAP_ACTIVATIONS ? bp_act_name((bp_act)i)
+                            : k == CAP_REDUCTIONS ? bp_reduction_name((bp_reduction)i)
+                            : k == CAP_WANT ? cf_want[i] : precision[i];
+            o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", v);
+        }
+}
+
+/* The hello's "capabilities" (NULL: none) into session: 0, or -1 with what is wrong in msg.
+ * A name bpcheck does not know is left out (an adapter may support more than is ever sent);
+ * a key that is not a list of names is an error. *frames gets the frame types listed. */
+static int read_capabilities(json_t *caps, unsigned *frames, char *msg, size_t msglen)
+{
+    for (int k = 0; k < 5; k++)
+        session.set[k] = ~0u;
+    *frames = ~0u;
+    session.declared = caps != NULL;
+    if (!caps)
+        return 0;
+    if (!json_is_object(caps)) {
+        snprintf(msg, msglen, "the hello's answer has 'capabilities' %s; expected an object of lists "
+                 "(PROTOCOL.md, \"Capabilities\")", bp_json_type_name(caps));
+        return -1;
+    }
+    for (int k = 0; k < 6; k++) {
+        json_t *list = json_object_get(caps, cap_key[k]), *v;
+        size_t i;
+        if (!list)
+            continue;
+        unsigned set = 0;
+        int bad = !json_is_array(list);
+        json_array_foreach(bad ? NULL : list, i, v) {
+            int at = json_is_string(v) ? cap_value(k, json_string_value(v)) : -2;
+            bad |= at == -2;
+            set |= at >= 0 ? 1u << at : 0;
+        }
+        if (bad) {
+            snprintf(msg, msglen, "the hello's answer: 'capabilities.%s' is not a list of names "
+                     "(PROTOCOL.md, \"Capabilities\")", cap_key[k]);
+            return -1;
+        }
+        if (k == CAP_FRAMES)
+            *frames = set;
+        else
+            session.set[k] = set;
+    }
+    return 0;
+}
+
+/* The hello's answer r, as the protocol has it: a JSON object with the hello's id (or, for an
+ * error or unsupported answer, none). NULL when it is not; msg says what came instead. */
+static json_t *hello_answer(const bp_child *ch, const char *answer, char *msg, size_t msglen)
+{
+    json_t *r = json_loads(answer, 0, NULL);
+    if (!r) { /* NaN as a bare token is data, as in any answer */
+        char *quoted = nonfinite_quoted(answer);
+        r = quoted ? json_loads(quoted, 0, NULL) : NULL;
+        free(quoted);
+    }
+    json_t *id = json_object_get(r, "id");
+    int ok = json_is_object(r) && (json_is_string(id) ? strcmp(json_string_value(id), "bpcheck:hello") == 0
+                                   : !id && (json_object_get(r, "error") || json_object_get(r, "unsupported")));
+    if (ok)
+        return r;
+    char first[700];
+    bp_child_first_bytes(ch, first, sizeof first);
+    snprintf(msg, msglen, "the implementation's first line on stdout is not an answer (%s); it "
+             "began \"%.480s\"", !json_is_object(r) ? "not a JSON object" : "not the hello's id", first);
+    json_decref(r);
+    return NULL;
+}
+
+/* The first line a started child gets: a small valid /1 request that also offers frames and
+ * invites the capabilities. A /1 implementation answers it as any request and the session
+ * stays JSON; one that speaks /2 names the element type it takes in "frames"; one that
+ * declares what it supports says so in "capabilities". Its numbers are not judged. */
+bp_child_status cf_negotiate(bp_child *ch, const cf_opts *o, int *garbled, char *msg, size_t msglen)
+{
+    session.framed = 0, *garbled = 0;
+    unsigned frames = ~0u;
+    read_capabilities(NULL, &frames, msg, msglen);
+    char line[700], *answer = NULL;
     snprintf(line, sizeof line, "{\"protocol\": \"bpcheck-protocol/1\", \"id\": \"bpcheck:hello\", "
              "\"model\": {\"cost\": \"quadratic\", \"sizes\": [1, 1], \"reduction\": \"sum\"}, "
              "\"params\": {\"W\": [[[0.5]]], \"b\": [[0.25]]}, \"batch\": {\"x\": [[1.0]], \"y\": [[0.5]]}, "
-             "\"eta\": 0.5, \"want\": [\"cost\"], \"frames\": [%s]}",
-             o->float32 ? "\"f32\", \"f64\"" : "\"f64\"");
+             "\"eta\": 0.5, \"want\": [\"cost\"], \"capabilities\": [\"costs\", \"activations\", "
+             "\"reductions\", \"want\", \"precision\", \"frames\"]%s%s}",
+             !o->frames ? "" : ", \"frames\": ", !o->frames ? "" : o->float32 ? "[\"f32\", \"f64\"]" : "[\"f64\"]");
     bp_child_status st = bp_child_send(ch, line, strlen(line), msg, msglen);
     if (st == CHILD_OK)
         st = bp_child_recv(ch, &answer, o->timeout, msg, msglen);
@@ -83,16 +190,57 @@ bp_child_status cf_negotiate(bp_child *ch, const cf_opts *o, char *msg, size_t m
         free(answer);
         return st; /* the case fails with this: no second wait for a child that hangs */
     }
-    json_t *r = json_loads(answer, 0, NULL), *id = json_object_get(r, "id"),
-           *f = json_object_get(r, "frames");
-    if (json_is_string(id) && strcmp(json_string_value(id), "bpcheck:hello") == 0 && json_is_string(f)) {
-        bp_dtype d = bp_dtype_lookup(json_string_value(f));
-        if (d == BP_F64 || (d == BP_F32 && o->float32))
-            session.framed = 1, session.dtype = d;
-    }
-    json_decref(r);
+    json_t *r = hello_answer(ch, answer, msg, msglen), *f = json_object_get(r, "frames");
     free(answer);
+    if (!r || read_capabilities(json_object_get(r, "capabilities"), &frames, msg, msglen)) {
+        json_decref(r);
+        bp_child_kill(ch); /* out of step, or not to be trusted: the next case starts it again */
+        *garbled = 1;
+        return CHILD_ERROR;
+    }
+    bp_dtype d = json_is_string(f) ? bp_dtype_lookup(json_string_value(f))
+                 : frames != ~0u && o->float32 && (frames & 2) ? BP_F32
+                 : frames != ~0u && (frames & 1)              ? BP_F64 : BP_NDTYPES;
+    if (o->frames && (d == BP_F64 || (d == BP_F32 && o->float32)))
+        session.framed = 1, session.dtype = d;
+    json_decref(r);
     return CHILD_OK;
+}
+
+int cf_session_declared(void)
+{
+    return session.declared;
+}
+
+unsigned cf_session_want(unsigned want)
+{
+    return want & session.set[CAP_WANT];
+}
+
+int cf_session_declares(const bp_case *c, const cf_opts *o, char *why, size_t len)
+{
+    char names[200];
+    unsigned acts = 0;
+    for (size_t l = 1; l <= c->params->L; l++)
+        acts |= 1u << bp_layer_act(c->params, c->cost, l);
+    int k = !(session.set[CAP_COSTS] >> c->cost & 1)                       ? CAP_COSTS
+            : (acts & ~session.set[CAP_ACTIVATIONS])                         ? CAP_ACTIVATIONS
+            : !(session.set[CAP_REDUCTIONS] >> c->red & 1)                  ? CAP_REDUCTIONS
+            : !(session.set[CAP_WANT] & CF_WANT_BASIC)                       ? CAP_WANT
+            : !(session.set[CAP_PRECISION] & (o->float32 ? 3u : 1u))         ? CAP_PRECISION
+                                                                              : -1;
+    if (k < 0)
+        return 1;
+    cap_names(k, session.set[k], names, sizeof names);
+    char has[200];
+    cap_names(k, k == CAP_COSTS ? 1u << c->cost : k == CAP_ACTIVATIONS ? acts & ~session.set[k]
+                 : k == CAP_REDUCTIONS ? 1u << c->red   : k == CAP_WANT ? CF_WANT_BASIC : o->float32 ? 2u : 1u,
+              has, sizeof has);
+    static const char *const what[] = {"this case's cost is", "this case's layers use", "this case's reduction is",
+                                       "a case wants one of", "this run judges in"};
+    snprintf(why, len, "outside the implementation's capabilities: it declares %s [%s]; %s %s%s", cap_key[k], names,
+             what[k], has, k == CAP_PRECISION && !o->float32 ? " (--profile float32 judges in float32)" : "");
+    return 0;
 }
 
 /* n values to the child in the session's element type, 64 KiB at a time */
@@ -139,9 +287,8 @@ static bp_child_status recv_values(bp_child *ch, double *dst, size_t n, double t
  * quantities, each once, and "payload" exactly their size. 0, or -1 with res->message set
  * (a payload that cannot be read leaves the stream out of step: the child is killed). */
 static int read_payload(cf_result *res, bp_child *ch, const bp_case *c, json_t *r, cf_framed *fr,
-                        const cf_opts *o, size_t nwant)
+                        const cf_opts *o, unsigned want)
 {
-    const char *const *want = cf_want;
     json_t *arrays = json_object_get(r, "arrays"), *p = json_object_get(r, "payload"),
            *f = json_object_get(r, "frames"), *a;
     size_t i, expect = 0, size = bp_dtype_size(session.dtype), m = c->batch->m;
@@ -155,17 +302,17 @@ static int read_payload(cf_result *res, bp_child *ch, const bp_case *c, json_t *
     else if (!json_is_array(arrays) || !json_is_integer(p) || json_integer_value(p) < 0)
         why = "a framed answer needs 'arrays' (a list of names) and 'payload' (a byte count)";
     json_array_foreach(why ? NULL : arrays, i, a) {
-        size_t q = nwant;
-        for (size_t k = 1; json_is_string(a) && k < nwant; k++) /* 0 is cost: never an array */
-            if (strcmp(json_string_value(a), want[k]) == 0)
+        size_t q = 6;
+        for (size_t k = 1; json_is_string(a) && k < 6; k++) /* 0 is cost: never an array */
+            if ((want >> k & 1) && strcmp(json_string_value(a), cf_want[k]) == 0)
                 q = k;
-        if (q == nwant || fr->has[q]) {
+        if (q == 6 || fr->has[q]) {
             why = "'arrays' lists a name that is not a wanted array, or one twice";
             break;
         }
         fr->has[q] = 1;
-        expect += bp_frame_count(c->params, m, want[q]) * size;
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "", want[q]);
+        expect += bp_frame_count(c->params, m, cf_want[q]) * size;
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "", cf_want[q]);
     }
     if (!why && (size_t)json_integer_value(p) != expect) {
         snprintf(res->message, sizeof res->message, "the answer's payload is %lld bytes; %s for %s "
@@ -219,13 +366,14 @@ int cf_session_framed(void)
     return session.framed;
 }
 
-bp_child_status cf_send_case(bp_child *ch, const bp_case *c, size_t nwant, int *framing, char *msg,
+bp_child_status cf_send_case(bp_child *ch, const bp_case *c, unsigned want, int *framing, char *msg,
                              size_t msglen)
 {
     *framing = session.framed && ch->pid != 0;
     json_t *req = *framing ? bp_case_header_json(c) : bp_case_to_json(c, 0), *w = json_array();
-    for (size_t i = 0; i < nwant; i++)
-        json_array_append_new(w, json_string(cf_want[i]));
+    for (size_t i = 0; i < 6; i++)
+        if (want >> i & 1)
+            json_array_append_new(w, json_string(cf_want[i]));
     json_object_set_new(req, "want", w);
     size_t np = c->params->nparams, nx = c->batch->m * c->batch->n_in, ny = c->batch->m * c->batch->n_out;
     if (*framing) {
@@ -258,7 +406,7 @@ bp_child_status cf_send_case(bp_child *ch, const bp_case *c, size_t nwant, int *
 /* The judgement of an answer line (freed here): JSON, and in a framed session its payload,
  * read from ch (NULL: there is no child to read one from). */
 void cf_read_answer(cf_result *res, bp_child *ch, const bp_case *c, const bp_case *prev, char *answer,
-                    int framing, const cf_opts *o, size_t nwant)
+                    int framing, const cf_opts *o, unsigned want)
 {
     cf_framed fr = {NULL, NULL, NULL, {0}};
     res->v = R_FAIL, res->protocol = 1;
@@ -293,7 +441,7 @@ void cf_read_answer(cf_result *res, bp_child *ch, const bp_case *c, const bp_cas
         fr.grad = bp_model_alloc_like(c->params, NULL);
         fr.step = bp_model_alloc_like(c->params, NULL);
         fr.trace = bp_trace_alloc(c->params, c->batch->m, NULL);
-        if (!fr.grad || !fr.step || !fr.trace || read_payload(res, ch, c, r, &fr, o, nwant)) {
+        if (!fr.grad || !fr.step || !fr.trace || read_payload(res, ch, c, r, &fr, o, want)) {
             if (!fr.grad || !fr.step || !fr.trace) {
                 snprintf(res->message, sizeof res->message, "out of memory for the answer's payload");
                 bp_child_kill(ch);
@@ -303,7 +451,7 @@ void cf_read_answer(cf_result *res, bp_child *ch, const bp_case *c, const bp_cas
             return;
         }
     }
-    cf_judge(res, c, prev, r, &fr, o, nwant);
+    cf_judge(res, c, prev, r, &fr, o, want);
 }
 
 int bp_conform_fuzz_answer(const char *data, size_t len, char *msg, size_t msglen)
@@ -337,7 +485,7 @@ int bp_conform_fuzz_answer(const char *data, size_t len, char *msg, size_t msgle
     answer[len] = '\0';
     cf_result res;
     memset(&res, 0, sizeof res);
-    cf_read_answer(&res, NULL, &c, &c, answer, 0, &o, 6); /* answer freed there */
+    cf_read_answer(&res, NULL, &c, &c, answer, 0, &o, CF_WANT_ALL); /* answer freed there */
     if (msg)
         snprintf(msg, msglen, "%s", res.message);
     free(res.yaml);

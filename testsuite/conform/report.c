@@ -166,10 +166,49 @@ void cf_report_failure(cf_result *res, const bp_case *c, const bp_case *prev, co
     res->yaml = strdup(b.text);
 }
 
+void cf_protocol_block(cf_result *res, const bp_case *c)
+{
+    char m[1100], y[1400];
+    cf_yaml_str(m, sizeof m, res->message);
+    snprintf(y, sizeof y, "  message: \"%s\"\n  case: \"%s\"\n", m, c->id);
+    free(res->yaml);
+    res->yaml = strdup(y);
+    if (!res->detail)
+        res->detail = json_object();
+}
+
+void cf_add_lines(cf_result *res, const char *key, const char *text)
+{
+    size_t n = res->yaml ? strlen(res->yaml) : 0, nl = 1;
+    for (const char *s = text; *s; s++)
+        nl += *s == '\n';
+    size_t cap = n + strlen(key) + 8 + 2 * strlen(text) + 10 * nl;
+    char *y = realloc(res->yaml, cap), line[600];
+    if (!y)
+        return;
+    res->yaml = y;
+    json_t *lines = json_array();
+    n += (size_t)snprintf(y + n, cap - n, "  %s:\n", key);
+    for (const char *s = text; *s;) {
+        size_t k = strcspn(s, "\n");
+        char raw[600];
+        snprintf(raw, sizeof raw, "%.*s", (int)(k < sizeof raw - 1 ? k : sizeof raw - 1), s);
+        cf_yaml_str(line, sizeof line, raw);
+        json_array_append_new(lines, json_string(raw));
+        n += (size_t)snprintf(y + n, cap - n, "    - \"%s\"\n", line);
+        s += k + (s[k] == '\n');
+    }
+    if (res->detail)
+        json_object_set_new(res->detail, key, lines);
+    else
+        json_decref(lines);
+}
+
 void cf_add_note(cf_result *res, const char *key, const char *text)
 {
-    char line[400];
-    snprintf(line, sizeof line, "  %s: \"%s\"\n", key, text);
+    char line[1400], quoted[1300];
+    cf_yaml_str(quoted, sizeof quoted, text);
+    snprintf(line, sizeof line, "  %s: \"%s\"\n", key, quoted);
     size_t n = res->yaml ? strlen(res->yaml) : 0;
     char *y = realloc(res->yaml, n + strlen(line) + 1);
     if (y) {
@@ -241,17 +280,18 @@ static void tap_case(cf_report *r, const bp_case *c, cf_result *res)
             printf("ok %zu - %s # SKIP %s\n", r->n, c->id, res->message);
         r->skipped++;
         r->unmeetable += res->unmeetable;
+        r->outside += res->outside;
     } else if (res->xfail && !res->protocol) {
         if (tap)
             printf("not ok %zu - %s # TODO expected failure (xfail list)\n", r->n, c->id);
         r->xfailed++;
+    } else if (res->not_run) { /* the case that stopped the run says why, once */
+        if (tap)
+            printf("not ok %zu - %s (not run)\n", r->n, c->id);
+        r->failed++;
     } else {
-        if (!res->yaml) { /* a protocol failure: the message is the diagnosis */
-            char m[1100], y[1400];
-            cf_yaml_str(m, sizeof m, res->message);
-            snprintf(y, sizeof y, "  message: \"%s\"\n  case: \"%s\"\n", m, c->id);
-            res->yaml = strdup(y);
-        }
+        if (!res->yaml) /* a protocol failure: the message is the diagnosis */
+            cf_protocol_block(res, c);
         if (tap)
             printf("not ok %zu - %s\n  ---\n%s  ...\n", r->n, c->id, res->yaml);
         r->failed++;
@@ -372,6 +412,8 @@ static void json_end(const cf_report *r)
                             "summary", bp_summary_json(&r->sum));
     if (r->used_at)
         json_object_set_new(end, "closest_to_bound", json_pack("{s:f, s:s}", "ratio", r->used, "id", r->used_at));
+    if (r->outside)
+        json_object_set_new(end, "outside_capabilities", json_integer((json_int_t)r->outside));
     if (r->not_run)
         json_object_set_new(end, "not_run", json_pack("{s:I, s:s}", "cases", (json_int_t)r->not_run,
                                                       "why", r->stop_msg));
@@ -394,6 +436,13 @@ static void tap_end(const cf_report *r)
     if (r->unmeetable)
         printf("# %zu skipped as unmeetable in %s (no correct implementation in that precision "
                "can meet them)\n", r->unmeetable, r->o->float32 ? "float32" : "float64");
+    if (r->outside)
+        printf("# %zu skipped as outside the capabilities the implementation declares (each SKIP "
+               "says which)\n", r->outside);
+    unsigned asked = cf_session_want(r->o->deep ? CF_WANT_ALL : CF_WANT_BASIC);
+    for (int q = 0; q < (r->o->deep ? 6 : 3) && cf_session_declared() && !cf_inproc; q++)
+        if (!(asked >> q & 1))
+            printf("# %s never asked: the implementation's capabilities leave it out\n", cf_want[q]);
     if (r->not_run)
         printf("# %zu cases not run (counted as failed): %s\n", r->not_run, r->stop_msg);
     printf("%zu passed, %zu failed, %zu skipped\n", r->passed, r->failed, r->skipped);

@@ -30,37 +30,105 @@ static int unmeetable(cf_result *res, const bp_case *c, const cf_opts *o)
     return 1;
 }
 
+/* What to try when the implementation did not start: by its exit status (the shell's 127
+ * and 126) and what it said on stderr. */
+static void advice(char *out, size_t len, const bp_child *ch, const char *err, const cf_opts *o)
+{
+    const char *path = getenv("PATH");
+    if (ch->start_failed)
+        snprintf(out, len, "the runner could not start any process (out of file descriptors or "
+                 "processes? ulimit -n, ulimit -u)");
+    else if (ch->exit_status == 127)
+        snprintf(out, len, "the shell found no such command: check the first word of --impl '%.300s' "
+                 "(a path relative to %s?), or PATH (%.300s)", o->impl, "the current directory",
+                 path ? path : "unset");
+    else if (ch->exit_status == 126)
+        snprintf(out, len, "the command is there but cannot be run: make it executable (chmod +x) or "
+                 "name its interpreter (--impl 'python3 adapter.py')");
+    else if (strstr(err, "No module named") || strstr(err, "ImportError") || strstr(err, "cannot open shared"))
+        snprintf(out, len, "its interpreter lacks a module or library it loads (above): install it for "
+                 "that interpreter, or name the interpreter that has it in --impl (/usr/bin/python3 "
+                 "adapter.py); run it by hand to see: echo | %.300s", o->impl);
+    else
+        snprintf(out, len, "run it by hand to see it fail: echo | %.300s (for a script, check that its "
+                 "interpreter is the one with its modules: command -v python3)", o->impl);
+}
+
+/* The implementation cannot be run (it did not start, died before any answer, or its first
+ * line is not the protocol): the case says so once, with the child's last lines on stderr and
+ * what to try, and the run stops (res->stop). */
+static void fail_fast(cf_result *res, const bp_case *c, const bp_child *ch, int garbled, const cf_opts *o)
+{
+    char err[1200], try_[800], msg[sizeof res->message];
+    bp_child_stderr_tail(ch, 8, err, sizeof err);
+    snprintf(msg, sizeof msg, "%s", res->message);
+    if (garbled)
+        snprintf(res->message, sizeof res->message, "%.700s: something in it prints to stdout (a debug "
+                 "print, a banner, a library's notice), so every answer would be a line behind; print "
+                 "that to stderr (Python: print(..., file=sys.stderr)); the run stops", msg);
+    else
+        snprintf(res->message, sizeof res->message, "the implementation did not start: %.800s; the run "
+                 "stops", strncmp(msg, "no answer: the implementation ", 30) == 0 ? msg + 30 : msg);
+    res->stop = 1;
+    cf_protocol_block(res, c);
+    cf_add_note(res, "command", o->impl);
+    if (err[0])
+        cf_add_lines(res, "stderr", err);
+    if (!garbled) {
+        advice(try_, sizeof try_, ch, err, o);
+        cf_add_note(res, "try", try_);
+    }
+}
+
+/* Start the child when it is not running: its hello. 0, or -1 with the case failed. */
+static int started(cf_result *res, bp_child *ch, const bp_case *c, const cf_opts *o)
+{
+    if (ch->pid != 0)
+        return 0;
+    char msg[900];
+    int garbled = 0;
+    size_t before = ch->answers;
+    bp_child_status st = cf_negotiate(ch, o, &garbled, msg, sizeof msg);
+    if (st == CHILD_OK)
+        return 0;
+    res->timed_out = st == CHILD_TIMEOUT;
+    if (ch->start_failed)
+        snprintf(res->message, sizeof res->message, "the implementation could not be started: %.400s", msg);
+    else
+        snprintf(res->message, sizeof res->message, "%.800s, at the hello (the first request it gets: "
+                 "PROTOCOL.md)", msg);
+    /* never answered in this run, it died or could not start; or its first line is not the protocol */
+    if (before == 0 && st != CHILD_TIMEOUT)
+        fail_fast(res, c, ch, garbled, o);
+    return -1;
+}
+
 static void run_case_sent(cf_result *res, bp_child *ch, const bp_case *c, const bp_case *prev,
                           const cf_opts *o)
 {
     memset(res, 0, sizeof *res);
     if (unmeetable(res, c, o))
         return;
-    size_t nwant = o->deep ? 6 : 3;
+    unsigned want = o->deep ? CF_WANT_ALL : CF_WANT_BASIC;
     res->v = R_FAIL, res->protocol = 1;
     if (cf_inproc) {
-        json_t *r = cf_inproc_answer(c, nwant);
+        json_t *r = cf_inproc_answer(c, want);
         cf_framed fr = {NULL, NULL, NULL, {0}};
         if (!r)
             snprintf(res->message, sizeof res->message, "out of memory for the answer");
         else
-            cf_judge(res, c, prev, r, &fr, o, nwant);
+            cf_judge(res, c, prev, r, &fr, o, want);
+        return;
+    }
+    if (started(res, ch, c, o))
+        return;
+    if (!cf_session_declares(c, o, res->message, sizeof res->message)) {
+        res->v = R_SKIP, res->protocol = 0, res->outside = 1;
         return;
     }
     char msg[512], *answer = NULL;
-    bp_child_status st = ch->pid == 0 ? cf_negotiate(ch, o, msg, sizeof msg) : CHILD_OK;
-    if (st != CHILD_OK) {
-        res->timed_out = st == CHILD_TIMEOUT;
-        if (ch->start_failed)
-            snprintf(res->message, sizeof res->message, "the implementation could not be started: %.400s",
-                     msg);
-        else
-            snprintf(res->message, sizeof res->message, "%.400s, at its first request after starting, "
-                     "which offered binary frames (--frames off leaves the offer out)", msg);
-        return;
-    }
     int framing = 0;
-    st = cf_send_case(ch, c, nwant, &framing, msg, sizeof msg);
+    bp_child_status st = cf_send_case(ch, c, cf_session_want(want), &framing, msg, sizeof msg);
     if (st == CHILD_OK)
         st = bp_child_recv(ch, &answer, o->timeout, msg, sizeof msg);
     if (st != CHILD_OK) {
@@ -68,7 +136,9 @@ static void run_case_sent(cf_result *res, bp_child *ch, const bp_case *c, const 
         res->timed_out = st == CHILD_TIMEOUT;
         return;
     }
-    cf_read_answer(res, ch, c, prev, answer, framing, o, nwant);
+    cf_read_answer(res, ch, c, prev, answer, framing, o, cf_session_want(want));
+    if (res->behind)
+        bp_child_kill(ch); /* the stream is out of step: the next case starts afresh */
 }
 
 /* One case. A large case's parameters (in a binary companion) leave memory once sent, while
@@ -123,7 +193,8 @@ static void retry_deep(cf_result *res, bp_child *ch, const bp_case *c, const cf_
 static void run_case(cf_result *res, bp_child *ch, const bp_case *c, const bp_case *prev, const cf_opts *o)
 {
     run_case_restored(res, ch, c, prev, o);
-    if (res->v == R_FAIL && !res->protocol && !res->marginal && !o->deep && o->retry_deep && !deep_refused)
+    if (res->v == R_FAIL && !res->protocol && !res->marginal && !o->deep && o->retry_deep && !deep_refused &&
+        (cf_inproc || (cf_session_want(CF_WANT_ALL) & CF_WANT_DEEP)))
         retry_deep(res, ch, c, o);
 }
 
@@ -133,7 +204,7 @@ static int not_run(cf_result *res, const cf_report *r)
     if (!r->stop_msg[0])
         return 0;
     memset(res, 0, sizeof *res);
-    res->v = R_FAIL, res->protocol = 1;
+    res->v = R_FAIL, res->protocol = 1, res->not_run = 1;
     snprintf(res->message, sizeof res->message, "not run: %s", r->stop_msg);
     return 1;
 }
@@ -157,6 +228,9 @@ void cf_run_all(cf_report *r, bp_child *ch, const bp_fixture_set *fs, cf_id_list
             if (o->hangs && in_a_row == o->hangs && !r->stop_msg[0])
                 snprintf(r->stop_msg, sizeof r->stop_msg, "the implementation hangs: %zu cases in a row got "
                          "no answer within %g s (--hangs %zu)", o->hangs, o->timeout, o->hangs);
+            if (res.stop && !r->stop_msg[0])
+                snprintf(r->stop_msg, sizeof r->stop_msg, "the implementation cannot be run (case %zu, %s, "
+                         "says why)", r->n + 1, c->id);
             prev = c;
             res.xfail = o->xfail_path && cf_xfail_listed(xf, c->id);
             cf_report_case(r, c, &res, !skipped_run);

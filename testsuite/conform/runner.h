@@ -78,6 +78,10 @@ typedef struct {
     char message[1024];
     int timed_out;     /* the implementation did not answer (or read) within --timeout */
     int deep_given;    /* the answer gave z, a or delta */
+    int outside;       /* a SKIP: outside the capabilities the implementation declares */
+    int stop;          /* the implementation cannot be run: the run stops (run.c) */
+    int not_run;       /* failed, not run: after a stop (the stopping case says why) */
+    int behind;        /* the answer is the previous request's: the stream is out of step */
     uint64_t print;    /* a hash of the answer's cost, gradient and step (FNV-1a of their bits) */
     char *yaml;        /* the YAML body (without --- and ...), or NULL */
     json_t *detail;    /* the same as JSON (--format json), or NULL */
@@ -90,8 +94,12 @@ typedef struct {
  * which is 1e10 bounds and more on ordinary cases). */
 #define CF_MARGINAL 10.0
 
-/* What every request wants, in this order; the first 3 by default, all 6 with --deep. */
+/* The quantities a request may want, in this order; a set of them is a bit set, bit q for
+ * cf_want[q]: the first 3 by default, all 6 with --deep. */
 extern const char *const cf_want[6];
+#define CF_WANT_BASIC 0x07u
+#define CF_WANT_DEEP 0x38u /* z, a, delta */
+#define CF_WANT_ALL 0x3fu
 
 /* ---- protocol.c ---- */
 
@@ -103,25 +111,34 @@ typedef struct {
     int has[6];
 } cf_framed;
 
-/* The first line a started child gets (the hello), and what its answer says. */
-bp_child_status cf_negotiate(bp_child *ch, const cf_opts *o, char *msg, size_t msglen);
+/* The first line a started child gets (the hello), and what its answer says: frames taken,
+ * capabilities declared. *garbled: the answer is not the protocol's (msg shows its first
+ * bytes), or its capabilities are malformed; the child is then killed. */
+bp_child_status cf_negotiate(bp_child *ch, const cf_opts *o, int *garbled, char *msg, size_t msglen);
+/* Did the child declare its capabilities at its last hello? */
+int cf_session_declared(void);
+/* The quantities of want the running child declares it gives (every one, if it declares none). */
+unsigned cf_session_want(unsigned want);
+/* Is case c inside the running child's declared capabilities (under o's profile)? 0 with the
+ * reason in why when it is not: the case is then not sent. */
+int cf_session_declares(const bp_case *c, const cf_opts *o, char *why, size_t len);
 /* Does the running child's session speak binary frames? */
 int cf_session_framed(void);
-/* Send case c wanting want[0..nwant), framed when the session is; *framing says which. The
+/* Send case c wanting the quantities of the set want, framed when the session is; *framing says which. The
  * case's parameters leave memory once sent framed (run.c restores them). */
-bp_child_status cf_send_case(bp_child *ch, const bp_case *c, size_t nwant, int *framing, char *msg,
+bp_child_status cf_send_case(bp_child *ch, const bp_case *c, unsigned want, int *framing, char *msg,
                              size_t msglen);
 /* The judgement of an answer line (freed here): JSON, and in a framed session its payload,
  * read from ch (NULL: there is no child to read one from). */
 void cf_read_answer(cf_result *res, bp_child *ch, const bp_case *c, const bp_case *prev, char *answer,
-                    int framing, const cf_opts *o, size_t nwant);
+                    int framing, const cf_opts *o, unsigned want);
 
 /* ---- judge.c ---- */
 
 /* The judgement of an answer given as a JSON object r (consumed), with the arrays of its
  * payload in fr (freed) where it had one. */
 void cf_judge(cf_result *res, const bp_case *c, const bp_case *prev, json_t *r, cf_framed *fr,
-              const cf_opts *o, size_t nwant);
+              const cf_opts *o, unsigned want);
 /* Let go of the step the last answer gave (kept for the momentum model: hypotheses.c). */
 void cf_forget_step(void);
 
@@ -142,6 +159,10 @@ typedef struct {
 void cf_report_failure(cf_result *res, const bp_case *c, const bp_case *prev, const cf_failure *f,
                        const bp_answer *ans, const char *failed_list, double ratio, int scalar,
                        const cf_opts *o);
+/* res's YAML block and JSON detail for a failure of the protocol: its message and case. */
+void cf_protocol_block(cf_result *res, const bp_case *c);
+/* text's lines as a YAML list (and a JSON array) under key, after res's YAML. */
+void cf_add_lines(cf_result *res, const char *key, const char *text);
 /* A note for the case's YAML and JSON: why the report reads as it does. */
 void cf_add_note(cf_result *res, const char *key, const char *text);
 /* YAML-safe double-quoted string */
@@ -150,7 +171,7 @@ void cf_yaml_str(char *out, size_t len, const char *s);
 /* The run's output as it goes: TAP or JSON lines on stdout, the JUnit cases to memory. */
 typedef struct {
     const cf_opts *o;
-    size_t n, passed, failed, skipped, xfailed, unmeetable, not_run;
+    size_t n, passed, failed, skipped, xfailed, unmeetable, outside, not_run;
     bp_summary sum;    /* what the failures have in common (diagnose.h) */
     double used;       /* the closest any passing entry came to its bound, and where */
     const char *used_at;
@@ -184,6 +205,6 @@ void cf_run_reset(void);
 /* libbpcheck (lib/bpcheck.h): the implementation in this process, or NULL for a child */
 extern const bpc_impl *cf_inproc;
 /* The answer an adapter would give, from cf_inproc's callbacks. */
-json_t *cf_inproc_answer(const bp_case *c, size_t nwant);
+json_t *cf_inproc_answer(const bp_case *c, unsigned want);
 
 #endif

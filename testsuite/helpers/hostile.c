@@ -9,7 +9,9 @@
  * not text), exit0 (exits without answering), sleep1 and sleep3 (sleep 0.3 s or 2 s, then
  * answer),
  * stdinclosed (closes its input, then waits), sig-NAME (dies by SIGSEGV, SIGABRT, SIGBUS,
- * SIGFPE, SIGILL, SIGKILL or SIGTERM).
+ * SIGFPE, SIGILL, SIGKILL or SIGTERM); and for the handshake: banner (prints a line before
+ * its first answer, as a debug print would), caps (declares the quadratic cost and cost and
+ * grad only), badcaps (declares costs as a string), diesay (says why on stderr, exits 1).
  * For testsuite/t/conform.c: the runner must fail exactly the misbehaving cases, with a
  * message naming what happened, and go on with the rest. */
 #define _POSIX_C_SOURCE 200809L
@@ -27,11 +29,23 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "exit") == 0)
         return 3;
+    if (strcmp(mode, "diesay") == 0) {
+        fputs("Traceback (most recent call last):\n  File \"adapter.py\", line 3\n"
+              "ModuleNotFoundError: No module named 'numpy'\n", stderr);
+        return 1;
+    }
+    if (strcmp(mode, "banner") == 0)
+        puts("Loading model...");
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     while ((n = getline(&line, &cap, stdin)) > 0) {
         json_t *resp = bp_adapter_answer(line, (size_t)n);
+        if (strstr(line, "\"capabilities\"") && strcmp(mode, "caps") == 0)
+            json_object_set_new(resp, "capabilities", json_pack("{s:[s], s:[ss]}", "costs", "quadratic",
+                                                                 "want", "cost", "grad"));
+        if (strstr(line, "\"capabilities\"") && strcmp(mode, "badcaps") == 0)
+            json_object_set_new(resp, "capabilities", json_pack("{s:s}", "costs", "quadratic"));
         const char *id = json_string_value(json_object_get(resp, "id"));
         int odd = id && strstr(id, "/m1/");
         if (odd && strcmp(mode, "crash") == 0) {

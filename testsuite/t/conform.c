@@ -157,6 +157,61 @@ int main(void)
                prog, helpers);
     tap_ok(rc == 0 && !strstr(out, "no case was judged"), "conform: --allow-empty accepts a run of nothing");
     free(out);
+    /* Fail fast (issue 26): an implementation that cannot start stops the run at its first
+     * case, which shows the exit status, the child's last lines on stderr and what to try;
+     * the rest are failed as not run, one line each. */
+    rc = tu_sh(&out, "'%s' conform --impl ./no-such-adapter --fixtures fixtures/quadratic.json 2>/dev/null", prog);
+    {
+        long p = -1, f = -1, s = -1;
+        int counted = tu_summary(out, &p, &f, &s);
+        tap_ok(rc == 1 && counted && p == 0 && f > 1 && strstr(out, "did not start: exited with status 127") &&
+                   strstr(out, "./no-such-adapter: not found") && strstr(out, "the shell found no such command") &&
+                   strstr(out, "(not run)\n") && !strstr(out, "\nnot ok 2 - quadratic/3-4-2:tanh,sigmoid/m7/mean/typical\n  ---") &&
+                   strstr(out, " cases not run (counted as failed): the implementation cannot be run (case 1"),
+               "conform --impl ./no-such-adapter: stops at case 1 (status 127, the shell's message, what to "
+               "try); %ld cases failed, the rest as not run", f);
+        if (!counted || p != 0)
+            tap_diag("%s", out);
+    }
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --impl '%s/hostile diesay' --only 'quadratic/3-4-2/*' 2>/dev/null", prog, helpers);
+    tap_ok(rc == 1 && strstr(out, "exited with status 1") && strstr(out, "    - \"ModuleNotFoundError: No module named 'numpy'\"") &&
+               strstr(out, "its interpreter lacks a module") && strstr(out, "0 passed, 6 failed"),
+           "conform: an implementation that dies at start (a missing module): its stderr's last lines "
+           "in the YAML, the advice names the interpreter, the run stops");
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --impl '%s/hostile banner' --only 'quadratic/3-4-2/*' 2>/dev/null", prog, helpers);
+    tap_ok(rc == 1 && strstr(out, "first line on stdout is not an answer") && strstr(out, "began \\\"Loading model...\\\\n") &&
+               strstr(out, "print that to stderr") && strstr(out, "0 passed, 6 failed"),
+           "conform: a line printed on stdout before the first answer: named, its first bytes shown, the run stops");
+    free(out);
+    hostile("several", "failed", "it answers the previous request, so the answers are a line behind");
+    /* Capabilities (PROTOCOL.md): what is declared is all that is sent */
+    rc = tu_sh(&out, "'%s' conform --impl '%s/hostile caps' 2>/dev/null", prog, helpers);
+    {
+        long p = -1, f = -1, s = -1;
+        int counted = tu_summary(out, &p, &f, &s);
+        tap_ok(rc == 0 && counted && p > 0 && f == 0 && s > 0 &&
+                   strstr(out, "SKIP outside the implementation's capabilities: it declares costs [quadratic]; "
+                               "this case's cost is loglik") &&
+                   strstr(out, "# step never asked: the implementation's capabilities leave it out") &&
+                   strstr(out, "skipped as outside the capabilities"),
+               "conform: an implementation that declares the quadratic cost, and cost and grad: the other "
+               "costs are skipped with the reason (%ld), the step never asked and said so (%ld passed)", s, p);
+    }
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --impl '%s/hostile badcaps' --only 'quadratic/3-4-2/*' 2>/dev/null", prog, helpers);
+    tap_ok(rc == 1 && strstr(out, "'capabilities.costs' is not a list of names") && strstr(out, "0 passed, 6 failed"),
+           "conform: malformed capabilities: named, and the run stops");
+    free(out);
+    rc = tu_sh(&out, "'%s' conform --impl 'tee /tmp/bpcheck-hello-%ld | %s/hostile none' --only 'quadratic/3-4-2/m1/*' "
+               "--frames off >/dev/null; head -1 /tmp/bpcheck-hello-%ld; rm -f /tmp/bpcheck-hello-%ld",
+               prog, (long)getpid(), helpers, (long)getpid(), (long)getpid());
+    tap_ok(strstr(out, "\"id\": \"bpcheck:hello\"") && strstr(out, "\"capabilities\": [\"costs\", \"activations\", "
+                                                                 "\"reductions\", \"want\", \"precision\", \"frames\"]") &&
+               !strstr(out, "\"frames\": ["),
+           "conform --frames off: the hello invites the capabilities and offers no frames");
+    free(out);
     rc = tu_sh(&out, "'%s' conform --fixtures /nonexistent/dir", prog);
     tap_ok(rc == 2 && strstr(out, "/nonexistent/dir"), "conform: a missing fixtures directory: exit 2, named");
     free(out);

@@ -157,12 +157,24 @@ int main(void)
         tap_skip("panel: the Python members (numpy, PyTorch): BPCHECK_LIGHT is set");
     } else if (have_module("numpy", "BPCHECK_REQUIRE_NUMPY", "python3-numpy", 1))
         passes("the bundled numpy adapter", "float64", "%s testsuite/adapters/numpy_adapter.py", python);
-    if (!getenv("BPCHECK_LIGHT") && have_module("torch", "BPCHECK_REQUIRE_TORCH", "python3-torch", 3)) {
+    if (!getenv("BPCHECK_LIGHT") && have_module("torch", "BPCHECK_REQUIRE_TORCH", "python3-torch", 4)) {
         passes("PyTorch autograd, float64", "float64", "%s testsuite/adapters/torch_adapter.py", python);
         passes("PyTorch autograd, float32", "float32", "%s testsuite/adapters/torch_adapter.py --float32",
                python);
-        snprintf(impl, sizeof impl, "%s testsuite/adapters/torch_adapter.py --float32", python);
-        rejected("PyTorch float32 judged by the float64 profile", "float64", impl);
+        /* the bounds themselves: float32 arithmetic that does not say so fails the float64 profile */
+        snprintf(impl, sizeof impl, "%s testsuite/adapters/torch_adapter.py --float32 --no-capabilities", python);
+        rejected("PyTorch float32, declaring nothing, judged by the float64 profile", "float64", impl);
+        /* one that declares its precision is not judged by the float64 profile at all */
+        char *out;
+        int rc = tu_sh(&out, "'%s' conform --impl '%s testsuite/adapters/torch_adapter.py --float32' "
+                       "--only 'quadratic/*'", prog, python);
+        long p = -1, f = -1, s = -1;
+        tu_summary(out, &p, &f, &s);
+        tap_ok(rc == 1 && p == 0 && f == 0 && s > 0 && strstr(out, "it declares precision [float32]; this run "
+                                                               "judges in float64") && strstr(out, "no case was judged"),
+               "panel: PyTorch float32 declaring its precision: every case of the float64 profile skipped "
+               "with the reason (%ld), and the run of nothing exits 1", s);
+        free(out);
     }
 
     /* a real bug is still caught, in either precision */
