@@ -199,6 +199,11 @@ const bp_bug bp_bugs[] = {
     {"leaky-slope-wrong-side", "activations", "000:1, 000:5",
      "leaky-relu's slope applied above 0 and 1 below: f(z) = z > 0 ? slope z : z",
      NULL, NULL, "cost, grad, a leaky-relu layer", NULL},
+    {"activations-ignored", "activations", "000:1, 000:5",
+     "model.activations ignored: the answer is the network's with sigmoid everywhere (softmax at a "
+     "cross-entropy output), as an adapter written before activations existed gives; declare "
+     "capabilities.activations at the hello, or answer unsupported for the layers it lacks (PROTOCOL.md)",
+     NULL, NULL, "cost, grad, a layer that is not the model's own", NULL},
     /* softmax */
     {"diagonal-jacobian", "softmax", "004:1, 004:7",
      "the softmax Jacobian's diagonal only: delta_k = -y_k (1 - a_k)", NULL, NULL, "grad", NULL},
@@ -449,6 +454,9 @@ static void pass(const pass_ctx *x, const bp_case *c, const bp_model *P0, double
         }
     for (size_t i = 0; i < P->nparams; i++)
         P->theta[i] = R(x, P->theta[i]);
+    if (is(x, "activations-ignored")) /* an adapter that never reads model.activations */
+        for (size_t l = 1; l <= L; l++)
+            P->act[l] = BP_ACT_DEFAULT;
     int mean = c->red == BP_MEAN;
     if (is(x, "sum-for-mean"))
         mean = 0;

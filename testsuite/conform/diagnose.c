@@ -445,6 +445,22 @@ static void tally(bp_tally *t, size_t *n, const char *key, int failed)
     t[i].failed += failed != 0;
 }
 
+/* Case c under each activation it uses: "the model's own" (sigmoid, softmax at a cross-entropy
+ * output) for a case without model.activations, else once under each distinct one. */
+static void tally_acts(bp_summary *s, const bp_case *c, int failed)
+{
+    if (bp_acts_canonical(c->params, c->cost)) {
+        tally(s->acts, &s->nacts, "the model's own", failed);
+        return;
+    }
+    unsigned set = 0;
+    for (size_t l = 1; l <= c->params->L; l++)
+        set |= 1u << bp_layer_act(c->params, c->cost, l);
+    for (int f = 1; f < BP_NACTS; f++)
+        if (set >> f & 1)
+            tally(s->acts, &s->nacts, bp_act_name((bp_act)f), failed);
+}
+
 void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const char *hint,
                     const char *names, const char *first, int marginal)
 {
@@ -454,6 +470,7 @@ void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const
     tally(s->model, &s->nmodel, bp_cost_name(c->cost), failed);
     tally(s->regime, &s->nregime, regime ? regime + 1 : c->id, failed);
     tally(s->depth, &s->ndepth, depth, failed);
+    tally_acts(s, c, failed);
     s->cases++;
     if (!failed)
         return;
@@ -521,6 +538,8 @@ void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_
     PUT("%s  by regime: %s\n", prefix, line);
     tallies(line, sizeof line, s->depth, s->ndepth);
     PUT("%s  by depth:  %s\n", prefix, line);
+    tallies(line, sizeof line, s->acts, s->nacts);
+    PUT("%s  by activations: %s\n", prefix, line);
     /* the models named, most often first: a likely bug only where one explains most failures */
     size_t best[2] = {SIZE_MAX, SIZE_MAX};
     for (size_t i = 0; i < s->nnamed; i++) {
@@ -608,6 +627,7 @@ json_t *bp_summary_json(const bp_summary *s)
             top = i;
     }
     json_object_set_new(o, "named", named);
+    json_object_set_new(o, "by_activations", tallies_json(s->acts, s->nacts));
     json_object_set_new(o, "likely", top != SIZE_MAX && (double)s->named[top].failed >= BP_LIKELY_SHARE * (double)s->failed
                                          ? json_string(s->named[top].key) : json_null());
     if (s->look_at[0])

@@ -78,12 +78,13 @@ typedef struct {
 
 typedef struct {
     bp_tally model[BP_SUMMARY_KEYS], regime[BP_SUMMARY_KEYS], depth[BP_SUMMARY_KEYS];
+    bp_tally acts[BP_SUMMARY_KEYS];  /* by activation: "the model's own", or each one a case uses */
     bp_tally hint[BP_SUMMARY_KEYS];  /* failed counts the cases given that hint */
     bp_tally named[BP_SUMMARY_KEYS]; /* ... the cases that name that model (alone or composed) */
     bp_tally first[BP_SUMMARY_KEYS]; /* ... the cases whose first wrong quantity reads so */
     bp_tally pair[BP_SUMMARY_KEYS];  /* ... a composition names that (quantity, model): "cost: A" */
     bp_tally combo[BP_SUMMARY_KEYS]; /* ... that whole composition: "the cost as A and the gradient as B" */
-    size_t nmodel, nregime, ndepth, nhint, nnamed, nfirst, npair, ncombo;
+    size_t nmodel, nregime, ndepth, nacts, nhint, nnamed, nfirst, npair, ncombo;
     size_t cases, failed, marginal, unnamed;
     char look_at[256]; /* the smallest failing case (fewest parameters x samples) */
     double look_size;
