@@ -46,7 +46,7 @@ my $tmp = tempdir('bpcheck-mutate-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 for my $path (grep { -f } map { glob } qw(Makefile README.md reference/* derivations/* doc/*
                                           testsuite/*.[ch] testsuite/*.md testsuite/lib/* testsuite/t/*.c
                                           testsuite/tap/* testsuite/oracles/* testsuite/bugs/* testsuite/conform/*
-                                          testsuite/helpers/*.c fixtures/* testsuite/adapters/*
+                                          testsuite/helpers/*.c fixtures/* testsuite/adapters/* testsuite/adapters/old/*
                                           testsuite/mutants/* testsuite/mutate/*)) {
     make_path("$tmp/" . dirname($path));
     copy($path, "$tmp/$path") or die "copy $path: $!\n";

@@ -24,6 +24,10 @@ int main(void)
 {
     const char *prog = tu_env("BPCHECK"), *python = tu_env("BPCHECK_PYTHON");
     char dir[] = "/tmp/bpcheck-old.XXXXXX", *out;
+    if (getenv("BPCHECK_QUICK")) { /* the mutation runs: no mutant there touches the naming */
+        tap_skip("the old adapters' stand-ins: BPCHECK_QUICK is set (make check runs them)");
+        return tap_done();
+    }
     if (!mkdtemp(dir))
         tap_bail_out("cannot make a temporary directory");
     /* every run at once, two at a time, each into its own file */
