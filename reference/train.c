@@ -232,6 +232,30 @@ static size_t looks_like_header(char **fields, size_t n)
     return 0;
 }
 
+/* One line of f into line (cap bytes, its newline kept): its length; -1 at the end of the
+ * file; -2 for a line that does not fit (read past, to its end). *nul: it holds a NUL byte. */
+static long csv_line(FILE *f, char *line, size_t cap, int *nul)
+{
+    size_t n = 0;
+    int c = EOF;
+    *nul = 0;
+    while ((c = getc(f)) != EOF) {
+        if (n + 1 >= cap) {
+            while (c != EOF && c != '\n')
+                c = getc(f);
+            return -2;
+        }
+        *nul |= c == '\0';
+        line[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (n == 0 && c == EOF)
+        return -1;
+    line[n] = '\0';
+    return (long)n;
+}
+
 bp_batch *bp_data_read_csv_header(FILE *f, const char *fname, size_t n_in, size_t n_out,
                                   int header, bp_error *err)
 {
@@ -249,14 +273,20 @@ bp_batch *bp_data_read_csv_header(FILE *f, const char *fname, size_t n_in, size_
                 sizeof fields / sizeof *fields);
         goto fail;
     }
-    while (fgets(line, sizeof line, f)) {
+    long got;
+    int nul;
+    while ((got = csv_line(f, line, sizeof line, &nul)) != -1) {
         lineno++;
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+        if (got == -2) { /* refused, not split into two samples */
             bp_fail(err, "%s:%zu: line longer than %zu characters", fname, lineno,
                     sizeof line - 2);
             goto fail;
         }
+        if (nul) { /* strlen would drop the rest of the line without a word */
+            bp_fail(err, "%s:%zu: a NUL byte; a CSV file is text (is this a binary file?)", fname, lineno);
+            goto fail;
+        }
+        size_t len = (size_t)got;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0'; /* Unix or DOS line ends */
         char *s = line;

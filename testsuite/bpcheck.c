@@ -23,6 +23,7 @@
 #include "conform.h"
 #include "checks.h"
 #include "child.h"
+#include "atomic.h"
 #include "fixture.h"
 #include "generate.h"
 #include "gradcheck.h"
@@ -383,9 +384,15 @@ static int cmd_train(int argc, char **argv)
     if (plot_s && train_plot(plot_s, &log))
         goto done;
     if (save_s) {
-        FILE *out = fopen(save_s, "w");
-        if (!out || bp_model_write(out, params) || fclose(out)) {
+        bp_atomic a; /* whole or not at all: a full disk leaves the old file as it was */
+        FILE *out = bp_atomic_open(&a, save_s, "w", &err);
+        if (out && bp_model_write(out, params)) {
+            bp_atomic_abort(&a);
             fprintf(stderr, "bpcheck train: cannot write %s: %s\n", save_s, strerror(errno));
+            goto done;
+        }
+        if (!out || bp_atomic_commit(&a, &err)) {
+            fprintf(stderr, "bpcheck train: %s\n", err.msg);
             goto done;
         }
     }

@@ -61,7 +61,7 @@ int main(void)
     expect(args, 2, 2, "bpcheck train: --test-fraction: a test fraction of 0.5 leaves 1 of 1 samples for "
            "testing; both parts need at least one");
     snprintf(args, sizeof args, "train --sizes 2,2,3 --data %s --epochs 1 --save /nonexistent/p", one);
-    expect(args, 2, 2, "bpcheck train: cannot write /nonexistent/p");
+    expect(args, 2, 2, "bpcheck train: /nonexistent/p: cannot write");
     expect("gradcheck --seed x", 2, 2, "bpcheck gradcheck: --seed 'x': expected a non-negative integer");
     expect("gradcheck --timeout 0", 2, 2, "bpcheck gradcheck: --timeout '0': expected a positive number");
     expect("gradcheck --inject abc", 2, 2, "bpcheck gradcheck: --inject 'abc': expected a finite number");
