@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* F_SETPIPE_SZ, where Linux has it */
 #include "child.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -104,11 +105,14 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+/* Set once we are the subreaper of what the children leave behind. */
+static int subreaper;
+
 void bp_child_kill_on_signals(void)
 {
 #ifdef PR_SET_CHILD_SUBREAPER
     /* what a child leaves behind becomes ours, not init's, so that we reap it */
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
 #endif
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -313,7 +317,9 @@ static int grow(bp_child *c)
  * deadlock us; a child that reads nothing for send_timeout seconds is killed. */
 static bp_child_status write_all(bp_child *c, const char *p, size_t left, char *msg, size_t msglen)
 {
-    double until = now() + c->send_timeout;
+    /* a case's deadline holds for the whole request; without one, each write may wait
+     * send_timeout for the child to read */
+    double until = c->deadline > 0 ? c->deadline : now() + c->send_timeout;
     while (left > 0) {
         struct pollfd pfd[3] = {{c->to_child, POLLOUT, 0}, {c->from_err, POLLIN, 0}, {c->from_child, POLLIN, 0}};
         int room = c->len <= c->max_line;
@@ -324,8 +330,12 @@ static bp_child_status write_all(bp_child *c, const char *p, size_t left, char *
         if (r == 0) {
             int status;
             kill_child(c, &status);
-            snprintf(msg, msglen, "the implementation read none of its input for %g s (it was "
-                     "killed)", c->send_timeout);
+            if (c->deadline > 0)
+                snprintf(msg, msglen, "the implementation did not read its request within the case's "
+                         "%g s (it was killed)", c->deadline_len);
+            else
+                snprintf(msg, msglen, "the implementation read none of its input for %g s (it was "
+                         "killed)", c->send_timeout);
             return CHILD_TIMEOUT;
         }
         if (pfd[1].revents)
@@ -346,7 +356,9 @@ static bp_child_status write_all(bp_child *c, const char *p, size_t left, char *
             snprintf(msg, msglen, "the implementation stopped reading its input: it %s", how);
             return CHILD_EXITED;
         }
-        p += w, left -= (size_t)w, until = now() + c->send_timeout;
+        p += w, left -= (size_t)w;
+        if (c->deadline <= 0)
+            until = now() + c->send_timeout;
     }
     return CHILD_OK;
 }
@@ -376,6 +388,8 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
         return CHILD_ERROR;
     }
     double until = now() + timeout;
+    if (c->deadline > 0 && c->deadline < until)
+        until = c->deadline, timeout = c->deadline_len;
     for (;;) {
         char *nl = c->len > c->scanned ? memchr(c->buf + c->scanned, '\n', c->len - c->scanned) : NULL;
         c->scanned = c->len;
@@ -384,6 +398,7 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
             *line = malloc(n + 1);
             if (!*line) {
                 snprintf(msg, msglen, "out of memory for a %zu-byte answer", n);
+                c->oom = 1;
                 return CHILD_ERROR;
             }
             memcpy(*line, c->buf, n);
@@ -408,6 +423,7 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
         }
         if (grow(c)) {
             snprintf(msg, msglen, "out of memory reading the answer");
+            c->oom = 1;
             return CHILD_ERROR;
         }
         ssize_t n = read(c->from_child, c->buf + c->len, c->cap - c->len);
@@ -442,6 +458,8 @@ bp_child_status bp_child_recv_raw(bp_child *c, void *dst, size_t len, double tim
     memmove(c->buf, c->buf + have, c->len - have);
     c->len -= have, c->scanned = 0;
     double until = now() + timeout;
+    if (c->deadline > 0 && c->deadline < until)
+        until = c->deadline, timeout = c->deadline_len;
     while (have < len) {
         if (!readable(c, until)) {
             snprintf(msg, msglen, "the payload stopped after %zu of %zu bytes for %g s (the "
@@ -520,9 +538,57 @@ void bp_child_first_bytes(const bp_child *c, char *buf, size_t len)
     buf[o] = '\0';
 }
 
+void bp_child_deadline(bp_child *c, double seconds)
+{
+    c->deadline = seconds > 0 ? now() + seconds : 0;
+    c->deadline_len = seconds;
+}
+
+/* Kill every process whose parent is this one: as the subreaper, those are what the children
+ * left behind, in a session of their own (setsid) or daemonised; one that is killed hands us
+ * its own children, so this goes round until none is left (or 5 s have passed). */
+static void kill_orphans(void)
+{
+    pid_t self = getpid();
+    double until = now() + 5.0;
+    for (int found = 1; found && now() < until;) {
+        found = 0;
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            char path[300], buf[512];
+            if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                continue;
+            snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+            FILE *f = fopen(path, "r");
+            size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+            if (f)
+                fclose(f);
+            buf[n] = '\0';
+            const char *close_paren = strrchr(buf, ')'); /* the name may hold spaces and ')' */
+            char state;
+            int ppid;
+            if (close_paren && sscanf(close_paren + 1, " %c %d", &state, &ppid) == 2 && ppid == self) {
+                kill((pid_t)atoi(e->d_name), SIGKILL);
+                found = 1;
+            }
+        }
+        if (d)
+            closedir(d);
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        if (found) {
+            struct timespec t = {0, 10000000};
+            nanosleep(&t, NULL);
+        }
+    }
+}
+
 void bp_child_free(bp_child *c)
 {
     bp_child_stop(c);
+    if (subreaper)
+        kill_orphans();
     free(c->cmd);
     free(c->buf);
     memset(c, 0, sizeof *c);

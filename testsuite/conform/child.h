@@ -19,7 +19,10 @@ typedef struct {
     size_t scanned;     /* buf[0 .. scanned) holds no newline: a read scans only new bytes */
     size_t max_line;    /* a longer line is refused */
     double send_timeout; /* seconds a write may wait for the child to read (60 by default) */
+    double deadline;    /* when set (bp_child_deadline), no write or read waits past it */
+    double deadline_len; /* its length in seconds, for the messages */
     int start_failed;   /* the last start could not make the pipes or fork: we failed, not it */
+    int oom;            /* the last read ran out of memory: we failed, not it */
     int from_err;       /* the child's stderr: passed on to ours as it comes, its end kept */
     char err_tail[4096]; /* the last bytes the child wrote to stderr since it started */
     size_t err_len;
@@ -55,6 +58,9 @@ void bp_child_stderr_tail(const bp_child *c, size_t n, char *buf, size_t len);
 /* The first bytes the child wrote to stdout since it last started, printable: control
  * characters as \n, \t or \xNN, into buf. */
 void bp_child_first_bytes(const bp_child *c, char *buf, size_t len);
+/* From now on, every write and read ends within seconds from now: one deadline for the whole
+ * exchange of a case (request, computation, answer); 0 clears it. */
+void bp_child_deadline(bp_child *c, double seconds);
 /* Kill the child now (its stream is out of step: a payload that cannot be read). */
 void bp_child_kill(bp_child *c);
 /* From now on, SIGTERM, SIGINT and SIGHUP kill the process group of every child running,

@@ -284,7 +284,10 @@ static void evaluate(cf_result *res, const bp_case *c, const bp_case *prev, json
                  fr ? fr->trace : bp_trace_alloc(c->params, c->batch->m, NULL)};
     /* (asked again, the previous request is this case: a velocity from it is the answer's own
      * gradient over again, so no momentum is fitted to it) */
-    if (judge_quantities(&J, r, fr, want, checked))
+    if (!J.grad || !J.step || !J.t) { /* ours, not the implementation's */
+        res->v = R_FAIL, res->protocol = 1, res->ours = 1;
+        snprintf(res->message, sizeof res->message, "out of memory for the answer");
+    } else if (judge_quantities(&J, r, fr, want, checked))
         res->v = R_FAIL, res->protocol = 1;
     int marginal = J.f.quantity && J.ratio <= CF_MARGINAL;
     if (res->v != R_FAIL && J.f.quantity) {

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *out)
 {
@@ -55,14 +56,17 @@ static void usage(FILE *out)
             "                      unexpected pass, an unknown id, or a crash of a listed case\n"
             "                      fails the run\n"
             "  --xfail-update      rewrite the --xfail FILE with the cases that fail now\n"
-            "  --junit FILE        also write a JUnit XML report\n"
+            "  --junit FILE        also write a JUnit XML report: whole or not at all (a\n"
+            "                      temporary file renamed); until the run ends it says\n"
+            "                      that the run did not finish\n"
             "  --format F          tap (default), or json: one JSON object per case, one\n"
             "                      line each, then one with the counts and the summary\n"
             "  -h, --help          show this help\n"
             "\n"
             "Exit status: 0 every case passes (or fails as listed), 1 a failure or no case\n"
             "judged (unless --allow-empty), 2 usage error or unusable input (fixtures, xfail\n"
-            "file, a pattern that matches no case).\n");
+            "file, a pattern that matches no case), a report that cannot be written, or the\n"
+            "runner out of memory.\n");
 }
 
 /* v is a or b: 0 or 1; otherwise a message naming the option, and -1 */
@@ -109,21 +113,27 @@ static int set_value(cf_opts *o, size_t which, const char *v)
         break;
     case 4:
     case 5:
-    case 6:
-    case 9:
-        if (!numeric || num < 0 || (which >= 6 && num <= 0)) {
-            fprintf(stderr, "bpcheck conform: %s '%s': expected a %s number\n",
-                    with_value[which], v, which >= 6 ? "positive" : "non-negative");
+        if (!numeric || num < 0) {
+            fprintf(stderr, "bpcheck conform: %s '%s': expected a non-negative number\n", with_value[which], v);
             return 2;
         }
-        if (which == 4)
-            o->rtol = num;
-        else if (which == 5)
-            o->atol = num;
-        else if (which == 6)
-            o->timeout = num;
-        else
-            o->max_response = (size_t)num;
+        *(which == 4 ? &o->rtol : &o->atol) = num;
+        break;
+    case 6: /* a week at most: the deadline's milliseconds must fit poll's int */
+        if (!numeric || num <= 0 || num > CF_MAX_TIMEOUT) {
+            fprintf(stderr, "bpcheck conform: --timeout '%s': expected seconds, more than 0 and at most %d\n",
+                    v, CF_MAX_TIMEOUT);
+            return 2;
+        }
+        o->timeout = num;
+        break;
+    case 9: /* whole MiB, so that none rounds to 0; at most 64 GiB, so that none overflows */
+        if (!numeric || num < 1 || num > CF_MAX_RESPONSE_MIB || num != floor(num)) {
+            fprintf(stderr, "bpcheck conform: --max-response '%s': expected a whole number of MiB from 1 "
+                    "to %d\n", v, CF_MAX_RESPONSE_MIB);
+            return 2;
+        }
+        o->max_response = (size_t)num;
         break;
     case 7: o->xfail_path = v; break;
     case 8: o->junit_path = v; break;
@@ -245,6 +255,12 @@ int cf_patterns_unmatched(const bp_fixture_set *fs, const cf_opts *o)
 int cf_xfail_load(cf_id_list *x, const char *path)
 {
     memset(x, 0, sizeof *x);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* a FIFO hangs, /dev/zero never ends */
+        fprintf(stderr, "bpcheck conform: --xfail %s: not a regular file; the xfail list is a file of "
+                "case ids\n", path);
+        return -1;
+    }
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno == ENOENT)
@@ -253,7 +269,14 @@ int cf_xfail_load(cf_id_list *x, const char *path)
         return -1;
     }
     char line[1024];
-    while (fgets(line, sizeof line, f)) {
+    for (size_t lineno = 1; fgets(line, sizeof line, f); lineno++) {
+        if (!strchr(line, '\n') && !feof(f)) {
+            fprintf(stderr, "bpcheck conform: %s:%zu: a line longer than %zu bytes; a case id is "
+                    "shorter\n", path, lineno, sizeof line - 2);
+            fclose(f);
+            cf_xfail_free(x);
+            return -1;
+        }
         line[strcspn(line, "\r\n")] = '\0';
         char *s = line;
         while (*s == ' ' || *s == '\t')

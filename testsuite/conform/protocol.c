@@ -444,6 +444,7 @@ void cf_read_answer(cf_result *res, bp_child *ch, const bp_case *c, const bp_cas
         if (!fr.grad || !fr.step || !fr.trace || read_payload(res, ch, c, r, &fr, o, want)) {
             if (!fr.grad || !fr.step || !fr.trace) {
                 snprintf(res->message, sizeof res->message, "out of memory for the answer's payload");
+                res->ours = 1;
                 bp_child_kill(ch);
             }
             bp_model_free(fr.grad), bp_model_free(fr.step), bp_trace_free(fr.trace);

@@ -4,6 +4,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "runner.h"
 
+#include "atomic.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,11 +15,27 @@
 void cf_yaml_str(char *out, size_t len, const char *s)
 {
     size_t o = 0;
-    for (; *s && o + 3 < len; s++) {
-        if (*s == '"' || *s == '\\')
+    for (; *s && o + 5 < len; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
             out[o++] = '\\';
-        out[o++] = (*s == '\n' || *s == '\t') ? ' ' : *s;
+        if (ch == '\n' || ch == '\t' || ch == '\r')
+            out[o++] = ' '; /* no string of the implementation's can start a line */
+        else if (ch < 32 || ch == 127)
+            o += (size_t)snprintf(out + o, len - o, "\\x%02x", ch); /* YAML's own escape */
+        else
+            out[o++] = (char)ch;
     }
+    out[o] = '\0';
+}
+
+/* s on one line, for a TAP test point: every control character a space (a newline in an
+ * implementation's "unsupported" reason would otherwise start a line of TAP of its own). */
+static void tap_line(char *out, size_t len, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < len; s++)
+        out[o++] = (unsigned char)*s < 32 || *s == 127 ? ' ' : *s;
     out[o] = '\0';
 }
 
@@ -228,15 +246,21 @@ static void xml_escaped(FILE *f, const char *s)
         case '>': fputs("&gt;", f); break;
         case '&': fputs("&amp;", f); break;
         case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
+        case '\n': case '\t': case '\r': fputc(*s, f); break;
+        default: /* XML 1.0 has no place for another control character, not even as &#N; */
+            fputc((unsigned char)*s < 32 || *s == 127 ? '?' : *s, f);
         }
 }
+
+static int junit_file(cf_report *r, const char *body);
 
 void cf_report_begin(cf_report *r, const cf_opts *o)
 {
     memset(r, 0, sizeof *r);
     r->o = o;
     r->junit = o->junit_path ? open_memstream(&r->junit_buf, &r->junit_len) : NULL;
+    if (r->junit) /* until the run ends, the file says it has not */
+        junit_file(r, NULL);
     const char *v = getenv("TAP_VERSION");
     if (!o->json)
         printf("TAP version %s\n# bpcheck conform: %s\n# fixtures: %s\n", v && strcmp(v, "14") == 0 ? "14" : "13",
@@ -276,8 +300,10 @@ static void tap_case(cf_report *r, const bp_case *c, cf_result *res)
             printf("ok %zu - %s\n", r->n, c->id);
         r->passed++;
     } else if (res->v == R_SKIP) {
+        char line[sizeof res->message];
+        tap_line(line, sizeof line, res->message);
         if (tap)
-            printf("ok %zu - %s # SKIP %s\n", r->n, c->id, res->message);
+            printf("ok %zu - %s # SKIP %s\n", r->n, c->id, line);
         r->skipped++;
         r->unmeetable += res->unmeetable;
         r->outside += res->outside;
@@ -320,6 +346,7 @@ static void junit_case(FILE *junit, const bp_case *c, const cf_result *res)
 void cf_report_case(cf_report *r, const bp_case *c, cf_result *res, int summarise)
 {
     r->n++;
+    r->ours += res->ours != 0;
     if (res->v != R_SKIP && summarise)
         bp_summary_add(&r->sum, c, r->n, res->v == R_FAIL && !(res->xfail && !res->protocol), res->hint,
                        res->ambiguous ? "" : res->names, res->first, res->marginal);
@@ -365,42 +392,64 @@ static void xfail_unknown(cf_report *r, const bp_fixture_set *fs, const cf_id_li
     }
 }
 
-static void xfail_update(const cf_report *r)
+static void xfail_update(cf_report *r)
 {
     const cf_opts *o = r->o;
-    FILE *f = fopen(o->xfail_path, "w");
-    if (!f) {
-        fprintf(stderr, "bpcheck conform: cannot write %s: %s\n", o->xfail_path, strerror(errno));
+    bp_atomic a;
+    bp_error err;
+    FILE *f = bp_atomic_open(&a, o->xfail_path, "w", &err);
+    if (f) {
+        fprintf(f, "# cases expected to fail (bpcheck conform --xfail-update)\n");
+        for (size_t i = 0; i < r->nfailing; i++)
+            fprintf(f, "%s\n", r->now_failing[i]);
+    }
+    if (!f || bp_atomic_commit(&a, &err)) {
+        fprintf(stderr, "bpcheck conform: --xfail-update: %s (the old list is as it was)\n", err.msg);
+        r->output_failed = 1;
         return;
     }
-    fprintf(f, "# cases expected to fail (bpcheck conform --xfail-update)\n");
-    for (size_t i = 0; i < r->nfailing; i++)
-        fprintf(f, "%s\n", r->now_failing[i]);
-    fclose(f);
     fprintf(o->json ? stderr : stdout, "# wrote %zu expected failures to %s\n", r->nfailing, o->xfail_path);
+}
+
+/* The JUnit file: the cases (body), or, with body NULL, a report that the run did not finish,
+ * which stands until the real one replaces it: an interrupted run never leaves the previous
+ * run's report as though it were this one's. */
+static int junit_file(cf_report *r, const char *body)
+{
+    bp_atomic a;
+    bp_error err;
+    FILE *f = bp_atomic_open(&a, r->o->junit_path, "w", &err);
+    if (f && !body) {
+        fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"bpcheck conform\" tests=\"1\" "
+                   "failures=\"0\" errors=\"1\" skipped=\"0\">\n  <testcase classname=\"bpcheck\" name=\"the run\">"
+                   "<error message=\"the run did not finish (interrupted, or still running): its cases were not "
+                   "all run, and this is not their report\"/></testcase>\n</testsuite>\n");
+    } else if (f) {
+        static char text[8192];
+        bp_summary_format(&r->sum, "", text, sizeof text);
+        fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"bpcheck "
+                   "conform\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n%s",
+                r->n, r->failed, r->skipped, body);
+        if (text[0]) { /* the run's diagnosis, as the suite's output */
+            fprintf(f, "  <system-out>");
+            xml_escaped(f, text);
+            fprintf(f, "</system-out>\n");
+        }
+        fprintf(f, "</testsuite>\n");
+    }
+    if (!f || bp_atomic_commit(&a, &err)) {
+        fprintf(stderr, "bpcheck conform: --junit: %s\n", err.msg);
+        r->output_failed = 1;
+        return -1;
+    }
+    return 0;
 }
 
 static void junit_write(cf_report *r)
 {
     fclose(r->junit);
     r->junit = NULL;
-    FILE *f = fopen(r->o->junit_path, "w");
-    if (!f) {
-        fprintf(stderr, "bpcheck conform: cannot write %s: %s\n", r->o->junit_path, strerror(errno));
-        return;
-    }
-    static char text[8192];
-    bp_summary_format(&r->sum, "", text, sizeof text);
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"bpcheck "
-               "conform\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n%s",
-            r->n, r->failed, r->skipped, r->junit_buf ? r->junit_buf : "");
-    if (text[0]) { /* the run's diagnosis, as the suite's output */
-        fprintf(f, "  <system-out>");
-        xml_escaped(f, text);
-        fprintf(f, "</system-out>\n");
-    }
-    fprintf(f, "</testsuite>\n");
-    fclose(f);
+    junit_file(r, r->junit_buf ? r->junit_buf : "");
 }
 
 /* The closing object: the counts and the diagnosis of the run. */
@@ -469,6 +518,8 @@ static void peak_memory(void)
 
 void cf_report_end(cf_report *r, const bp_fixture_set *fs, cf_id_list *xf)
 {
+    if (r->output_failed)
+        return;
     xfail_unknown(r, fs, xf);
     if (r->o->xfail_update)
         xfail_update(r);
@@ -484,6 +535,18 @@ void cf_report_end(cf_report *r, const bp_fixture_set *fs, cf_id_list *xf)
 
 int cf_report_status(const cf_report *r)
 {
+    if (fflush(stdout) != 0 || ferror(stdout)) { /* the TAP itself did not get out */
+        fprintf(stderr, "bpcheck conform: cannot write the report to standard output: %s\n", strerror(errno));
+        return 2;
+    }
+    if (r->output_failed) /* a report file could not be written: said above */
+        return 2;
+    if (r->ours) { /* a resource error of the runner's is not the implementation's failure */
+        fprintf(stderr, "bpcheck conform: the runner ran out of memory on %zu case%s (their messages say "
+                "where): a resource error, not a verdict on the implementation; exit 2\n", r->ours,
+                r->ours == 1 ? "" : "s");
+        return 2;
+    }
     if (!r->failed && r->passed == 0 && r->xfailed == 0 && !r->o->allow_empty) { /* no green on nothing */
         fprintf(r->o->json ? stderr : stdout, "%sno case was judged (%zu skipped): exit 1; --allow-empty "
                 "accepts a run of nothing\n", r->o->json ? "bpcheck conform: " : "# ", r->skipped);

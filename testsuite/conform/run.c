@@ -115,15 +115,21 @@ static void run_case_sent(cf_result *res, bp_child *ch, const bp_case *c, const 
         json_t *r = cf_inproc_answer(c, want);
         cf_framed fr = {NULL, NULL, NULL, {0}};
         if (!r)
-            snprintf(res->message, sizeof res->message, "out of memory for the answer");
+            snprintf(res->message, sizeof res->message, "out of memory for the answer"), res->ours = 1;
         else
             cf_judge(res, c, prev, r, &fr, o, want);
         return;
     }
-    if (started(res, ch, c, o))
+    bp_child_deadline(ch, o->timeout); /* the hello has a deadline of its own */
+    int down = started(res, ch, c, o);
+    bp_child_deadline(ch, o->timeout); /* one deadline: the request, the computation, the answer */
+    if (down) {
+        bp_child_deadline(ch, 0);
         return;
+    }
     if (!cf_session_declares(c, o, res->message, sizeof res->message)) {
         res->v = R_SKIP, res->protocol = 0, res->outside = 1;
+        bp_child_deadline(ch, 0);
         return;
     }
     char msg[512], *answer = NULL;
@@ -134,9 +140,13 @@ static void run_case_sent(cf_result *res, bp_child *ch, const bp_case *c, const 
     if (st != CHILD_OK) {
         snprintf(res->message, sizeof res->message, "%s", msg);
         res->timed_out = st == CHILD_TIMEOUT;
+        res->ours = ch->oom;
+        ch->oom = 0;
+        bp_child_deadline(ch, 0);
         return;
     }
     cf_read_answer(res, ch, c, prev, answer, framing, o, cf_session_want(want));
+    bp_child_deadline(ch, 0);
     if (res->behind)
         bp_child_kill(ch); /* the stream is out of step: the next case starts afresh */
 }

@@ -38,6 +38,10 @@ typedef struct {
     size_t hangs; /* stop after this many cases in a row time out (0: never) */
 } cf_opts;
 
+/* The largest --timeout (seconds: a week) and --max-response (MiB: 64 GiB) accepted. */
+#define CF_MAX_TIMEOUT 604800
+#define CF_MAX_RESPONSE_MIB 65536
+
 /* 0: go on; 1: --help was shown (exit 0); 2: a usage error, said on stderr. */
 int cf_parse_args(int argc, char **argv, cf_opts *o);
 /* Is case id run: matched by an --only pattern (or there is none), and by no --exclude? */
@@ -81,6 +85,7 @@ typedef struct {
     int outside;       /* a SKIP: outside the capabilities the implementation declares */
     int stop;          /* the implementation cannot be run: the run stops (run.c) */
     int not_run;       /* failed, not run: after a stop (the stopping case says why) */
+    int ours;          /* the runner's own failure (out of memory): the run exits 2 */
     int behind;        /* the answer is the previous request's: the stream is out of step */
     uint64_t print;    /* a hash of the answer's cost, gradient and step (FNV-1a of their bits) */
     char *yaml;        /* the YAML body (without --- and ...), or NULL */
@@ -181,6 +186,8 @@ typedef struct {
     char **now_failing; /* for --xfail-update */
     size_t nfailing;
     char stop_msg[600]; /* why the rest of the run is not run ("" while it runs) */
+    int output_failed;  /* a report file could not be written (the run exits 2) */
+    size_t ours;        /* cases the runner itself failed (out of memory): the run exits 2 */
 } cf_report;
 
 void cf_report_begin(cf_report *r, const cf_opts *o);
@@ -189,7 +196,8 @@ void cf_report_begin(cf_report *r, const cf_opts *o);
 void cf_report_case(cf_report *r, const bp_case *c, cf_result *res, int summarise);
 /* The xfail list's unknown ids, the xfail update, the JUnit file, the closing lines. */
 void cf_report_end(cf_report *r, const bp_fixture_set *fs, cf_id_list *xf);
-/* The run's exit status (and, for a run of nothing, why). */
+/* The run's exit status (and, for a run of nothing, why): 2 when the report could not be
+ * written, to standard output or to a file. */
 int cf_report_status(const cf_report *r);
 void cf_report_free(cf_report *r);
 

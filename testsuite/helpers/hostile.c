@@ -11,7 +11,8 @@
  * stdinclosed (closes its input, then waits), sig-NAME (dies by SIGSEGV, SIGABRT, SIGBUS,
  * SIGFPE, SIGILL, SIGKILL or SIGTERM); and for the handshake: banner (prints a line before
  * its first answer, as a debug print would), caps (declares the quadratic cost and cost and
- * grad only), badcaps (declares costs as a string), diesay (says why on stderr, exits 1).
+ * grad only), badcaps (declares costs as a string), diesay (says why on stderr, exits 1);
+ * forge (an unsupported reason with a newline and "ok 99" in it, an error with ESC in it).
  * For testsuite/t/conform.c: the runner must fail exactly the misbehaving cases, with a
  * message naming what happened, and go on with the rest. */
 #define _POSIX_C_SOURCE 200809L
@@ -115,6 +116,9 @@ int main(int argc, char **argv)
                 json_object_set_new(resp, "id", json_string("someone-else"));
             if (odd && strcmp(mode, "error") == 0)
                 json_object_set_new(resp, "error", json_string("out of GPU memory"));
+            if (odd && strcmp(mode, "forge") == 0)
+                json_object_set_new(resp, strstr(id, "/sum/") ? "unsupported" : "error",
+                                    json_string(strstr(id, "/sum/") ? "no\nok 99 - forged" : "\x1b[31mred"));
             if (odd && strcmp(mode, "unsupported") == 0)
                 json_object_set_new(resp, "unsupported", json_string("no batches of one"));
             if (odd && strcmp(mode, "partial") == 0) {

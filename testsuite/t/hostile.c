@@ -356,8 +356,13 @@ int main(void)
     static const char *const cli[][3] = {
         {"conform --frobnicate", "2", "unknown option '--frobnicate'"},
         {"conform --timeout", "2", "option --timeout needs a value"},
-        {"conform --timeout -1", "2", "expected a positive number"},
+        {"conform --timeout -1", "2", "--timeout '-1': expected seconds, more than 0"},
         {"conform --hangs x", "2", "--hangs 'x': expected a whole number"},
+        {"conform --timeout 1e10", "2", "--timeout '1e10': expected seconds, more than 0 and at most 604800"},
+        {"conform --max-response 0.5", "2", "--max-response '0.5': expected a whole number of MiB"},
+        {"conform --max-response 17592186044416", "2", "expected a whole number of MiB from 1 to 65536"},
+        {"conform --max-response 1e300", "2", "expected a whole number of MiB from 1 to 65536"},
+        {"conform --rtol nan", "2", "--rtol 'nan': expected a non-negative number"},
         {"conform --xfail-update", "2", "--xfail-update needs --xfail FILE"},
         {"conform --profile float16", "2", "expected float64 or float32"},
         {"fixtures --model quadratic --sizes 3,2", "2", "-o FILE is required"},
@@ -376,6 +381,77 @@ int main(void)
         free(c);
     }
 
+    /* ---- outputs, false greens, deadlines, forged reports (issue 27) ---- */
+    {
+        char cmd[1600], *c;
+        const char *one = "--only 'quadratic/3-4-2/m1/*'";
+        snprintf(cmd, sizeof cmd, "'%s' conform %s --junit /dev/full", prog, one);
+        c = q(cmd);
+        expect(2, "output: --junit /dev/full: exit 2, the file and the error named, nothing run", c,
+               "--junit: /dev/full: cannot write: No space left on device", NULL);
+        free(c);
+        snprintf(cmd, sizeof cmd, "'%s' conform %s --junit %s/no/such/dir/r.xml", prog, one, dir);
+        c = q(cmd);
+        expect(2, "output: --junit in a directory that does not exist: exit 2, named", c, "r.xml: cannot write",
+               NULL);
+        free(c);
+        snprintf(cmd, sizeof cmd, "'%s' conform %s > /dev/full", prog, one);
+        c = q(cmd);
+        expect(2, "output: the TAP to /dev/full: exit 2, 'cannot write the report to standard output'", c,
+               "cannot write the report to standard output", NULL);
+        free(c);
+        /* an interrupted run: the previous run's green report does not stay in place */
+        snprintf(cmd, sizeof cmd, "echo '<testsuite tests=\"12\" failures=\"0\"/>' > %s/j.xml; '%s' conform "
+                 "--impl 'exec %s/hostile hang' --only 'quadratic/3-4-2/*' --timeout 30 --junit %s/j.xml & "
+                 "sleep 1; kill -TERM $!; wait $!; echo \"exit $?\"; cat %s/j.xml", dir, prog, helpers, dir, dir);
+        c = q(cmd);
+        expect(0, "output: a run interrupted by SIGTERM (exit 143): its JUnit file says the run did not finish (the "
+               "previous run's 12 green tests are gone)", c, "exit 143", "<error message=\"the run did not finish", NULL);
+        free(c);
+        snprintf(cmd, sizeof cmd, "rm -f %s/p.json; mkfifo %s/p.json; '%s' conform --fixtures %s/p.json", dir, dir,
+                 prog, dir);
+        c = q(cmd);
+        expect(2, "input: a FIFO as the fixture file: refused at once, exit 2", c, "not a regular file (a FIFO)", NULL);
+        free(c);
+        snprintf(cmd, sizeof cmd, "'%s' conform %s --xfail %s/p.json; '%s' conform %s --xfail /dev/zero", prog,
+                 one, dir, prog, one);
+        c = q(cmd);
+        expect(2, "input: a FIFO, and /dev/zero, as the xfail file: refused at once, exit 2", c,
+               "--xfail /dev/zero: not a regular file", NULL);
+        free(c);
+        snprintf(cmd, sizeof cmd, "printf '{\"format\": \"bpcheck-fixture/2\", \"generator\": \"x\", \"notes\": "
+                 "{}, \"cases\": []}' > %s/e.json; '%s' conform --fixtures %s/e.json", dir, prog, dir);
+        c = q(cmd);
+        expect(2, "input: a fixture with no cases: an error, never a pass of nothing", c,
+               "field 'cases' is an empty list", NULL);
+        free(c);
+        /* 300 one-case fixture files in one folder: every one is read and run */
+        snprintf(cmd, sizeof cmd, "mkdir -p %s/many && '%s' fixtures --model quadratic --sizes 1,1 --batch 1 -o "
+                 "%s/one.json >/dev/null && for i in $(seq 1 300); do sed \"s#quadratic/1-1#q$i/1-1#\" %s/one.json > "
+                 "%s/many/f$i.json; done; '%s' conform --fixtures %s/many | tail -1", dir, prog, dir, dir, dir, prog, dir);
+        c = q(cmd);
+        expect(0, "input: a folder of 300 fixture files: all 300 are run (there was a silent limit of 256)", c,
+               "300 passed, 0 failed, 0 skipped", NULL);
+        free(c);
+        /* a worker in a session of its own (setsid) does not survive the run */
+        snprintf(cmd, sizeof cmd, "'%s' conform --impl 'setsid sleep $((296)).75 & exec %s/hostile none' %s | tail -1; "
+                 "sleep 0.3; if pgrep -f 'sleep 29[6][.]75'; then echo SURVIVED; pkill -f 'sleep 29[6][.]75'; "
+                 "else echo 'none left'; fi", prog, helpers, one);
+        c = q(cmd);
+        expect(0, "child: a worker started with setsid is killed at the end of the run (the runner is the "
+               "subreaper of what the implementation leaves)", c, "none left", NULL);
+        free(c);
+        /* a forged TAP line in an "unsupported" reason, and ESC in an error for the JUnit file */
+        snprintf(cmd, sizeof cmd, "'%s' conform --impl '%s/hostile forge' --only 'quadratic/3-4-2/*' --junit "
+                 "%s/f.xml; grep -c '^ok 99' || true; tr -d '\\n\\t' < %s/f.xml | LC_ALL=C grep -c '[[:cntrl:]]' || "
+                 "echo 'no control characters'", prog, helpers, dir, dir);
+        c = q(cmd);
+        expect(0, "report: a newline and 'ok 99' in an unsupported reason start no TAP line of their own, and "
+               "ESC in an error leaves the JUnit file without control characters", c,
+               "# SKIP unsupported: no ok 99 - forged", "\n0\n", "no control characters", NULL);
+        free(c);
+    }
+
     /* ---- CSV data ---- */
     static const char *const csv[][3] = {
         {"ragged rows", "1,2,0\n1,2\n", "d.csv:2: 2 fields; expected 2 features then a class label"},
@@ -383,12 +459,23 @@ int main(void)
         {"an empty file", "", "no samples"},
         {"a header without --header", "a,b,label\n1,2,0\n", "--header"},
         {"a NaN feature", "1,2,0\n1,nan,0\n", "d.csv:2:"},
+        {"a line of 70,000 characters", NULL, "d.csv:2: line longer than 65534 characters"},
+        {"a NUL byte in a line", NULL, "d.csv:2: a NUL byte"},
     };
     for (size_t k = 0; k < sizeof csv / sizeof *csv; k++) {
         char path[256], cmd[600], label[300];
         snprintf(path, sizeof path, "%s/d.csv", dir);
         FILE *f = fopen(path, "w");
-        fputs(csv[k][1], f);
+        if (csv[k][1])
+            fputs(csv[k][1], f);
+        else if (strstr(csv[k][0], "NUL")) /* 1,2,0 then 1,2<NUL>,junk: strlen would stop at "1,2" */
+            fwrite("1,2,0\n1,2\0,9\n", 1, 13, f);
+        else { /* a line that fgets would read as two: "1,2,0" then padding and a second sample */
+            fputs("1,2,0\n1,2,", f);
+            for (int i = 0; i < 70000; i++)
+                fputc(' ', f);
+            fputs("0\n", f);
+        }
         fclose(f);
         snprintf(cmd, sizeof cmd, "'%s' train --sizes 2,3 --data %s --epochs 1", prog, path);
         char *c = q(cmd);
