@@ -82,7 +82,7 @@ int main(void)
     for (size_t i = 0; i < bp_nbugs; i += stride) {
         const bp_bug *b = &bp_bugs[i];
         char *out;
-        int rc = tu_sh(&out, "'%s' conform --impl '%s/mutant %s'", prog, adapters, b->name);
+        int rc = tu_sh(&out, "'%s' conform --deep --impl '%s/mutant %s'", prog, adapters, b->name);
         size_t failing, named, other, ambiguous;
         count(out, b->name, &failing, &named, &other, &ambiguous);
         free(out);
