@@ -67,7 +67,11 @@ int bp_conform_main(int argc, char **argv, const char *self)
     char default_impl[4200];
     bp_fixture_set fs = {NULL, 0};
     cf_id_list xf = {NULL, NULL, 0};
-    if (defaults(&o, self, default_impl, sizeof default_impl) || load(&fs, &xf, &o))
+    if (defaults(&o, self, default_impl, sizeof default_impl))
+        return 2;
+    if (o.junit_path && cf_junit_unfinished(&o)) /* a --junit that cannot be written: nothing is run */
+        return 2;
+    if (load(&fs, &xf, &o))
         return 2;
     bp_child ch;
     bp_child_init(&ch, cf_inproc ? "true" : o.impl, o.max_response << 20); /* started on first use */
@@ -76,8 +80,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
         bp_child_kill_on_signals(); /* a cancelled run leaves no implementation behind */
     static cf_report r; /* its summary is large */
     cf_report_begin(&r, &o);
-    if (!r.output_failed) /* a --junit path that cannot be written: said, and nothing is run */
-        cf_run_all(&r, &ch, &fs, &xf, &o);
+    cf_run_all(&r, &ch, &fs, &xf, &o);
     bp_child_free(&ch);
     cf_report_end(&r, &fs, &xf);
     rc = cf_report_status(&r);

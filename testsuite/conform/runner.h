@@ -190,6 +190,10 @@ typedef struct {
     size_t ours;        /* cases the runner itself failed (out of memory): the run exits 2 */
 } cf_report;
 
+/* The --junit file, at once, before anything is loaded or run: a report that the run did not
+ * finish, which stands until the real one replaces it, so that an interrupted run never
+ * leaves the previous run's report. 0, or -1 (said on stderr) when it cannot be written. */
+int cf_junit_unfinished(const cf_opts *o);
 void cf_report_begin(cf_report *r, const cf_opts *o);
 /* Case c's verdict res (res->xfail set), as the next test point, and in the run's summary
  * when summarise (a case not run is not); res's YAML and JSON are freed. */

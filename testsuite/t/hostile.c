@@ -402,8 +402,9 @@ int main(void)
         free(c);
         /* an interrupted run: the previous run's green report does not stay in place */
         snprintf(cmd, sizeof cmd, "echo '<testsuite tests=\"12\" failures=\"0\"/>' > %s/j.xml; '%s' conform "
-                 "--impl 'exec %s/hostile hang' --only 'quadratic/3-4-2/*' --timeout 30 --junit %s/j.xml & "
-                 "sleep 1; kill -TERM $!; wait $!; echo \"exit $?\"; cat %s/j.xml", dir, prog, helpers, dir, dir);
+                 "--impl 'exec %s/hostile hang' --only 'quadratic/3-4-2/*' --timeout 30 --junit %s/j.xml > %s/j.out & "
+                 "for i in $(seq 300); do grep -q '^# fixtures' %s/j.out 2>/dev/null && break; sleep 0.1; done; "
+                 "kill -TERM $!; wait $!; echo \"exit $?\"; cat %s/j.xml", dir, prog, helpers, dir, dir, dir, dir);
         c = q(cmd);
         expect(0, "output: a run interrupted by SIGTERM (exit 143): its JUnit file says the run did not finish (the "
                "previous run's 12 green tests are gone)", c, "exit 143", "<error message=\"the run did not finish", NULL);
