@@ -96,12 +96,28 @@ static void kill_group(pid_t g)
     }
 }
 
+static volatile sig_atomic_t graceful, caught;
+
+void bp_child_graceful(int on)
+{
+    graceful = on;
+}
+
+int bp_child_interrupted(void)
+{
+    return caught;
+}
+
 static void on_signal(int sig)
 {
     for (int i = 0; i < MAX_GROUPS; i++)
         if (groups[i] > 0)
             kill_group((pid_t)groups[i]);
-    signal(sig, SIG_DFL);
+    signal(sig, SIG_DFL); /* a second one ends the run at once */
+    if (graceful && !caught) {
+        caught = sig; /* the run reports, then ends by it (conform.c) */
+        return;
+    }
     raise(sig);
 }
 
@@ -128,6 +144,10 @@ static int start(bp_child *c, char *msg, size_t msglen)
     int in[2], out[2], err[2];
     signal(SIGPIPE, SIG_IGN); /* a dead child is an EPIPE to report, not our death */
     c->start_failed = 1;
+    if (caught) { /* nothing starts once the run is interrupted */
+        snprintf(msg, msglen, "the run was interrupted");
+        return -1;
+    }
     if (!c->cmd) { /* bp_child_init's copy */
         snprintf(msg, msglen, "out of memory");
         return -1;

@@ -67,6 +67,12 @@ void bp_child_kill(bp_child *c);
  * then end the caller by that signal as they would have: a cancelled CI job leaves no
  * implementation behind. */
 void bp_child_kill_on_signals(void);
+/* While on (a run is going), the first of those signals kills the children and is noted, not
+ * fatal: the run then reports what it ran and the cases it did not, and ends by that signal
+ * itself (bp_child_interrupted); a second signal ends it at once. */
+void bp_child_graceful(int on);
+/* The signal that interrupted the run, or 0. */
+int bp_child_interrupted(void);
 /* Stop the child (close its input, wait briefly, then kill its process group). */
 void bp_child_stop(bp_child *c);
 void bp_child_free(bp_child *c);

@@ -7,6 +7,8 @@
 #include "conform.h"
 
 #include <dirent.h> /* opendir: is ./fixtures there */
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,13 +39,40 @@ static int defaults(cf_opts *o, const char *self, char *impl, size_t len)
     return 0;
 }
 
+/* The MiB of cases kept read from the start (BPCHECK_KEEP_MIB, bpcheck(1)): the bundled 281
+ * hold 6 MB; beyond the budget a case is read again when its turn comes, which costs a second
+ * parse of its JSON (the bundled set's run would take twice as long). */
+#define CF_KEEP_MIB 64
+
+/* BPCHECK_KEEP_MIB, or the default: -1, said on stderr, when it is not a whole number of MiB. */
+static long long keep_mib(void)
+{
+    const char *env = getenv("BPCHECK_KEEP_MIB");
+    char *end;
+    if (!env)
+        return CF_KEEP_MIB;
+    long long v = strtoll(env, &end, 10);
+    if (end == env || *end || v < 0 || v > CF_MAX_RESPONSE_MIB) {
+        fprintf(stderr, "bpcheck conform: BPCHECK_KEEP_MIB is '%s'; expected a whole number of MiB from 0 "
+                        "to %d\n", env, CF_MAX_RESPONSE_MIB);
+        return -1;
+    }
+    return v;
+}
+
 /* The fixtures, the xfail list, and the selection checked: 0, or 2 with the error said. */
 static int load(bp_fixture_set *fs, cf_id_list *xf, const cf_opts *o)
 {
     bp_error ferr;
+    long long mib = keep_mib();
+    if (mib < 0)
+        return 2;
     /* only the profile judged: a 4 M-parameter case's other bounds are 64 MB not to hold */
     bp_fixture_only_profile(o->float32 ? BP_FLOAT32 : BP_FLOAT64);
+    /* and the cases beyond the budget one at a time, each read again at its turn (run.c) */
+    bp_fixture_keep((size_t)mib << 20);
     int loaded = bp_fixture_load_dir(fs, o->fixtures, &ferr);
+    bp_fixture_keep(SIZE_MAX);
     bp_fixture_only_profile(-1);
     if (loaded) {
         fprintf(stderr, "bpcheck conform: %s\n", ferr.msg);
@@ -80,6 +109,7 @@ int bp_conform_main(int argc, char **argv, const char *self)
         bp_child_kill_on_signals(); /* a cancelled run leaves no implementation behind */
     static cf_report r; /* its summary is large */
     cf_report_begin(&r, &o);
+    bp_child_graceful(!cf_inproc); /* SIGINT or SIGTERM now: the cases run are reported, the rest listed */
     cf_run_all(&r, &ch, &fs, &xf, &o);
     bp_child_free(&ch);
     cf_report_end(&r, &fs, &xf);
@@ -88,5 +118,12 @@ int bp_conform_main(int argc, char **argv, const char *self)
     cf_forget_step();
     cf_xfail_free(&xf);
     bp_fixture_set_free(&fs);
+    int sig = bp_child_interrupted();
+    if (sig) { /* reported: now end as the signal would have (exit 128 + its number) */
+        fflush(NULL);
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    bp_child_graceful(0);
     return rc;
 }

@@ -329,13 +329,17 @@ static void tap_case(cf_report *r, const bp_case *c, cf_result *res)
     }
 }
 
-static void junit_case(FILE *junit, const bp_case *c, const cf_result *res)
+static void junit_case(FILE *junit, const bp_case *c, const cf_result *res, int interrupted_run)
 {
     fprintf(junit, "  <testcase classname=\"bpcheck.%s\" name=\"", bp_cost_name(c->cost));
     xml_escaped(junit, c->id);
     fprintf(junit, "\">");
     if (res->v == R_SKIP) {
         fprintf(junit, "<skipped message=\"");
+        xml_escaped(junit, res->message);
+        fprintf(junit, "\"/>");
+    } else if (res->not_run && interrupted_run) {
+        fprintf(junit, "<error message=\"");
         xml_escaped(junit, res->message);
         fprintf(junit, "\"/>");
     } else if (res->v == R_FAIL && !(res->xfail && !res->protocol)) {
@@ -366,7 +370,8 @@ void cf_report_case(cf_report *r, const bp_case *c, cf_result *res, int summaris
     tap_case(r, c, res);
     fflush(stdout);
     if (r->junit)
-        junit_case(r->junit, c, res);
+        junit_case(r->junit, c, res, r->interrupted);
+    r->errors += res->not_run && r->interrupted;
     free(res->yaml);
     json_decref(res->detail);
     res->yaml = NULL, res->detail = NULL;
@@ -433,8 +438,17 @@ static int junit_file(cf_report *r, const char *body)
         static char text[8192];
         bp_summary_format(&r->sum, "", text, sizeof text);
         fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"bpcheck "
-                   "conform\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n%s",
-                r->n, r->failed, r->skipped, body);
+                   "conform\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" errors=\"%zu\">\n%s",
+                r->n + (r->interrupted != 0), r->failed - r->errors, r->skipped, r->errors + (r->interrupted != 0),
+                body);
+        if (r->interrupted) { /* not a verdict: the cases not run say so one by one, above */
+            fprintf(f, "  <testcase classname=\"bpcheck\" name=\"the run\"><error message=\"");
+            char m[800];
+            snprintf(m, sizeof m, "%s after %zu of %zu cases: %zu not run; this report is of the cases run",
+                     r->stop_msg, r->n - r->errors, r->n, r->errors);
+            xml_escaped(f, m);
+            fprintf(f, "\"/></testcase>\n");
+        }
         if (text[0]) { /* the run's diagnosis, as the suite's output */
             fprintf(f, "  <system-out>");
             xml_escaped(f, text);

@@ -5,6 +5,7 @@
 #include "runner.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,9 +220,37 @@ static int not_run(cf_result *res, const cf_report *r)
     return 1;
 }
 
+/* Case ci of file f in memory for its turn: 1, or 0 with res failed (the file changed). */
+static int case_read(cf_result *res, bp_fixture *f, size_t ci)
+{
+    bp_error err;
+    if (bp_fixture_case_load(f, ci, &err) == 0)
+        return 1;
+    memset(res, 0, sizeof *res);
+    res->v = R_FAIL, res->protocol = 1;
+    snprintf(res->message, sizeof res->message, "%s", err.msg);
+    cf_protocol_block(res, &f->cases[ci]);
+    return 0;
+}
+
+/* Was the run interrupted (SIGINT, SIGTERM, SIGHUP: child.h)? The rest is then not run. */
+static int interrupted(cf_report *r)
+{
+    int sig = bp_child_interrupted();
+    if (!sig || r->interrupted)
+        return sig != 0;
+    r->interrupted = sig;
+    if (!r->stop_msg[0]) /* a run already stopped says why it stopped */
+        snprintf(r->stop_msg, sizeof r->stop_msg, "the run was interrupted by %s", sig == SIGINT ? "SIGINT (Ctrl-C)"
+                 : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal");
+    return 1;
+}
+
 void cf_run_all(cf_report *r, bp_child *ch, const bp_fixture_set *fs, cf_id_list *xf, const cf_opts *o)
 {
     const bp_case *prev = NULL;
+    bp_fixture *prev_f = NULL; /* the previous case stays read while this one runs (a stale answer is its) */
+    size_t prev_ci = 0;
     size_t in_a_row = 0; /* cases timed out one after another */
     for (size_t fi = 0; fi < fs->nfiles; fi++)
         for (size_t ci = 0; ci < fs->files[fi]->ncases; ci++) {
@@ -229,11 +258,16 @@ void cf_run_all(cf_report *r, bp_child *ch, const bp_fixture_set *fs, cf_id_list
             if (!cf_selected(o, c->id))
                 continue;
             cf_result res;
-            int skipped_run = not_run(&res, r);
+            interrupted(r);
+            int skipped_run = not_run(&res, r), read = 0;
+            if (!skipped_run && (read = case_read(&res, fs->files[fi], ci)))
+                run_case(&res, ch, c, prev, o);
+            if (!skipped_run && interrupted(r)) { /* during this case: its verdict is the signal's */
+                free(res.yaml), json_decref(res.detail);
+                skipped_run = not_run(&res, r), read = 0;
+            }
             if (skipped_run)
                 r->not_run++;
-            else
-                run_case(&res, ch, c, prev, o);
             in_a_row = res.timed_out ? in_a_row + 1 : 0;
             if (o->hangs && in_a_row == o->hangs && !r->stop_msg[0])
                 snprintf(r->stop_msg, sizeof r->stop_msg, "the implementation hangs: %zu cases in a row got "
@@ -241,8 +275,12 @@ void cf_run_all(cf_report *r, bp_child *ch, const bp_fixture_set *fs, cf_id_list
             if (res.stop && !r->stop_msg[0])
                 snprintf(r->stop_msg, sizeof r->stop_msg, "the implementation cannot be run (case %zu, %s, "
                          "says why)", r->n + 1, c->id);
-            prev = c;
             res.xfail = o->xfail_path && cf_xfail_listed(xf, c->id);
-            cf_report_case(r, c, &res, !skipped_run);
+            cf_report_case(r, c, &res, read && !res.ours); /* the runner's own failure is no evidence */
+            if (prev_f)
+                bp_fixture_case_unload(prev_f, prev_ci);
+            prev = read ? c : NULL, prev_f = read ? fs->files[fi] : NULL, prev_ci = ci;
         }
+    if (prev_f)
+        bp_fixture_case_unload(prev_f, prev_ci);
 }

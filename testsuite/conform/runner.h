@@ -188,6 +188,8 @@ typedef struct {
     char stop_msg[600]; /* why the rest of the run is not run ("" while it runs) */
     int output_failed;  /* a report file could not be written (the run exits 2) */
     size_t ours;        /* cases the runner itself failed (out of memory): the run exits 2 */
+    int interrupted;    /* the signal that stopped the run (the rest is not run), or 0 */
+    size_t errors;      /* cases not run after it: JUnit errors, not failures */
 } cf_report;
 
 /* The --junit file, at once, before anything is loaded or run: a report that the run did not
