@@ -455,9 +455,46 @@ void cf_read_answer(cf_result *res, bp_child *ch, const bp_case *c, const bp_cas
     cf_judge(res, c, prev, r, &fr, o, want);
 }
 
+/* What a testee's words may never do to the report (t/hostile's forged lines, as invariants
+ * for the fuzzer): a raw control character in the YAML, or a line of it that is not indented
+ * (it would be a TAP line of its own: "ok 99"); a message that stays raw once quoted. */
+static void report_safe(const cf_result *res)
+{
+    char quoted[sizeof res->message * 4 + 8];
+    cf_yaml_str(quoted, sizeof quoted, res->message);
+    for (const char *p = quoted; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            abort();
+    for (const char *p = res->yaml; p && *p; p++)
+        if (((unsigned char)*p < 0x20 && *p != '\n') || (*p == '\n' && p[1] && strncmp(p + 1, "  ", 2) != 0))
+            abort();
+}
+
+/* One answer line to case c (prev the request before), judged and checked: its verdict. */
+static int fuzz_line(const char *data, size_t len, const bp_case *c, const bp_case *prev, const cf_opts *o,
+                     char *msg, size_t msglen)
+{
+    char *answer = malloc(len + 1);
+    if (!answer)
+        return -1;
+    memcpy(answer, data, len);
+    answer[len] = '\0';
+    cf_result res;
+    memset(&res, 0, sizeof res);
+    cf_read_answer(&res, NULL, c, prev, answer, 0, o, CF_WANT_ALL); /* answer freed there */
+    if (res.v == R_FAIL && !res.yaml)
+        cf_protocol_block(&res, c);
+    report_safe(&res);
+    if (msg)
+        snprintf(msg, msglen, "%s", res.message);
+    free(res.yaml);
+    json_decref(res.detail);
+    return res.v == R_PASS ? 0 : res.v == R_FAIL ? 1 : 2;
+}
+
 int bp_conform_fuzz_answer(const char *data, size_t len, char *msg, size_t msglen)
 {
-    static bp_case c;
+    static bp_case c, other;
     static int made;
     static cf_opts o;
     if (!data) {
@@ -475,21 +512,32 @@ int bp_conform_fuzz_answer(const char *data, size_t len, char *msg, size_t msgle
         bp_error err;
         if (bp_sizes_parse("3,4,2", &sp.L, sp.n, &err) || bp_gen_case(&sp, &c, &err))
             return -1;
+        other = c; /* the same values under another id: the request before, or after */
+        other.id = "quadratic/3-4-2/m2/sum/the-other";
         char *argv[] = {"conform", NULL};
         cf_parse_args(1, argv, &o);
         made = 1;
     }
-    char *answer = malloc(len + 1);
-    if (!answer)
-        return -1;
-    memcpy(answer, data, len);
-    answer[len] = '\0';
-    cf_result res;
-    memset(&res, 0, sizeof res);
-    cf_read_answer(&res, NULL, &c, &c, answer, 0, &o, CF_WANT_ALL); /* answer freed there */
-    if (msg)
-        snprintf(msg, msglen, "%s", res.message);
-    free(res.yaml);
-    json_decref(res.detail);
-    return res.v == R_PASS ? 0 : res.v == R_FAIL ? 1 : 2;
+    /* one line: the answer to c. Several: a stream, each line the answer to the next request,
+     * c and the other in turn, so that an extra or a missing line puts the rest out of step;
+     * the verdict is the first failing line's */
+    const char *nl = memchr(data, '\n', len);
+    if (!nl || (size_t)(nl - data) + 1 == len)
+        return fuzz_line(data, len, &c, &c, &o, msg, msglen);
+    int worst = 0, k = 0;
+    for (const char *p = data, *end = data + len; p < end; k++) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        size_t n = e ? (size_t)(e - p) : (size_t)(end - p);
+        char m[sizeof ((cf_result *)0)->message];
+        int v = fuzz_line(p, n, k % 2 ? &other : &c, k % 2 ? &c : &other, &o, m, sizeof m);
+        if (v == -1 || (v == 1 && worst != 1) || (v == 2 && worst == 0)) {
+            worst = v;
+            if (msg)
+                snprintf(msg, msglen, "%s", m);
+        }
+        if (v == -1)
+            return -1;
+        p += n + (e != NULL);
+    }
+    return worst;
 }
