@@ -1005,8 +1005,9 @@ static int cmd_gradcheck(int argc, char **argv)
         return 2;
     }
     double timeout = strtod(timeout_s, &end);
-    if (end == timeout_s || *end || !(timeout > 0) || !isfinite(timeout)) {
-        fprintf(stderr, "bpcheck gradcheck: --timeout '%s': expected a positive number\n", timeout_s);
+    if (end == timeout_s || *end || !(timeout > 0) || !(timeout <= 604800)) { /* a week, as conform's */
+        fprintf(stderr, "bpcheck gradcheck: --timeout '%s': expected seconds, more than 0 and at most 604800\n",
+                timeout_s);
         return 2;
     }
     double inject = 0.0;

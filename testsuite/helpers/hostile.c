@@ -12,7 +12,9 @@
  * SIGFPE, SIGILL, SIGKILL or SIGTERM); and for the handshake: banner (prints a line before
  * its first answer, as a debug print would), caps (declares the quadratic cost and cost and
  * grad only), badcaps (declares costs as a string), diesay (says why on stderr, exits 1);
- * forge (an unsupported reason with a newline and "ok 99" in it, an error with ESC in it).
+ * forge (an unsupported reason with a newline and "ok 99" in it, an error with ESC in it);
+ * after answering the hello: slowread (reads 1 KiB a second, never answers), flood (writes
+ * one endless line, reading nothing), quit (exits, reading nothing more).
  * For testsuite/t/conform.c: the runner must fail exactly the misbehaving cases, with a
  * message naming what happened, and go on with the rest. */
 #define _POSIX_C_SOURCE 200809L
@@ -49,6 +51,24 @@ int main(int argc, char **argv)
             json_object_set_new(resp, "capabilities", json_pack("{s:s}", "costs", "quadratic"));
         const char *id = json_string_value(json_object_get(resp, "id"));
         int odd = id && strstr(id, "/m1/");
+        if (strstr(line, "\"capabilities\"") && (strcmp(mode, "slowread") == 0 || strcmp(mode, "flood") == 0 ||
+                                                   strcmp(mode, "quit") == 0)) {
+            char *text = json_dumps(resp, JSON_COMPACT);
+            puts(text);
+            fflush(stdout);
+            free(text), json_decref(resp);
+            static char buf[65536];
+            struct timespec t = {0, 250000000};
+            if (mode[0] == 's') /* 256 bytes each quarter of a second */
+                while (read(0, buf, 256) > 0)
+                    nanosleep(&t, NULL);
+            if (mode[0] == 'q')
+                return 0;
+            memset(buf, ' ', sizeof buf);
+            while (mode[0] == 'f' && fwrite(buf, 1, sizeof buf, stdout) == sizeof buf)
+                continue;
+            return 0;
+        }
         if (odd && strcmp(mode, "crash") == 0) {
             signal(SIGSEGV, SIG_DFL); /* die by the signal, even under a sanitizer's handler */
             raise(SIGSEGV);

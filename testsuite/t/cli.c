@@ -63,7 +63,7 @@ int main(void)
     snprintf(args, sizeof args, "train --sizes 2,2,3 --data %s --epochs 1 --save /nonexistent/p", one);
     expect(args, 2, 2, "bpcheck train: /nonexistent/p: cannot write");
     expect("gradcheck --seed x", 2, 2, "bpcheck gradcheck: --seed 'x': expected a non-negative integer");
-    expect("gradcheck --timeout 0", 2, 2, "bpcheck gradcheck: --timeout '0': expected a positive number");
+    expect("gradcheck --timeout 0", 2, 2, "bpcheck gradcheck: --timeout '0': expected seconds, more than 0");
     expect("gradcheck --inject abc", 2, 2, "bpcheck gradcheck: --inject 'abc': expected a finite number");
     expect("gradcheck --activations bogus,sigmoid", 2, 2, "bpcheck gradcheck: --activations: ");
     expect("gradcheck --sizes 3", 2, 2, "bpcheck gradcheck: sizes '3': need at least an input and an output size");

@@ -369,6 +369,7 @@ int main(void)
         {"fixtures --model quadratic --sizes 3,2 -o /tmp/x.json --binary maybe", "2", "--binary 'maybe': expected auto, yes or no"},
         {"train --sizes 2,1", "2", "--data is required"},
         {"gradcheck --no-such-option", "2", "unknown"},
+        {"gradcheck --timeout 1e10", "2", "--timeout '1e10': expected seconds, more than 0 and at most 604800"},
         {"derivations --doc 9", "2", "expected 000, 001, 002, 003 or 004"},
         {"no-such-command", "2", "no-such-command"},
     };
@@ -400,15 +401,83 @@ int main(void)
         expect(2, "output: the TAP to /dev/full: exit 2, 'cannot write the report to standard output'", c,
                "cannot write the report to standard output", NULL);
         free(c);
-        /* an interrupted run: the previous run's green report does not stay in place */
+        /* an interrupted run: the previous run's green report does not stay in place; the
+         * cases run are reported and the rest listed, in the TAP and the JUnit file */
         snprintf(cmd, sizeof cmd, "echo '<testsuite tests=\"12\" failures=\"0\"/>' > %s/j.xml; '%s' conform "
                  "--impl 'exec %s/hostile hang' --only 'quadratic/3-4-2/*' --timeout 30 --junit %s/j.xml > %s/j.out & "
                  "for i in $(seq 300); do grep -q '^# fixtures' %s/j.out 2>/dev/null && break; sleep 0.1; done; "
-                 "kill -TERM $!; wait $!; echo \"exit $?\"; cat %s/j.xml", dir, prog, helpers, dir, dir, dir, dir);
+                 "sleep 0.3; kill -TERM $!; wait $!; echo \"exit $?\"; cat %s/j.xml %s/j.out", dir, prog, helpers, dir,
+                 dir, dir, dir, dir);
         c = q(cmd);
-        expect(0, "output: a run interrupted by SIGTERM (exit 143): its JUnit file says the run did not finish (the "
-               "previous run's 12 green tests are gone)", c, "exit 143", "<error message=\"the run did not finish", NULL);
+        expect(0, "output: a run interrupted by SIGTERM (exit 143): its JUnit file has an error for the run and one "
+               "for each case not run (the previous run's 12 green tests are gone)", c, "exit 143",
+               "<error message=\"the run was interrupted by SIGTERM after 0 of 6 cases: 6 not run",
+               "name=\"quadratic/3-4-2/m32/mean/typical\"><error message=\"not run: the run was interrupted", NULL);
+        expect(0, "output: ... and its TAP lists every case, each not run, with why", c,
+               "not ok 6 - quadratic/3-4-2/m32/mean/typical (not run)",
+               "# 6 cases not run (counted as failed): the run was interrupted by SIGTERM", NULL);
         free(c);
+        /* a case read again at its turn (beyond BPCHECK_KEEP_MIB) from a file changed since */
+        snprintf(cmd, sizeof cmd, "cp fixtures/quadratic.json %s/c.json; BPCHECK_KEEP_MIB=0 '%s' conform --fixtures "
+                 "%s/c.json --impl 'printf x > %s/c.json; exec %s/hostile none' --only 'quadratic/3-4-2/*'", dir, prog,
+                 dir, dir, helpers);
+        c = q(cmd);
+        expect(1, "input: a fixture file changed during the run (BPCHECK_KEEP_MIB=0: each case read at its turn): "
+               "the cases read after fail, naming the file and the case", c, "1 passed, 5 failed",
+               "c.json: case 'quadratic/3-4-2/m7/sum/typical' cannot be read again as it was when the run began", NULL);
+        free(c);
+        snprintf(cmd, sizeof cmd, "BPCHECK_KEEP_MIB=lots '%s' conform %s", prog, one);
+        c = q(cmd);
+        expect(2, "input: BPCHECK_KEEP_MIB not a number: exit 2, said", c,
+               "BPCHECK_KEEP_MIB is 'lots'; expected a whole number of MiB", NULL);
+        free(c);
+        /* the same run, every case kept or every case read again at its turn: the same report,
+         * the diagnosis included (it reads the previous case: a stale answer is its) */
+        snprintf(cmd, sizeof cmd, "for k in 64 0; do BPCHECK_KEEP_MIB=$k '%s' conform --impl '%s/mutant stale' "
+                 "--only 'quadratic/*' > %s/k$k.out; done; cmp %s/k64.out %s/k0.out && echo same; tail -1 %s/k0.out",
+                 prog, tu_env("BPCHECK_ADAPTERS"), dir, dir, dir, dir);
+        c = q(cmd);
+        expect(0, "input: cases read again at their turn (BPCHECK_KEEP_MIB=0) give the very report of cases kept, "
+               "for a stale implementation (whose diagnosis reads the previous case)", c, "same\n", " failed", NULL);
+        free(c);
+        /* a testee that reads its request slowly holds the runner no longer than --timeout */
+        snprintf(cmd, sizeof cmd, "'%s' fixtures --model quadratic --sizes 100,100 --batch 32 -o %s/big.json "
+                 ">/dev/null && '%s' conform --fixtures %s/big.json --impl '%s/hostile slowread' --timeout 1", prog,
+                 dir, prog, dir, helpers);
+        c = q(cmd);
+        expect(1, "deadline: a testee that reads 1 KiB a second of a 2 MB request: the case fails at --timeout 1 "
+               "(not in half an hour)", c, "no answer within 1 s", "0 passed, 1 failed", NULL);
+        free(c);
+        /* ... one that writes while the runner still sends: read as it comes, and cut */
+        snprintf(cmd, sizeof cmd, "'%s' conform --fixtures %s/big.json --impl '%s/hostile flood' --timeout 5 "
+                 "--max-response 1", prog, dir, helpers);
+        c = q(cmd);
+        expect(1, "deadline: a testee that writes without end, reading nothing, while its 2 MB request is sent: "
+               "its output is read meanwhile and cut at --max-response", c, "longer than 1048576 bytes", NULL);
+        free(c);
+        /* ... one that is gone before its request is all written: the write fails, and says so */
+        snprintf(cmd, sizeof cmd, "'%s' conform --fixtures %s/big.json --impl '%s/hostile quit' --timeout 5", prog,
+                 dir, helpers);
+        c = q(cmd);
+        expect(1, "child: a testee that exits after the hello, its 2 MB request half written: the case fails, "
+               "the exit named", c, "0 passed, 1 failed", "exited with status 0", NULL);
+        free(c);
+        /* one extra answer line fails one case, not every later one */
+        snprintf(cmd, sizeof cmd, "'%s' conform --impl '%s/hostile several' --only 'quadratic/3-4-2/*'", prog, helpers);
+        c = q(cmd);
+        expect(1, "report: an implementation that answers twice: each extra line fails the one case it meets "
+               "(the child restarted), the rest pass", c, "4 passed, 2 failed", "a line behind", NULL);
+        free(c);
+        if (getenv("BPCHECK_SANITIZE") && *getenv("BPCHECK_SANITIZE"))
+            tap_skip("the runner out of memory under ulimit -v: the sanitizers' shadow memory needs more");
+        else {
+            snprintf(cmd, sizeof cmd, "ulimit -v 400000; '%s' conform --impl '%s/hostile flood' --only "
+                     "'quadratic/3-4-2/*' --max-response 4096", prog, helpers);
+            c = q(cmd);
+            expect(2, "memory: the runner out of memory on an endless answer line (ulimit -v 400000): exit 2, a "
+                   "resource error, not the implementation's verdict", c, "a resource error, not a verdict", NULL);
+            free(c);
+        }
         snprintf(cmd, sizeof cmd, "rm -f %s/p.json; mkfifo %s/p.json; '%s' conform --fixtures %s/p.json", dir, dir,
                  prog, dir);
         c = q(cmd);
