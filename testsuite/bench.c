@@ -253,9 +253,96 @@ static int bench_scale(const char *bpcheck)
     return 0;
 }
 
+/* ---- many cases: the runner's memory per case (issue 27) ------------------------------------ */
+
+/* n copies of one 1-1 case (batch 1), each of its own id, as the fixture at path: written as
+ * text, case by case (a writer's whole tree of 1e5 cases would itself take 2 GB). */
+static int write_many(const char *path, const bp_case *c, size_t n)
+{
+    char onepath[300];
+    bp_error err;
+    snprintf(onepath, sizeof onepath, "%s.one", path);
+    json_t *root = bp_gen_write(onepath, NULL, c, 1, &err) ? NULL : json_load_file(onepath, 0, NULL);
+    json_t *one = json_incref(json_array_get(json_object_get(root, "cases"), 0));
+    json_decref(root);
+    unlink(onepath);
+    FILE *f = one ? fopen(path, "w") : NULL;
+    if (!f || !one) {
+        json_decref(one);
+        return -1;
+    }
+    fprintf(f, "{\"format\": \"%s\", \"generator\": \"bpcheck bench: one case, copied\", \"notes\": {},\n"
+               "\"cases\": [\n", BP_FIXTURE_FORMAT);
+    for (size_t i = 0; i < n; i++) {
+        char id[128];
+        snprintf(id, sizeof id, "%s/copy-%zu", c->id, i);
+        json_object_set_new(one, "id", json_string(id));
+        char *text = json_dumps(one, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        fprintf(f, "%s%s\n", text ? text : "null", i + 1 < n ? "," : "");
+        free(text);
+    }
+    fprintf(f, "]}\n");
+    json_decref(one);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int bench_many(const char *bpcheck)
+{
+    static const size_t counts[] = {10000, 100000};
+    printf("\nmany small cases: n copies of one quadratic 1-1 case at batch 1 (generated once into\n"
+           "build/bench-cases/), the bundled reference as the implementation. peak: the runner's own;\n"
+           "text: the fixture's JSON a case; growth: the peak's rise a case from 1e4 to 1e5 cases\n"
+           "beyond that text. Targets: 1e5 cases in at most 500 MB, growth at most 2 KB a case.\n\n");
+    printf("%8s %10s %10s %9s %10s  %s\n", "cases", "conform", "peak", "text", "growth", "targets");
+    bp_gen_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.cost = BP_QUADRATIC, sp.red = BP_MEAN, sp.m = 1, sp.regime = BP_R_TYPICAL;
+    sp.slope = BP_LEAKY_SLOPE, sp.eta = 0.5;
+    bp_case c;
+    bp_error err;
+    if (bp_sizes_parse("1,1", &sp.L, sp.n, &err) || bp_gen_case(&sp, &c, &err)) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    long kib[2];
+    double text[2];
+    for (size_t k = 0; k < 2; k++) {
+        char json[256];
+        struct stat st;
+        snprintf(json, sizeof json, "build/bench-cases/many-%zu.json", counts[k]);
+        if ((access(json, R_OK) && write_many(json, &c, counts[k])) || stat(json, &st)) {
+            fprintf(stderr, "bench: cannot write %s\n", json);
+            bp_case_clear(&c);
+            return 1;
+        }
+        double t = conform_run(bpcheck, json, 1, &kib[k]);
+        if (t < 0) {
+            bp_case_clear(&c);
+            return 1;
+        }
+        text[k] = (double)st.st_size / (double)counts[k];
+        double growth = k ? (1024.0 * (double)(kib[1] - kib[0]) / (double)(counts[1] - counts[0]) - text[1]) / 1024.0 : NAN;
+        if (k == 0)
+            printf("%8zu %8.3g s %7.0f MB %6.2f KB\n", counts[k], t, (double)kib[k] / 1024.0, text[k] / 1024.0);
+        else
+            printf("%8zu %8.3g s %7.0f MB %6.2f KB %7.2f KB  %s, %s\n", counts[k], t, (double)kib[k] / 1024.0,
+                   text[k] / 1024.0, growth, kib[k] <= 500 * 1024 ? "500 MB met" : "500 MB MISSED",
+                   growth <= 2 ? "2 KB met" : "2 KB MISSED");
+        fflush(stdout);
+    }
+    bp_case_clear(&c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int references_only = argc > 1 && strcmp(argv[1], "--references-only") == 0;
+    if (argc > 1 && strcmp(argv[1], "--many") == 0) { /* that table alone */
+        mkdir("build", 0777), mkdir("build/bench-cases", 0777);
+        int rc = bench_many("bin/bpcheck");
+        mp_done();
+        return rc;
+    }
     const char *bpcheck = argc > 2 && strcmp(argv[1], "--bpcheck") == 0 ? argv[2] : "bin/bpcheck";
     const bp_cost models[] = {BP_QUADRATIC, BP_LOGLIK, BP_CROSS_ENTROPY};
     static const char *const archs[] = {"784,100,10", "784,30,10"};
@@ -391,6 +478,8 @@ int main(int argc, char **argv)
         bp_case_clear(&c);
     }
     int rc = bench_scale(bpcheck);
+    if (rc == 0)
+        rc = bench_many(bpcheck);
     mp_done();
     return rc;
 }
