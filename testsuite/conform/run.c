@@ -67,6 +67,8 @@ static void fail_fast(cf_result *res, const bp_case *c, const bp_child *ch, int 
         snprintf(res->message, sizeof res->message, "%.700s: something in it prints to stdout (a debug "
                  "print, a banner, a library's notice), so every answer would be a line behind; print "
                  "that to stderr (Python: print(..., file=sys.stderr)); the run stops", msg);
+    else if (strncmp(msg, "the implementation could not be started: ", 41) == 0) /* said already */
+        snprintf(res->message, sizeof res->message, "%.800s; the run stops", msg);
     else
         snprintf(res->message, sizeof res->message, "the implementation did not start: %.800s; the run "
                  "stops", strncmp(msg, "no answer: the implementation ", 30) == 0 ? msg + 30 : msg);

@@ -9,12 +9,13 @@
  * not text), exit0 (exits without answering), sleep1 and sleep3 (sleep 0.3 s or 2 s, then
  * answer),
  * stdinclosed (closes its input, then waits), sig-NAME (dies by SIGSEGV, SIGABRT, SIGBUS,
- * SIGFPE, SIGILL, SIGKILL or SIGTERM); and for the handshake: banner (prints a line before
+ * SIGFPE, SIGILL, SIGKILL, SIGTERM, SIGPIPE, SIGINT, SIGXCPU or SIGSYS); and for the handshake: banner (prints a line before
  * its first answer, as a debug print would), caps (declares the quadratic cost and cost and
  * grad only), badcaps (declares costs as a string), diesay (says why on stderr, exits 1);
  * forge (an unsupported reason with a newline and "ok 99" in it, an error with ESC in it);
  * after answering the hello: slowread (reads 1 KiB a second, never answers), flood (writes
- * one endless line, reading nothing), quit (exits, reading nothing more).
+ * one endless line, reading nothing), quit (exits, reading nothing more); closeout (closes
+ * its output and goes on running).
  * For testsuite/t/conform.c: the runner must fail exactly the misbehaving cases, with a
  * message naming what happened, and go on with the rest. */
 #define _POSIX_C_SOURCE 200809L
@@ -76,13 +77,19 @@ int main(int argc, char **argv)
         if (odd && strcmp(mode, "hang") == 0)
             for (;;)
                 pause();
+        if (odd && strcmp(mode, "closeout") == 0) { /* its output closed, still running */
+            fclose(stdout);
+            for (;;)
+                pause();
+        }
         if (odd && strcmp(mode, "noise") == 0)
             for (int i = 0; i < 20000; i++)
                 fputs("debug output on stderr\n", stderr);
         if (odd && strncmp(mode, "sig-", 4) == 0) {
             static const struct { const char *name; int sig; } sigs[] = {
                 {"SEGV", SIGSEGV}, {"ABRT", SIGABRT}, {"BUS", SIGBUS}, {"FPE", SIGFPE},
-                {"ILL", SIGILL}, {"KILL", SIGKILL}, {"TERM", SIGTERM}};
+                {"ILL", SIGILL}, {"KILL", SIGKILL}, {"TERM", SIGTERM}, {"PIPE", SIGPIPE}, {"INT", SIGINT},
+                {"XCPU", SIGXCPU}, {"SYS", SIGSYS}};
             for (size_t k = 0; k < sizeof sigs / sizeof *sigs; k++)
                 if (strcmp(mode + 4, sigs[k].name) == 0) {
                     signal(sigs[k].sig, SIG_DFL); /* past any sanitizer's handler */

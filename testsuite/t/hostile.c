@@ -311,7 +311,8 @@ int main(void)
     /* ---- the child's behaviour ---- */
     static const char *const sigs[][2] = {{"SEGV", "SIGSEGV"}, {"ABRT", "SIGABRT"}, {"BUS", "SIGBUS"},
                                           {"FPE", "SIGFPE"}, {"ILL", "SIGILL"}, {"KILL", "SIGKILL"},
-                                          {"TERM", "SIGTERM"}};
+                                          {"TERM", "SIGTERM"}, {"PIPE", "SIGPIPE"}, {"INT", "SIGINT"},
+                                          {"XCPU", "SIGXCPU"}, {"SYS", "a signal"}};
     for (size_t k = 0; k < sizeof sigs / sizeof *sigs; k++) {
         char mode[32], msg[64];
         snprintf(mode, sizeof mode, "sig-%s", sigs[k][0]);
@@ -325,6 +326,24 @@ int main(void)
     answer("sleep3", "4 passed, 2 failed", "no answer within 0.5 s", NULL); /* 2 s: past it */
     /* the request is in the pipe before the child closes its end: no answer comes */
     answer("stdinclosed", "4 passed, 2 failed", "no answer within 0.5 s", NULL);
+    { /* exec'd: the implementation itself dies by the signal (not a shell's status 128 + N) */
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "'%s' conform --impl 'exec %s/hostile sig-SEGV' --only 'quadratic/3-4-2/*' "
+                 "--timeout 0.5", prog, helpers);
+        char *c = q(cmd);
+        expect(1, "implementation exec'd, killed by SIGSEGV: 'was killed by SIGSEGV (Segmentation fault, signal 11)'",
+               c, "4 passed, 2 failed", "was killed by SIGSEGV (", NULL);
+        free(c);
+    }
+    { /* exec: no shell left holding the output open */
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "'%s' conform --impl 'exec %s/hostile closeout' --only 'quadratic/3-4-2/*' "
+                 "--timeout 0.5", prog, helpers);
+        char *c = q(cmd);
+        expect(1, "implementation 'closeout' (closes its output, runs on): its cases fail, 'closed its output but "
+               "kept running (it was killed)'", c, "4 passed, 2 failed", "closed its output but kept running", NULL);
+        free(c);
+    }
     answer("crash", "4 passed, 2 failed", "killed by SIGSEGV", NULL);
     { /* a child that leaves a background process holding the pipe, then exits: no answer
        * comes and no end of file either (the background process holds the pipe; it could
@@ -342,14 +361,19 @@ int main(void)
         tu_sh(&out, "pgrep -f 'sleep 29[7][.]5'; pkill -f 'sleep 29[7][.]5'; true");
         tap_ok(out[0] == '\0', "no process of that child is left after the run");
         free(out), free(c);
-        /* no file descriptor to spare: the runner cannot make the pipes; says so, fails */
-        snprintf(cmd, sizeof cmd, "ulimit -n 6; exec '%s' conform --fixtures fixtures/quadratic.json "
-                 "--impl '%s/hostile none' --only 'quadratic/3-4-2/*'", prog, helpers);
-        c = q(cmd);
-        expect(1, "runner with 6 file descriptors (ulimit -n 6): every case fails, 'could not be "
-                  "started: cannot create pipes'", c, "0 passed, 6 failed",
-               "the implementation could not be started: cannot create pipes: Too many open files", NULL);
-        free(c);
+        /* no file descriptor to spare: the runner cannot make the pipes (its 3: the request,
+         * the answer, stderr; 4 descriptors leave none, 5 and 6 one, 7 two); says so, fails */
+        for (int fds = 4; fds <= 7; fds++) {
+            char label[300];
+            snprintf(cmd, sizeof cmd, "ulimit -n %d; exec '%s' conform --fixtures fixtures/quadratic.json "
+                     "--impl '%s/hostile none' --only 'quadratic/3-4-2/*'", fds, prog, helpers);
+            c = q(cmd);
+            snprintf(label, sizeof label, "runner with %d file descriptors (ulimit -n %d): the run stops at the "
+                     "first case, 'could not be started: cannot create pipes', the rest not run", fds, fds);
+            expect(1, label, c, "0 passed, 6 failed",
+                   "the implementation could not be started: cannot create pipes: Too many open files", NULL);
+            free(c);
+        }
     }
 
     /* ---- command lines ---- */
@@ -441,23 +465,25 @@ int main(void)
                "for a stale implementation (whose diagnosis reads the previous case)", c, "same\n", " failed", NULL);
         free(c);
         /* a testee that reads its request slowly holds the runner no longer than --timeout */
-        snprintf(cmd, sizeof cmd, "'%s' fixtures --model quadratic --sizes 100,100 --batch 32 -o %s/big.json "
-                 ">/dev/null && '%s' conform --fixtures %s/big.json --impl '%s/hostile slowread' --timeout 1", prog,
-                 dir, prog, dir, helpers);
+        snprintf(cmd, sizeof cmd, "'%s' fixtures --model quadratic --sizes 500,1 --batch 200 -o %s/big.json "
+                 ">/dev/null && '%s' conform --fixtures %s/big.json --impl '%s/hostile slowread' --timeout 1 "
+                 "--frames off", prog, dir, prog, dir, helpers);
         c = q(cmd);
-        expect(1, "deadline: a testee that reads 1 KiB a second of a 2 MB request: the case fails at --timeout 1 "
-               "(not in half an hour)", c, "no answer within 1 s", "0 passed, 1 failed", NULL);
+        expect(1, "deadline: a testee that reads 1 KiB a second of a 2 MB request (as text: more than the 1 MiB "
+               "pipe): the case fails at --timeout 1 (not in 45 minutes)", c,
+               "did not read its request within the case's 1 s", "0 passed, 1 failed", NULL);
         free(c);
         /* ... one that writes while the runner still sends: read as it comes, and cut */
         snprintf(cmd, sizeof cmd, "'%s' conform --fixtures %s/big.json --impl '%s/hostile flood' --timeout 5 "
-                 "--max-response 1", prog, dir, helpers);
+                 "--max-response 1 --frames off", prog, dir, helpers);
         c = q(cmd);
         expect(1, "deadline: a testee that writes without end, reading nothing, while its 2 MB request is sent: "
-               "its output is read meanwhile and cut at --max-response", c, "longer than 1048576 bytes", NULL);
+               "its output is read meanwhile (up to --max-response: no deadlock, no unbounded buffer) and the case "
+               "fails at its deadline", c, "did not read its request within the case's 5 s", NULL);
         free(c);
         /* ... one that is gone before its request is all written: the write fails, and says so */
-        snprintf(cmd, sizeof cmd, "'%s' conform --fixtures %s/big.json --impl '%s/hostile quit' --timeout 5", prog,
-                 dir, helpers);
+        snprintf(cmd, sizeof cmd, "'%s' conform --fixtures %s/big.json --impl '%s/hostile quit' --timeout 5 "
+                 "--frames off", prog, dir, helpers);
         c = q(cmd);
         expect(1, "child: a testee that exits after the hello, its 2 MB request half written: the case fails, "
                "the exit named", c, "0 passed, 1 failed", "exited with status 0", NULL);
