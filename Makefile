@@ -34,7 +34,10 @@ endif
 PKGS := gsl mpfr jansson
 DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev libmpfr-dev \
                    libjansson-dev python3-numpy python3-torch python3-sklearn gnuplot-nox \
-                   libopenblas-dev clang libclang-rt-dev
+                   libopenblas-dev clang libclang-rt-dev gcovr
+# What building and running `bpcheck conform` needs, and no more (make deps-runtime: the CI
+# recipes of the README); a Python adapter brings its own packages.
+RUNTIME_PACKAGES := gcc libc6-dev make pkg-config libgsl-dev libmpfr-dev libjansson-dev
 
 # The Python that runs the numpy and PyTorch adapters and the mutants: Debian's, where
 # python3-numpy and python3-torch go.
@@ -43,7 +46,7 @@ PYTHON ?= /usr/bin/python3
 # bundled reference).
 IMPL ?=
 
-NEED_LIBS := $(filter-out deps help clean uninstall,$(or $(MAKECMDGOALS),all))
+NEED_LIBS := $(filter-out deps deps-runtime help clean uninstall,$(or $(MAKECMDGOALS),all))
 ifneq ($(NEED_LIBS),)
 ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes),yes)
 $(error pkg-config cannot find $(PKGS): run 'make deps' (as root, or with sudo) first)
@@ -127,7 +130,7 @@ VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-ki
 # Keep objects that chained rules would delete as intermediates.
 .SECONDARY:
 
-.PHONY: planted library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps help fuzz fuzz-build coverage
+.PHONY: planted library all check check-fast check-valgrind check-sanitize check-mutants bench fixtures conform derivations tests clean install uninstall deps deps-runtime help fuzz fuzz-build coverage
 
 all: $(PROGRAM)
 
@@ -368,6 +371,10 @@ deps:
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES)
 
+deps-runtime:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(RUNTIME_PACKAGES)
+
 clean:
 	rm -rf build bin
 
@@ -390,7 +397,8 @@ help:
 	@echo '  install         install bpcheck, libbpcheck, its headers, bpcheck.pc, the man pages,'
 	@echo '                  the example and the fixtures under $$(DESTDIR)$$(PREFIX) (now $(PREFIX))'
 	@echo '  uninstall       remove what install installed'
-	@echo '  deps            apt-get install the Debian packages the project needs'
+	@echo '  deps-runtime    install only what building and running bpcheck conform needs'
+	@echo '  deps            apt-get install the Debian packages the project and its tests need'
 	@echo '  clean           remove build/ and bin/'
 
 -include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(BUILD)/testsuite/bpcheck.d $(BUILD)/testsuite/bench.d \
