@@ -27,7 +27,7 @@ endif
 # make coverage sets COVERAGE=1 and builds into build/coverage (gcov at -O1: the lines map
 # to the code more closely than at -O2).
 ifneq ($(COVERAGE),)
-SAN_FLAGS := --coverage -O1
+SAN_FLAGS := --coverage -O1 -DBPCHECK_COVERAGE
 endif
 
 # Libraries, found through pkg-config; Debian packages that provide everything, for make deps.

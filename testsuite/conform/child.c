@@ -26,25 +26,18 @@ static double now(void)
 
 static const char *signal_name(int sig)
 {
-    switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGABRT: return "SIGABRT";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGPIPE: return "SIGPIPE";
-    case SIGINT: return "SIGINT";
-    case SIGHUP: return "SIGHUP";
-    case SIGQUIT: return "SIGQUIT";
-    case SIGXCPU: return "SIGXCPU"; /* its CPU time limit (ulimit -t) */
-    case SIGXFSZ: return "SIGXFSZ";
-    case SIGALRM: return "SIGALRM";
-    case SIGUSR1: return "SIGUSR1";
-    case SIGUSR2: return "SIGUSR2";
-    default: return "a signal";
-    }
+    static const struct {
+        int sig;
+        const char *name;
+    } names[] = {{SIGSEGV, "SIGSEGV"}, {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"}, {SIGFPE, "SIGFPE"},
+                 {SIGILL, "SIGILL"}, {SIGKILL, "SIGKILL"}, {SIGTERM, "SIGTERM"}, {SIGPIPE, "SIGPIPE"},
+                 {SIGINT, "SIGINT"}, {SIGHUP, "SIGHUP"}, {SIGQUIT, "SIGQUIT"},
+                 {SIGXCPU, "SIGXCPU"} /* its CPU time limit (ulimit -t) */, {SIGXFSZ, "SIGXFSZ"},
+                 {SIGALRM, "SIGALRM"}, {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (names[i].sig == sig)
+            return names[i].name;
+    return "a signal";
 }
 
 /* How a reaped child ended, in words. */
@@ -58,10 +51,8 @@ static void describe(int status, char *msg, size_t len)
         snprintf(msg, len, "was killed by %s (%s, signal %d; the shell's status %d)",
                  signal_name(WEXITSTATUS(status) - 128), strsignal(WEXITSTATUS(status) - 128),
                  WEXITSTATUS(status) - 128, WEXITSTATUS(status));
-    else if (WIFEXITED(status))
+    else /* exited: waitpid without WUNTRACED reports no stopped child */
         snprintf(msg, len, "exited with status %d", WEXITSTATUS(status));
-    else
-        snprintf(msg, len, "stopped");
 }
 
 void bp_child_init(bp_child *c, const char *cmd, size_t max_line)
@@ -115,9 +106,6 @@ int bp_child_interrupted(void)
     return caught;
 }
 
-/* Not counted by make coverage (GCOVR_EXCL): the handler runs (t/hostile stops runs with
- * SIGTERM), but its process then dies by the signal, and gcov writes its counts at exit only.
- * GCOVR_EXCL_START */
 static void on_signal(int sig)
 {
     for (int i = 0; i < MAX_GROUPS; i++)
@@ -130,7 +118,6 @@ static void on_signal(int sig)
     }
     raise(sig);
 }
-/* GCOVR_EXCL_STOP */
 
 /* Set once we are the subreaper of what the children leave behind. */
 static int subreaper;
@@ -404,22 +391,26 @@ bp_child_status bp_child_send(bp_child *c, const char *line, size_t len, char *m
     return st == CHILD_OK ? write_all(c, "\n", 1, msg, msglen) : st;
 }
 
+/* A raw write or any read needs a child already started (by bp_child_send): 0 when there is
+ * one, else -1 with why. */
+static int not_running(const bp_child *c, char *msg, size_t msglen)
+{
+    if (c->pid != 0)
+        return 0;
+    snprintf(msg, msglen, "the implementation is not running");
+    return -1;
+}
+
 bp_child_status bp_child_send_raw(bp_child *c, const void *data, size_t len, char *msg, size_t msglen)
 {
-    if (c->pid == 0) {
-        snprintf(msg, msglen, "the implementation is not running");
-        return CHILD_ERROR;
-    }
-    return write_all(c, data, len, msg, msglen);
+    return not_running(c, msg, msglen) ? CHILD_ERROR : write_all(c, data, len, msg, msglen);
 }
 
 bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *msg, size_t msglen)
 {
     *line = NULL;
-    if (c->pid == 0) {
-        snprintf(msg, msglen, "the implementation is not running");
+    if (not_running(c, msg, msglen))
         return CHILD_ERROR;
-    }
     double until = now() + timeout;
     if (c->deadline > 0 && c->deadline < until)
         until = c->deadline, timeout = c->deadline_len;
@@ -481,10 +472,8 @@ bp_child_status bp_child_recv(bp_child *c, char **line, double timeout, char *ms
 bp_child_status bp_child_recv_raw(bp_child *c, void *dst, size_t len, double timeout, char *msg,
                                   size_t msglen)
 {
-    if (c->pid == 0) {
-        snprintf(msg, msglen, "the implementation is not running");
+    if (not_running(c, msg, msglen))
         return CHILD_ERROR;
-    }
     char *out = dst;
     size_t have = c->len < len ? c->len : len; /* what the line reads already took in */
     memcpy(out, c->buf, have);

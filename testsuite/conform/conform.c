@@ -9,6 +9,8 @@
 #include <dirent.h> /* opendir: is ./fixtures there */
 #include <signal.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h> /* readlink */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +18,81 @@
 
 #include "config.h" /* BPCHECK_DATADIR: $(PREFIX)/share/bpcheck, written by make */
 
+/* Does folder d hold bpcheck fixtures: a *.json whose first bytes name the format? A user's
+ * project may have a fixtures/ folder of its own. */
+static int holds_fixtures(const char *d)
+{
+    DIR *dir = opendir(d);
+    struct dirent *e;
+    int found = 0;
+    while (dir && !found && (e = readdir(dir))) {
+        size_t n = strlen(e->d_name);
+        char path[4300], head[512];
+        if (n <= 5 || strcmp(e->d_name + n - 5, ".json") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", d, e->d_name);
+        FILE *f = fopen(path, "rb");
+        size_t got = f ? fread(head, 1, sizeof head - 1, f) : 0;
+        if (f)
+            fclose(f);
+        head[got] = '\0';
+        found = strstr(head, "\"bpcheck-fixture/") != NULL;
+    }
+    if (dir)
+        closedir(dir);
+    return found;
+}
+
+/* The installed fixtures: beside the program (PREFIX/bin/bpcheck finds PREFIX/share/bpcheck/
+ * fixtures, wherever the tree was moved or installed), else where make put them. */
+static const char *installed_fixtures(char *buf, size_t len)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    struct stat st;
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, len, "%s/../share/bpcheck/fixtures", exe);
+            if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+                return buf;
+        }
+    }
+    return BPCHECK_DATADIR "/fixtures";
+}
+
+/* The fixtures when --fixtures names none, in this order: $BPCHECK_FIXTURES; ./fixtures when
+ * it holds bpcheck fixtures (else a note); the installed set. 0, or 2 with all four named. */
+static int default_fixtures(cf_opts *o, char *buf, size_t len)
+{
+    const char *env = getenv("BPCHECK_FIXTURES");
+    struct stat st;
+    if (env && *env) {
+        o->fixtures = env;
+        return 0;
+    }
+    int here = stat("fixtures", &st) == 0 && S_ISDIR(st.st_mode);
+    if (here && holds_fixtures("fixtures")) {
+        o->fixtures = "fixtures";
+        return 0;
+    }
+    if (here)
+        fprintf(stderr, "bpcheck conform: note: ./fixtures holds no bpcheck fixtures (none of its *.json "
+                        "names the format); using the installed set\n");
+    o->fixtures = installed_fixtures(buf, len);
+    if (stat(o->fixtures, &st) == 0)
+        return 0;
+    fprintf(stderr, "bpcheck conform: no fixtures found. Looked for, in this order: --fixtures (not given); "
+                    "$BPCHECK_FIXTURES (not set); ./fixtures (%s); the installed set, %s (not there). Name "
+                    "them with --fixtures DIR or FILE, or write your own: bpcheck fixtures --help\n",
+            here ? "holds no bpcheck fixtures" : "not there", o->fixtures);
+    return 2;
+}
+
 /* The implementation and the fixtures when the options name none. */
-static int defaults(cf_opts *o, const char *self, char *impl, size_t len)
+static int defaults(cf_opts *o, const char *self, char *impl, size_t len, char *fix, size_t flen)
 {
     if (cf_inproc && o->impl) {
         fprintf(stderr, "bpcheck conform: --impl does not apply in-process (libbpcheck)\n");
@@ -29,14 +104,7 @@ static int defaults(cf_opts *o, const char *self, char *impl, size_t len)
         snprintf(impl, len, "'%s' serve", self);
         o->impl = impl;
     }
-    if (!o->fixtures) {
-        const char *env = getenv("BPCHECK_FIXTURES");
-        DIR *d = opendir("fixtures");
-        o->fixtures = d ? "fixtures" : env ? env : BPCHECK_DATADIR "/fixtures";
-        if (d)
-            closedir(d);
-    }
-    return 0;
+    return o->fixtures ? 0 : default_fixtures(o, fix, flen);
 }
 
 /* The MiB of cases kept read from the start (BPCHECK_KEEP_MIB, bpcheck(1)): the bundled 281
@@ -96,7 +164,8 @@ int bp_conform_main(int argc, char **argv, const char *self)
     char default_impl[4200];
     bp_fixture_set fs = {NULL, 0};
     cf_id_list xf = {NULL, NULL, 0};
-    if (defaults(&o, self, default_impl, sizeof default_impl))
+    static char default_fix[4400];
+    if (defaults(&o, self, default_impl, sizeof default_impl, default_fix, sizeof default_fix))
         return 2;
     if (o.junit_path && cf_junit_unfinished(&o)) /* a --junit that cannot be written: nothing is run */
         return 2;
@@ -121,6 +190,10 @@ int bp_conform_main(int argc, char **argv, const char *self)
     int sig = bp_child_interrupted();
     if (sig) { /* reported: now end as the signal would have (exit 128 + its number) */
         fflush(NULL);
+#ifdef BPCHECK_COVERAGE
+        extern void __gcov_dump(void); /* the counts of this run, which the signal ends before exit */
+        __gcov_dump();
+#endif
         signal(sig, SIG_DFL);
         raise(sig);
     }

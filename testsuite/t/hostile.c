@@ -488,6 +488,32 @@ int main(void)
         expect(1, "child: a testee that exits after the hello, its 2 MB request half written: the case fails, "
                "the exit named", c, "0 passed, 1 failed", "exited with status 0", NULL);
         free(c);
+        /* where the fixtures are looked for: BPCHECK_FIXTURES, ./fixtures holding bpcheck
+         * fixtures, the set installed beside the program (a relocated install), BPCHECK_DATADIR */
+        snprintf(cmd, sizeof cmd, "mkdir -p %s/r/bin %s/r/share/bpcheck %s/p/fixtures && cp '%s' %s/r/bin/ && cp -r "
+                 "fixtures %s/r/share/bpcheck/ && echo '{\"name\": \"mine\"}' > %s/p/fixtures/model.json && cd %s/p && "
+                 "unset BPCHECK_FIXTURES; %s/r/bin/bpcheck conform %s", dir, dir, dir, prog, dir, dir, dir, dir, dir, one);
+        c = q(cmd);
+        expect(0, "lookup: a project's own fixtures/ (not bpcheck's) gets a note, and the set installed beside the "
+               "program is used (a relocated install finds its own)", c, "./fixtures holds no bpcheck fixtures",
+               "2 passed, 0 failed", NULL);
+        free(c);
+        snprintf(cmd, sizeof cmd, "cd %s/p && cp -r %s/r/share/bpcheck/fixtures/quadratic.json fixtures/ && "
+                 "BPCHECK_FIXTURES=%s/r/share/bpcheck/fixtures/loglik.json %s/r/bin/bpcheck conform", dir, dir, dir, dir);
+        c = q(cmd);
+        expect(0, "lookup: BPCHECK_FIXTURES wins over ./fixtures", c, "# fixtures: ", "loglik.json", NULL);
+        free(c);
+        if (access("/usr/local/share/bpcheck/fixtures", F_OK) == 0)
+            tap_skip("lookup: nothing found: this machine has an installed set under /usr/local");
+        else {
+            snprintf(cmd, sizeof cmd, "mkdir -p %s/n/bin %s/n/fixtures && cp '%s' %s/n/bin/ && cd %s/n && unset "
+                     "BPCHECK_FIXTURES; %s/n/bin/bpcheck conform", dir, dir, prog, dir, dir, dir);
+            c = q(cmd);
+            expect(2, "lookup: no fixtures anywhere: exit 2, and the message names the four places and --fixtures",
+                   c, "Looked for, in this order: --fixtures (not given); $BPCHECK_FIXTURES (not set); ./fixtures",
+                   "the installed set", "--fixtures DIR or FILE", NULL);
+            free(c);
+        }
         /* one extra answer line fails one case, not every later one */
         snprintf(cmd, sizeof cmd, "'%s' conform --impl '%s/hostile several' --only 'quadratic/3-4-2/*'", prog, helpers);
         c = q(cmd);

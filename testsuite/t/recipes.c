@@ -100,7 +100,7 @@ int main(void)
         char *step = strstr(b, "bpcheck conform") == b ? replaced(b, "bpcheck conform", "cp \"$PREFIX/share/bpcheck/"
                      "adapters/numpy_adapter.py\" my_adapter.py && cp \"$PREFIX/share/bpcheck/adapters/bpcheck_protocol.py\" "
                      ". && bpcheck conform") : strdup(b);
-        int rc = tu_sh(&out, "%s && %s 2>&1", env, step);
+        int rc = tu_sh(&out, "%s && (%s) 2>&1", env, step);
         ran++;
         if (!tap_ok(rc == 0, "recipe step %zu runs: %s", i + 1, gh[i]))
             tap_diag("exit %d:\n%.4000s", rc, out), ok = 0;
