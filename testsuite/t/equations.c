@@ -1,6 +1,6 @@
 /* testsuite/t/equations.c: every equation ID of an implemented document sits on the code in
  * reference/ that computes it AND in the description of a TAP point that verifies it. The IDs
- * come from derivations/equations.tsv (the catalogue of shared/seeds/README.md); the TAP
+ * come from derivations/equations.tsv (the catalogue of the source documents); the TAP
  * descriptions from running every other test program in $BPCHECK_TESTDIR. */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>

@@ -79,6 +79,16 @@ int main(void)
         placeholders |= strchr(gh[i], '<') != NULL || strchr(gh[i], '>') != NULL;
     tap_ok(ngh > 0 && !placeholders, "no step holds a < or > (a placeholder a shell reads as a redirect)");
 
+    /* the README's count of the template a user copies is the file's */
+    const char *at = strstr(readme, "`testsuite/adapters/numpy_adapter.py` (");
+    long said = at ? atol(at + strlen("`testsuite/adapters/numpy_adapter.py` (")) : -1, lines = 0;
+    FILE *ad = fopen("testsuite/adapters/numpy_adapter.py", "r");
+    for (int ch; ad && (ch = fgetc(ad)) != EOF;)
+        lines += ch == '\n';
+    if (ad)
+        fclose(ad);
+    tap_ok(said == lines, "the README's line count of numpy_adapter.py (%ld) is the file's (%ld)", said, lines);
+
     char dir[] = "/tmp/bpcheck-recipes-XXXXXX", *out;
     if (!mkdtemp(dir))
         tap_bail_out("mkdtemp failed");
