@@ -273,6 +273,17 @@ bp_batch *bp_data_read_csv_header(FILE *f, const char *fname, size_t n_in, size_
                 sizeof fields / sizeof *fields);
         goto fail;
     }
+    int b0 = getc(f);
+    if (b0 == 0x1f) { /* gzip's first byte (0x1f 0x8b): refused by name, not read as garbled text */
+        if (getc(f) == 0x8b)
+            bp_fail(err, "%s: gzip-compressed data; decompress it first (gunzip -k %s, or zcat %s | bpcheck "
+                         "train --data - ...)", fname, fname, fname);
+        else
+            bp_fail(err, "%s: starts with the control byte 0x1f; a CSV file is text", fname);
+        goto fail;
+    }
+    if (b0 != EOF)
+        ungetc(b0, f);
     long got;
     int nul;
     while ((got = csv_line(f, line, sizeof line, &nul)) != -1) {

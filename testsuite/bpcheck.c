@@ -1167,6 +1167,12 @@ static int cmd_gradcheck(int argc, char **argv)
             printf("  (kink: %zu skipped)", rep.kinks);
         if (k == 4)
             printf("  (P(miss an error of norm 1e-6 |g|) <= %.2g)", rep.p_miss);
+        if (!rep.pass && k < 4 && rep.worst < params->nparams) { /* where: the tensor and its entry */
+            char where[64];
+            printf("  worst: %s, g = %.6g, %s %.6g",
+                   bp_model_param_name(params, rep.worst, where, sizeof where), grad->theta[rep.worst],
+                   k < 2 ? "differences" : "oracle", r[rep.worst]);
+        }
         printf("\n");
     }
     rc = all ? 0 : 1;

@@ -80,6 +80,11 @@ int main(void)
            "the implementation reported an error: no such model");
     expect("gradcheck --impl 'while read l; do echo \\{\\}; done'", 1, 2, "the answer has no 'grad'");
     expect("gradcheck --impl 'exit 0'", 1, 2, "--impl: ");
+    /* a wrong gradient: the FAIL row names the worst tensor and entry, with both values */
+    char wrong[600];
+    snprintf(wrong, sizeof wrong, "gradcheck --sizes 3,4,2 --method central --impl '%s/mutant sign-flipped'",
+             tu_env("BPCHECK_ADAPTERS"));
+    expect(wrong, 1, 1, "FAIL  worst: "); /* which entry: a tie of relative errors 2, by rounding */
 
     /* bpcheck tolerances on the bundled fixtures: one line per case with its best and median
      * resolving power (0 < best <= median; NaN where every expected entry is 0), and the

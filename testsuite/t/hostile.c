@@ -583,6 +583,7 @@ int main(void)
         {"a NaN feature", "1,2,0\n1,nan,0\n", "d.csv:2:"},
         {"a line of 70,000 characters", NULL, "d.csv:2: line longer than 65534 characters"},
         {"a NUL byte in a line", NULL, "d.csv:2: a NUL byte"},
+        {"gzip-compressed data", "\x1f\x8b\x08\x00", "d.csv: gzip-compressed data; decompress it first"},
     };
     for (size_t k = 0; k < sizeof csv / sizeof *csv; k++) {
         char path[256], cmd[600], label[300];

@@ -120,6 +120,20 @@ int main(void)
         free(out), free(a), free(b), free(step);
     }
     tap_ok(ran >= 2, "the recipe's clone-and-build and its conform step both ran (%zu steps)", ran);
+    /* the same tree installed again under another prefix, after its build for the first: the
+     * files refer to the new one (the program finds its fixtures beside it, bpcheck.pc says so) */
+    int rc2 = tu_sh(&out, "cd '%s/opt-bpcheck' && unset PREFIX && make -s install PREFIX='%s/p2' >/dev/null 2>&1 && "
+                    "mkdir -p '%s/empty' && cd '%s/empty' && env -u BPCHECK_FIXTURES '%s/p2/bin/bpcheck' conform "
+                    "--only 'quadratic/3-4-2/m1/*' && grep '^prefix=' '%s/p2/lib/pkgconfig/bpcheck.pc'", dir, dir, dir,
+                    dir, dir, dir);
+    char want[600];
+    snprintf(want, sizeof want, "prefix=%s/p2\n", dir);
+    tap_ok(ran >= 2 && rc2 == 0 && strstr(out, "2 passed, 0 failed") && strstr(out, "/p2/bin/../share/bpcheck/fixtures") &&
+               strstr(out, want), "make install PREFIX=P2 after a build for another prefix: the installed bpcheck finds "
+           "P2's fixtures, and P2's bpcheck.pc says prefix=P2");
+    if (rc2 || !strstr(out, want))
+        tap_diag("exit %d:\n%.3000s", rc2, out);
+    free(out);
     int xml = tu_sh(&out, "grep -c '<testcase' '%s/project/bpcheck.xml'", dir) == 0 && atoi(out) == 281;
     free(out);
     tap_ok(xml, "... and its JUnit report, bpcheck.xml, holds the 281 cases");
