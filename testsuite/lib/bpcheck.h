@@ -56,7 +56,8 @@ typedef struct {
 
 /* Run impl on fixtures, exactly as `bpcheck conform` runs a program: argv holds conform's
  * options (argv[0] is ignored, argc may be 0): --fixtures PATH (a directory of *.json or one
- * file; default ./fixtures, else $BPCHECK_FIXTURES, else the installed set), --only GLOB,
+ * file; default $BPCHECK_FIXTURES, else ./fixtures holding bpcheck fixtures, else the
+ * installed set), --only GLOB,
  * --deep, --profile float64|float32, --rtol, --atol, --xfail FILE, --junit FILE,
  * --format tap|json; --impl, --timeout and --max-response do not apply. Prints one TAP
  * document on standard output: a point per case, a YAML block under each failure (the

@@ -37,6 +37,72 @@ static void man_covers(const char *prog, const char *cmd, const char *man)
     free(out);
 }
 
+/* Every field of each `typedef struct { ... } NAME;` of header that names is in the man page
+ * text: the word itself, set in italics (".I f", ".IR f ..."). */
+static void fields_documented(const char *header, const char *man)
+{
+    FILE *f = fopen(header, "r");
+    char line[512], missing[600] = "";
+    size_t fields = 0, bad = 0;
+    int in = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "typedef struct {", 16) == 0) {
+            in = 1;
+            continue;
+        }
+        if (in && line[0] == '}') {
+            in = 0;
+            continue;
+        }
+        const char *first = line + strspn(line, " \t");
+        if (!in || *first == '*') /* a comment's next line */
+            continue;
+        char *c = strstr(line, "/*"), *fp;
+        if (c)
+            *c = '\0';
+        char decl[512];
+        size_t d = 0;
+        for (char *p = line; *p; p++) { /* no array bounds, no parameter lists */
+            if (*p == '[') {
+                while (*p && *p != ']')
+                    p++;
+                continue;
+            }
+            decl[d++] = *p;
+        }
+        decl[d] = '\0';
+        if ((fp = strstr(decl, "(*"))) { /* a callback: int (*name)(...) */
+            char *e = strchr(fp + 2, ')');
+            if (e)
+                *e = '\0', memmove(decl, fp + 2, strlen(fp + 2) + 1), strcat(decl, ";");
+        }
+        for (char *tok = strtok(decl, ",;"); tok; tok = strtok(NULL, ",;")) {
+            char *end = tok + strlen(tok);
+            while (end > tok && !(end[-1] == '_' || (end[-1] >= 'a' && end[-1] <= 'z') ||
+                                  (end[-1] >= 'A' && end[-1] <= 'Z') || (end[-1] >= '0' && end[-1] <= '9')))
+                *--end = '\0';
+            char *start = end;
+            while (start > tok && (start[-1] == '_' || (start[-1] >= 'a' && start[-1] <= 'z') ||
+                                   (start[-1] >= 'A' && start[-1] <= 'Z') || (start[-1] >= '0' && start[-1] <= '9')))
+                start--;
+            if (!*start)
+                continue;
+            char a[80], b[80];
+            snprintf(a, sizeof a, ".I %s", start);
+            snprintf(b, sizeof b, ".IR %s", start);
+            fields++;
+            if (!strstr(man, a) && !strstr(man, b)) {
+                bad++;
+                snprintf(missing + strlen(missing), sizeof missing - strlen(missing), " %s", start);
+            }
+        }
+    }
+    if (f)
+        fclose(f);
+    if (!tap_ok(fields > 0 && bad == 0, "bpcheck(3) documents all %zu fields of the structs of %s", fields, header))
+        tap_diag("not in bpcheck(3):%s", missing);
+}
+
 int main(void)
 {
     const char *prog = tu_env("BPCHECK");
@@ -55,6 +121,15 @@ int main(void)
         man_covers(prog, cmds[i], man);
     }
     free(man);
+    FILE *m3 = fopen("doc/bpcheck.3", "r");
+    char *man3 = calloc(1, 1 << 18);
+    if (!m3 || !man3)
+        tap_bail_out("cannot read doc/bpcheck.3");
+    man3[fread(man3, 1, (1 << 18) - 1, m3)] = '\0';
+    fclose(m3);
+    fields_documented("reference/model.h", man3);
+    fields_documented("testsuite/lib/bpcheck.h", man3);
+    free(man3);
 
     const char *san = getenv("BPCHECK_SANITIZE");
     if (san && *san) {
