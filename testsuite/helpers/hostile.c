@@ -63,6 +63,7 @@ int main(int argc, char **argv)
             if (mode[0] == 's') /* 256 bytes each quarter of a second */
                 while (read(0, buf, 256) > 0)
                     nanosleep(&t, NULL);
+            free(line); /* nothing left for a leak checker to report (exit 0 stays 0) */
             if (mode[0] == 'q')
                 return 0;
             memset(buf, ' ', sizeof buf);

@@ -353,9 +353,11 @@ int main(void)
         snprintf(cmd, sizeof cmd, "'%s' conform --fixtures fixtures/quadratic.json --impl "
                  "'sleep 297.5 & exit 0' --only 'quadratic/3-4-2/*' --timeout 1; true", prog);
         c = q(cmd);
+        /* which of two ways the first case fails is a race: the hello written before the shell
+         * exits waits out --timeout; after, it meets a closed input (the background job reads
+         * /dev/null). Either way the run fails, and stops */
         expect(0, "child that forks a background process holding the pipe, then exits: every case "
-                  "fails, by the timeout and the hang rule, and nothing is left running", c,
-               "0 passed, 6 failed", "no answer within 1 s (the implementation was killed)", NULL);
+                  "fails, and nothing is left running", c, "0 passed, 6 failed", NULL);
         /* (the pattern 29[7][.]5 matches the sleep, not the shell command that holds it) */
         char *out;
         tu_sh(&out, "pgrep -f 'sleep 29[7][.]5'; pkill -f 'sleep 29[7][.]5'; true");
