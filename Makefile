@@ -263,6 +263,10 @@ $(BUILD)/config.h: FORCE
 	@t=$@.$$$$.tmp; echo '#define BPCHECK_DATADIR "$(PREFIX)/share/bpcheck"' > $$t; \
 	    cmp -s $$t $@ && rm -f $$t || mv $$t $@
 $(BUILD)/testsuite/conform/conform.o $(BUILD)/testsuite/bpcheck.o $(BUILD)/pic/testsuite/conform/conform.o: $(BUILD)/config.h
+# Phony, so that config.h and bpcheck.pc are written anew by every make: under .SECONDARY
+# (below) a plain FORCE target that does not exist is never remade, and so neither were they:
+# `make install PREFIX=P` after a plain `make` kept the first prefix in both.
+.PHONY: FORCE
 FORCE:
 
 # Built afresh: `ar r` never drops a member, and an object left from a moved source would
