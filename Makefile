@@ -34,7 +34,7 @@ endif
 PKGS := gsl mpfr jansson
 DEBIAN_PACKAGES := gcc libc6-dev make pkg-config perl valgrind libgsl-dev libmpfr-dev \
                    libjansson-dev python3-numpy python3-torch python3-sklearn gnuplot-nox \
-                   libopenblas-dev clang libclang-rt-dev gcovr
+                   libopenblas-dev clang libclang-rt-dev gcovr python3-venv python3-pytest
 # What building and running `bpcheck conform` needs, and no more (make deps-runtime: the CI
 # recipes of the README); a Python adapter brings its own packages.
 RUNTIME_PACKAGES := gcc libc6-dev make pkg-config libgsl-dev libmpfr-dev libjansson-dev
@@ -95,11 +95,16 @@ PIC_OBJ   := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 PUBLIC_H  := testsuite/lib/bpcheck.h reference/model.h reference/activation.h fixtures/fixture.h \
              fixtures/generate.h
 LIBDIR    ?= $(PREFIX)/lib
-# bpcheck_protocol.py, for the Python adapter templates: Debian's python3 reads
-# /usr/lib/python3/dist-packages, and /usr/local/lib/python3.X/dist-packages under /usr/local
+# The Python package bpcheck (testsuite/python), for Python's own path: Debian's python3
+# reads /usr/lib/python3/dist-packages, and /usr/local/lib/python3.X/dist-packages under
+# /usr/local. Its source goes to share/bpcheck/python too, for `pip install` into a
+# virtualenv or another interpreter.
 PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/$(shell $(PYTHON) -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null || echo python3)/dist-packages)
 ADAPTER_TEMPLATES := testsuite/adapters/template.c testsuite/adapters/numpy_adapter.py \
                      testsuite/adapters/torch_adapter.py testsuite/adapters/bpcheck_protocol.py
+PY_PACKAGE  := $(wildcard testsuite/python/bpcheck/*.py)
+PY_SOURCE   := testsuite/python/pyproject.toml testsuite/python/bpcheck_build.py \
+               testsuite/python/bpcheck_protocol.py
 MANDIR    ?= $(PREFIX)/share/man
 
 # One test program per area (testsuite/t/NAME.c -> $(BUILD)/t/NAME), run by prove;
@@ -359,7 +364,11 @@ install: $(PROGRAM) library
 	install -m 644 testsuite/lib/example.c $(DESTDIR)$(PREFIX)/share/doc/bpcheck/examples/
 	install -m 644 testsuite/lib/example.mk $(DESTDIR)$(PREFIX)/share/doc/bpcheck/examples/Makefile
 	install -m 644 $(ADAPTER_TEMPLATES) $(DESTDIR)$(PREFIX)/share/bpcheck/adapters/
-	install -m 644 testsuite/adapters/bpcheck_protocol.py $(DESTDIR)$(PYTHONDIR)/
+	install -d $(DESTDIR)$(PYTHONDIR)/bpcheck $(DESTDIR)$(PREFIX)/share/bpcheck/python/bpcheck
+	install -m 644 $(PY_PACKAGE) $(DESTDIR)$(PYTHONDIR)/bpcheck/
+	install -m 644 testsuite/python/bpcheck_protocol.py $(DESTDIR)$(PYTHONDIR)/
+	install -m 644 $(PY_PACKAGE) $(DESTDIR)$(PREFIX)/share/bpcheck/python/bpcheck/
+	install -m 644 $(PY_SOURCE) $(DESTDIR)$(PREFIX)/share/bpcheck/python/
 	-[ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ldconfig
 
 uninstall:
@@ -367,6 +376,7 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/bpcheck.pc $(DESTDIR)$(MANDIR)/man1/bpcheck.1 \
 	      $(DESTDIR)$(MANDIR)/man3/bpcheck.3 $(DESTDIR)$(PYTHONDIR)/bpcheck_protocol.py
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/bpcheck $(DESTDIR)$(PREFIX)/share/bpcheck \
+	       $(DESTDIR)$(PYTHONDIR)/bpcheck \
 	       $(DESTDIR)$(PREFIX)/include/bpcheck
 
 # Installs what building and testing need, printing each command before it runs.

@@ -7,14 +7,18 @@ both / m for the mean.
 
 A TEMPLATE: copy this file, and replace the body of `gradient` (marked YOUR CODE) with a call
 into your implementation, converting to and from these layouts. The protocol loop is in
-bpcheck_protocol (installed with bpcheck, and beside this file)."""
+the bpcheck package (bpcheck.protocol), or where it is not installed in bpcheck_protocol.py
+beside this file."""
 import os
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bpcheck_protocol beside us
-import bpcheck_protocol as bp  # noqa: E402
+try:
+    from bpcheck import protocol as bp  # the bpcheck package: pip install testsuite/python
+except ImportError:  # not installed: bpcheck_protocol.py, the same module, beside this file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import bpcheck_protocol as bp
 
 
 def sigmoid(z):
@@ -102,7 +106,7 @@ def answer(req):
     W, b, cost, gW, gb, zs, acts, deltas = gradient(req)
     eta = req["eta"]
     want = req.get("want", bp.WANT_DEFAULT)
-    # numpy arrays: bpcheck_protocol writes them as JSON lists, or as raw bytes in a frame
+    # numpy arrays: the protocol loop writes them as JSON lists, or as raw bytes in a frame
     have = {
         "cost": lambda: float(cost),
         "grad": lambda: {"W": gW, "b": gb},

@@ -17,15 +17,19 @@ delta / m, which is scaled back by m.
 
 A TEMPLATE: copy this file and replace forward_backward's model (marked YOUR CODE) with your
 torch.nn.Module, copying the request's W and b into its parameters. The protocol loop is in
-bpcheck_protocol (installed with bpcheck, and beside this file)."""
+the bpcheck package (bpcheck.protocol), or where it is not installed in bpcheck_protocol.py
+beside this file."""
 import os
 import sys
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bpcheck_protocol beside us
-import bpcheck_protocol as bp  # noqa: E402
+try:
+    from bpcheck import protocol as bp  # the bpcheck package: pip install testsuite/python
+except ImportError:  # not installed: bpcheck_protocol.py, the same module, beside this file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import bpcheck_protocol as bp
 
 
 def activation(name, slope):
@@ -72,7 +76,7 @@ def forward_backward(req, dtype):
 def answer(req, dtype):
     W, b, loss, zs, acts, deltas = forward_backward(req, dtype)
     eta = req["eta"]
-    # numpy arrays: bpcheck_protocol writes them as JSON lists, or as raw bytes in a frame
+    # numpy arrays: the protocol loop writes them as JSON lists, or as raw bytes in a frame
     rows = lambda ts: [t.detach().double().numpy() for t in ts]
     with torch.no_grad():
         have = {

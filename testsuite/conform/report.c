@@ -471,9 +471,13 @@ static void junit_write(cf_report *r)
     junit_file(r, r->junit_buf ? r->junit_buf : "");
 }
 
-/* The closing object: the counts and the diagnosis of the run. */
+static void run_text(const cf_report *r, const char *prefix, char *out, size_t len);
+
+/* The closing object: the counts, the diagnosis of the run, and its closing lines as text. */
 static void json_end(const cf_report *r)
 {
+    static char lines[16384];
+    run_text(r, "", lines, sizeof lines);
     json_t *end = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "cases", (json_int_t)r->n, "passed",
                             (json_int_t)r->passed, "failed", (json_int_t)r->failed, "skipped", (json_int_t)r->skipped,
                             "xfailed", (json_int_t)r->xfailed, "unmeetable", (json_int_t)r->unmeetable,
@@ -485,34 +489,47 @@ static void json_end(const cf_report *r)
     if (r->not_run)
         json_object_set_new(end, "not_run", json_pack("{s:I, s:s}", "cases", (json_int_t)r->not_run,
                                                       "why", r->stop_msg));
+    json_object_set_new(end, "text", json_string(lines));
     char *text = bp_json_dumps(end, JSON_COMPACT | JSON_REAL_PRECISION(17));
     printf("%s\n", text ? text : "{}");
     free(text);
     json_decref(end);
 }
 
-static void tap_end(const cf_report *r)
+/* The closing lines of the run, each starting with prefix ("# " in the TAP): the summary of
+ * the failures, then the notes on what was skipped, never asked or not run; into out. The TAP
+ * prints them, and the JSON's closing object holds them as "text", so that a program reading
+ * the JSON (the Python package's conform) shows the same words. */
+static void run_text(const cf_report *r, const char *prefix, char *out, size_t len)
 {
-    printf("1..%zu\n", r->n);
-    static char text[8192];
-    bp_summary_format(&r->sum, "# ", text, sizeof text);
-    fputs(text, stdout);
+    size_t at;
+    bp_summary_format(&r->sum, prefix, out, len);
+#define ADD(...) (at = strlen(out), at < len ? (void)snprintf(out + at, len - at, __VA_ARGS__) : (void)0)
     if (r->xfailed)
-        printf("# %zu expected failures (xfail list)\n", r->xfailed);
+        ADD("%s%zu expected failures (xfail list)\n", prefix, r->xfailed);
     if (r->used_at)
-        printf("# closest to a bound: an error %.2g x its bound, in %s\n", r->used, r->used_at);
+        ADD("%sclosest to a bound: an error %.2g x its bound, in %s\n", prefix, r->used, r->used_at);
     if (r->unmeetable)
-        printf("# %zu skipped as unmeetable in %s (no correct implementation in that precision "
-               "can meet them)\n", r->unmeetable, r->o->float32 ? "float32" : "float64");
+        ADD("%s%zu skipped as unmeetable in %s (no correct implementation in that precision "
+            "can meet them)\n", prefix, r->unmeetable, r->o->float32 ? "float32" : "float64");
     if (r->outside)
-        printf("# %zu skipped as outside the capabilities the implementation declares (each SKIP "
-               "says which)\n", r->outside);
+        ADD("%s%zu skipped as outside the capabilities the implementation declares (each SKIP "
+            "says which)\n", prefix, r->outside);
     unsigned asked = cf_session_want(r->o->deep ? CF_WANT_ALL : CF_WANT_BASIC);
     for (int q = 0; q < (r->o->deep ? 6 : 3) && cf_session_declared() && !cf_inproc; q++)
         if (!(asked >> q & 1))
-            printf("# %s never asked: the implementation's capabilities leave it out\n", cf_want[q]);
+            ADD("%s%s never asked: the implementation's capabilities leave it out\n", prefix, cf_want[q]);
     if (r->not_run)
-        printf("# %zu cases not run (counted as failed): %s\n", r->not_run, r->stop_msg);
+        ADD("%s%zu cases not run (counted as failed): %s\n", prefix, r->not_run, r->stop_msg);
+#undef ADD
+}
+
+static void tap_end(const cf_report *r)
+{
+    static char text[16384];
+    printf("1..%zu\n", r->n);
+    run_text(r, "# ", text, sizeof text);
+    fputs(text, stdout);
     printf("%zu passed, %zu failed, %zu skipped\n", r->passed, r->failed, r->skipped);
 }
 

@@ -215,7 +215,25 @@ int main(void)
         tap_skip("the installed numpy template: no numpy here");
     else
         tap_ok(rc == 0 && strstr(out, " passed, 0 failed, 0 skipped"), "the installed numpy template, "
-               "copied away from bpcheck_protocol.py, finds it on Python's path and passes");
+               "copied away from bpcheck_protocol.py, finds the protocol on Python's path and passes");
+    free(out);
+    rc = tu_sh(&out, "cd '%s' && PYTHONPATH=$(ls -d usr/local/lib/python3*/dist-packages) %s -c 'import numpy_adapter "
+               "as a; print(a.bp.__name__, a.bp.__file__)'", dir, tu_env("BPCHECK_PYTHON"));
+    if (strstr(out, "No module named 'numpy'"))
+        tap_skip("the installed numpy template's import: no numpy here");
+    else
+        tap_ok(rc == 0 && strstr(out, "bpcheck.protocol ") && strstr(out, "-packages/bpcheck/protocol.py"),
+               "... and that protocol is the installed bpcheck package's: %s", out);
+    free(out);
+    /* the package's source, installed, pip-installs into a virtualenv with no network */
+    rc = tu_sh(&out, "%s -c 'import ensurepip' 2>/dev/null || exit 77; cd '%s' && %s -m venv venv && venv/bin/pip "
+               "install -q --no-index usr/local/share/bpcheck/python && cd / && '%s/venv/bin/python' -c 'import "
+               "bpcheck; print(bpcheck.__file__)'", tu_env("BPCHECK_PYTHON"), dir, tu_env("BPCHECK_PYTHON"), dir);
+    if (rc == 77)
+        tap_skip("pip install of share/bpcheck/python: python3-venv is not installed here");
+    else
+        tap_ok(rc == 0 && strstr(out, "/venv/lib/"), "pip install share/bpcheck/python puts the package into a "
+               "virtualenv, offline: %s", out);
     free(out);
     rc = tu_sh(&out, "command -v man >/dev/null || exit 77; MANPATH='%s/usr/local/share/man' man -w "
                "bpcheck && MANPATH='%s/usr/local/share/man' man -w 3 bpcheck", dir, dir);
