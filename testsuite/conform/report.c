@@ -497,13 +497,16 @@ static void json_end(const cf_report *r)
 }
 
 /* The closing lines of the run, each starting with prefix ("# " in the TAP): the summary of
- * the failures, then the notes on what was skipped, never asked or not run; into out. The TAP
+ * the failures, then the notes on what was skipped, never asked or not run, and the counts
+ * ("N passed, N failed, N skipped", never prefixed: the TAP's last line); into out. The TAP
  * prints them, and the JSON's closing object holds them as "text", so that a program reading
  * the JSON (the Python package's conform) shows the same words. */
 static void run_text(const cf_report *r, const char *prefix, char *out, size_t len)
 {
     size_t at;
-    bp_summary_format(&r->sum, prefix, out, len);
+    /* the notes after the summary (stop_msg 600, a case id, six short lines) and the counts
+     * always fit in the 2 KiB kept back */
+    bp_summary_format(&r->sum, prefix, out, len - 2048);
 #define ADD(...) (at = strlen(out), at < len ? (void)snprintf(out + at, len - at, __VA_ARGS__) : (void)0)
     if (r->xfailed)
         ADD("%s%zu expected failures (xfail list)\n", prefix, r->xfailed);
@@ -521,6 +524,7 @@ static void run_text(const cf_report *r, const char *prefix, char *out, size_t l
             ADD("%s%s never asked: the implementation's capabilities leave it out\n", prefix, cf_want[q]);
     if (r->not_run)
         ADD("%s%zu cases not run (counted as failed): %s\n", prefix, r->not_run, r->stop_msg);
+    ADD("%zu passed, %zu failed, %zu skipped\n", r->passed, r->failed, r->skipped);
 #undef ADD
 }
 
@@ -530,7 +534,6 @@ static void tap_end(const cf_report *r)
     printf("1..%zu\n", r->n);
     run_text(r, "# ", text, sizeof text);
     fputs(text, stdout);
-    printf("%zu passed, %zu failed, %zu skipped\n", r->passed, r->failed, r->skipped);
 }
 
 /* For make bench: the runner's own peak, children apart. VmHWM is this program's since its

@@ -9,6 +9,7 @@ the evidence and the diagnosis are the runner's own (the JSON lines of PROTOCOL.
 "--format json"), read back into a Result.
 
 The program is found as: the `program` argument, then $BPCHECK, then `bpcheck` on PATH."""
+import json
 import os
 import shlex
 import shutil
@@ -74,11 +75,9 @@ class Result:
         self.diagnosis = end.get("summary", {})
         self.passed = status == 0
         self.failures = [Failure(c) for c in self.cases if c.get("verdict") in ("fail", "unexpected-pass")]
-        text = end.get("text", "").rstrip("\n")
-        counts = "%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % self.counts
+        self.summary = end.get("text", "").rstrip("\n")  # ends with the counts, as the TAP does
         if status == 1 and not self.counts["failed"]:
-            counts += " (no case was judged)"
-        self.summary = (text + "\n" if text else "") + counts
+            self.summary += " (no case was judged)"
 
     def __repr__(self):
         return "<bpcheck.Result %s: %s>" % ("passed" if self.passed else "failed", self.summary.splitlines()[-1])
@@ -163,7 +162,6 @@ class _Server:
 
 def _read(command, proc):
     """the program's JSON lines as a Result; Error when it did not judge"""
-    import json
     err = proc.stderr.decode(errors="replace")
     if proc.returncode not in (0, 1):
         how = ("was killed by signal %d" % -proc.returncode if proc.returncode < 0
