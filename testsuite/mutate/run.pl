@@ -47,7 +47,8 @@ for my $path (grep { -f } map { glob } qw(Makefile README.md reference/* derivat
                                           testsuite/*.[ch] testsuite/*.md testsuite/lib/* testsuite/t/*.c
                                           testsuite/tap/* testsuite/oracles/* testsuite/bugs/* testsuite/conform/*
                                           testsuite/helpers/*.c fixtures/* testsuite/adapters/* testsuite/adapters/old/*
-                                          testsuite/mutants/* testsuite/mutate/*)) {
+                                          testsuite/mutants/* testsuite/mutate/* testsuite/python/*
+                                          testsuite/python/bpcheck/* testsuite/python/tests/*)) {
     make_path("$tmp/" . dirname($path));
     copy($path, "$tmp/$path") or die "copy $path: $!\n";
 }
