@@ -84,7 +84,7 @@ LIB_SRC := $(wildcard reference/*.c) \
            testsuite/conform/conform.c \
            testsuite/adapters/reference.c \
            derivations/checks.c derivations/equations.c \
-           testsuite/lib/libbpcheck.c testsuite/plot.c
+           testsuite/lib/libbpcheck.c testsuite/plot.c testsuite/plots.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libbpcheck.a
 # libbpcheck for users (bpcheck(3)): the same objects built position-independent, a shared

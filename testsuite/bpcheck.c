@@ -31,6 +31,7 @@
 #include "mpref.h"
 #include "oracle.h"
 #include "plot.h"
+#include "plots.h"
 #include "tolerance.h"
 #include "train.h"
 
@@ -189,8 +190,9 @@ static void train_usage(FILE *out)
             "  --standardize scale each feature to mean 0 and standard deviation 1, with the\n"
             "                statistics of the training part only (a constant feature is centred)\n"
             "  --header      skip the first line (a CSV header); without it a header is an error\n"
-            "  --plot FILE   draw the cost and the accuracy per epoch, training and held-out, with\n"
-            "                gnuplot; SVG or PNG by FILE's extension\n"
+            "  --plot FILE   draw the cost and the accuracy per epoch, each printed column a curve,\n"
+            "                with gnuplot; SVG or PNG by FILE's extension, or .gp for the gnuplot\n"
+            "                script (gnuplot FILE.gp draws FILE.png)\n"
             "  -h, --help    show this help\n"
             "\n"
             "Data (FILE, or - for standard input): one sample per line, comma-separated: N0\n"
@@ -230,39 +232,33 @@ static void train_progress(const bp_epoch_report *r, void *ctx)
         log->r = grown, log->r[log->n++] = *r;
 }
 
-/* --plot: cost (log scale) and accuracy per epoch, on the training data and the held-out data */
-static int train_plot(const char *path, const train_log *log)
+/* Draw (or write) a plot script; say what happened. 0, or -1 on a failure. */
+static int draw(const char *cmd, const char *path, char *script, int width, int height,
+                const char *what, const bp_error *script_err)
 {
-    size_t cap = 4096 + 160 * log->n, o = 0;
-    char *s = malloc(cap);
-    if (!s)
+    if (!script) {
+        fprintf(stderr, "bpcheck %s: %s\n", cmd, script_err->msg);
         return -1;
-    int test = log->n && !isnan(log->r[0].test_cost);
-    o += (size_t)snprintf(s + o, cap - o, "$d << EOD\n");
-    for (size_t i = 0; i < log->n; i++)
-        o += (size_t)snprintf(s + o, cap - o, "%zu %.9g %.9g %.9g %.9g\n", log->r[i].epoch,
-                              log->r[i].cost, 100.0 * log->r[i].accuracy,
-                              test ? log->r[i].test_cost : 0.0,
-                              test ? 100.0 * log->r[i].test_accuracy : 0.0);
-    snprintf(s + o, cap - o,
-             "EOD\nset multiplot layout 2,1 title 'bpcheck train'\nset grid\nset key bottom left\n"
-             "set logscale y\nset ylabel 'mean cost'\n"
-             "plot $d using 1:2 with linespoints title 'training'%s\n"
-             "unset logscale y\nset key bottom right\nset xlabel 'epoch'\nset ylabel 'accuracy (%%)'\n"
-             "plot $d using 1:3 with linespoints title 'training'%s\nunset multiplot\n",
-             test ? ", $d using 1:4 with linespoints title 'held out'" : "",
-             test ? ", $d using 1:5 with linespoints title 'held out'" : "");
+    }
     bp_error err;
-    int rc = bp_plot(path, s, &err);
-    free(s);
+    int rc = bp_plot(path, script, width, height, &err);
+    free(script);
     if (rc == 1)
-        fprintf(stderr, "bpcheck train: no plot: gnuplot is not installed (Debian: apt-get install "
-                        "gnuplot-nox)\n");
+        fprintf(stderr, "bpcheck %s: no plot: gnuplot is not installed (Debian: apt-get install "
+                        "gnuplot-nox)\n", cmd);
     else if (rc)
-        fprintf(stderr, "bpcheck train: %s\n", err.msg);
+        fprintf(stderr, "bpcheck %s: %s\n", cmd, err.msg);
     else
-        printf("plotted %s\n", path);
+        printf("plotted %s%s\n", path, what);
     return rc < 0 ? -1 : 0;
+}
+
+/* --plot: cost (log scale) and accuracy per epoch, each curve a printed column (plots.h) */
+static int train_plot(const char *path, const bp_train_plot *info, const train_log *log)
+{
+    bp_error err;
+    char *s = bp_train_plot_script(info, log->r, log->n, &err);
+    return draw("train", path, s, 900, 900, "", &err);
 }
 
 static int cmd_train(int argc, char **argv)
@@ -381,7 +377,12 @@ static int cmd_train(int argc, char **argv)
         fprintf(stderr, "bpcheck train: %s\n", err.msg);
         goto done;
     }
-    if (plot_s && train_plot(plot_s, &log))
+    char net[160], acts[96];
+    bp_sizes_format(params, net, sizeof net);
+    snprintf(net + strlen(net), sizeof net - strlen(net), " (%s)",
+             bp_acts_format(params, model, acts, sizeof acts));
+    bp_train_plot info = {model_s, net, o.eta, o.batch, o.epochs, train->m, test ? test->m : 0};
+    if (plot_s && train_plot(plot_s, &info, &log))
         goto done;
     if (save_s) {
         bp_atomic a; /* whole or not at all: a full disk leaves the old file as it was */
@@ -752,70 +753,60 @@ static int fd_kinks(unsigned char *kink, int k, bp_cost model, const bp_model *p
     return or_kinks(kink, reach, model, params, batch, err) == (size_t)-1 ? -1 : 0;
 }
 
-/* --plot: |D(h) - g| / |g| against h for forward, central and 5-point differences and the
- * complex step, at the entry with the largest |g|; g from the complex step at h = 1e-20. */
-static int gradcheck_plot(const char *path, bp_cost model, const bp_model *params,
-                          const bp_batch *batch, bp_reduction red, const double *g)
+/* One entry of the cost, for --plot: the bundled reference's by the oracle's arithmetic, or,
+ * under --impl, the implementation's own (ctx). */
+typedef struct {
+    bp_cost model;
+    const bp_model *params;
+    const bp_batch *batch;
+    bp_reduction red;
+    or_target t;
+    void *ctx;     /* --impl: a gradcheck_ctx */
+    double *theta; /* --impl: a copy of the parameters, the entry at moved */
+    size_t at;
+} plot_entry;
+
+static double gradcheck_cost(const double *theta, void *p);
+
+static double plot_cost(double eps, void *p)
+{
+    plot_entry *e = p;
+    if (!e->ctx)
+        return or_cost_real(e->model, e->params, e->batch, NULL, e->red, &e->t, eps, OR_WHOLE);
+    double saved = e->theta[e->at];
+    e->theta[e->at] = saved + eps;
+    double c = gradcheck_cost(e->theta, e->ctx);
+    e->theta[e->at] = saved;
+    return c;
+}
+
+static double plot_cstep(double h, void *p)
+{
+    plot_entry *e = p;
+    return cimag(or_cost_complex(e->model, e->params, e->batch, NULL, e->red, &e->t, CMPLX(0.0, h),
+                                 OR_WHOLE)) / h;
+}
+
+/* --plot: the error of each step method that ran against its step, at the entry with the
+ * largest |g|, measured from its derivative by dual numbers (plots.h) */
+static int gradcheck_plot(const char *path, const int *want, const char *what,
+                          const bp_model *params, plot_entry *e, const double *g)
 {
     size_t at = 0;
     for (size_t i = 1; i < params->nparams; i++)
         if (fabs(g[i]) > fabs(g[at]))
             at = i;
-    or_target t = or_target_of(params, at);
-    double exact = cimag(or_cost_complex(model, params, batch, NULL, red, &t, CMPLX(0.0, OR_COMPLEX_H),
-                                         OR_WHOLE)) / OR_COMPLEX_H;
-    double c0 = or_cost_real(model, params, batch, NULL, red, &t, 0.0, OR_WHOLE);
-    double scale = fmax(fabs(exact), DBL_MIN);
-    size_t cap = 8192, o = 0;
-    char *s = malloc(cap), name[64];
-    if (!s)
-        return -1;
-    o += (size_t)snprintf(s + o, cap - o, "$d << EOD\n");
-    double anchor[3] = {1.0, 0.1, 0.01}; /* each truncation line through its method at h = 0.01 */
-    for (int k = 2; k <= 28; k++) {
-        double h = pow(10.0, -0.5 * k);
-#define C(e) or_cost_real(model, params, batch, NULL, red, &t, (e), OR_WHOLE)
-        double fp = C(h), fm = C(-h), f2p = C(2 * h), f2m = C(-2 * h);
-#undef C
-        double fwd = (fp - c0) / h, cen = (fp - fm) / (2 * h),
-               five = (-f2p + 8 * fp - 8 * fm + f2m) / (12 * h),
-               cx = cimag(or_cost_complex(model, params, batch, NULL, red, &t, CMPLX(0.0, h), OR_WHOLE)) / h;
-        double e[4] = {fabs(fwd - exact), fabs(cen - exact), fabs(five - exact), fabs(cx - exact)};
-        if (k == 4)
-            for (int q = 0; q < 3; q++)
-                anchor[q] = fmax(e[q] / scale, 1e-18);
-        o += (size_t)snprintf(s + o, cap - o, "%.6g", h);
-        for (int q = 0; q < 4; q++) /* 0 (exact) drawn at the floor of the plot */
-            o += (size_t)snprintf(s + o, cap - o, " %.6g", fmax(e[q] / scale, 1e-18));
-        o += (size_t)snprintf(s + o, cap - o, "\n");
-    }
-    double u = DBL_EPSILON / 2, r0 = u * fabs(c0) / scale;
-    snprintf(s + o, cap - o,
-             "EOD\nset logscale xy\nset format x '10^{%%L}'\nset format y '10^{%%L}'\n"
-             "set xrange [1e-14:0.1]\nset yrange [1e-18:10]\nset grid\nset key top center\n"
-             "set xlabel 'step h'\nset ylabel 'relative error of dC/d%s'\n"
-             "set title 'bpcheck gradcheck: finite differences against the step (%s)'\n"
-             "plot $d using 1:2 with linespoints title 'forward', "
-             "$d using 1:3 with linespoints title 'central', "
-             "$d using 1:4 with linespoints title '5-point (Richardson)', "
-             "$d using 1:5 with linespoints title 'complex step', "
-             "%.6g*x/0.01 dashtype 2 lc rgb 'gray' title 'truncation h^1, h^2, h^4', "
-             "%.6g*(x/0.01)**2 dashtype 2 lc rgb 'gray' notitle, "
-             "%.6g*(x/0.01)**4 dashtype 2 lc rgb 'gray' notitle, "
-             "%.6g/x dashtype 3 lc rgb 'black' title 'round-off u|C|/h'\n",
-             bp_model_param_name(params, at, name, sizeof name), name, anchor[0], anchor[1], anchor[2],
-             r0);
+    e->t = or_target_of(params, at), e->at = at;
+    char name[64];
+    bp_model_param_name(params, at, name, sizeof name);
+    or_dual d = or_cost_dual(e->model, params, e->batch, NULL, e->red, &e->t, (or_dual){0.0, 1.0},
+                             OR_WHOLE);
+    bp_fd_plot p = {name, what, params->theta[at], d.d, want[0], want[1], plot_cost,
+                    want[2] && !e->ctx ? plot_cstep : NULL, e};
     bp_error err;
-    int rc = bp_plot(path, s, &err);
-    free(s);
-    if (rc == 1)
-        fprintf(stderr, "bpcheck gradcheck: no plot: gnuplot is not installed (Debian: apt-get "
-                        "install gnuplot-nox)\n");
-    else if (rc)
-        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
-    else
-        printf("plotted %s (the entry %s)\n", path, name);
-    return rc < 0 ? -1 : 0;
+    char *s = bp_fd_plot_script(&p, &err), tail[96];
+    snprintf(tail, sizeof tail, " (the entry %s)", name);
+    return draw("gradcheck", path, s, 1000, 900, tail, &err);
 }
 
 static void gradcheck_usage(FILE *out)
@@ -847,9 +838,12 @@ static void gradcheck_usage(FILE *out)
             "                  (testsuite/PROTOCOL.md) and is asked for grad once and for cost\n"
             "                  at perturbed parameters; complex and dual do not apply\n"
             "  --timeout SEC   seconds per request to --impl (default 60)\n"
-            "  --plot FILE     draw the error of each finite-difference method against its step\n"
-            "                  h (log-log) for the largest gradient entry, with the truncation\n"
-            "                  and round-off slopes, by gnuplot; SVG or PNG by FILE's extension\n"
+            "  --plot FILE     draw the error of each step method that ran (central, richardson,\n"
+            "                  complex) against its step h (log-log) for the largest gradient\n"
+            "                  entry, from its dual-number derivative, the step used marked, with\n"
+            "                  the truncation and round-off slopes, by gnuplot; SVG or PNG by\n"
+            "                  FILE's extension, or .gp for the script (gnuplot FILE.gp draws\n"
+            "                  FILE.png)\n"
             "  -h, --help      show this help\n"
             "\n"
             "Methods: central (h = cbrt(eps) max(1,|theta|)); richardson (GSL's gsl_deriv_central);\n"
@@ -984,6 +978,11 @@ static int cmd_gradcheck(int argc, char **argv)
     bp_cost model;
     bp_reduction red;
     size_t L, n[BP_MAX_LAYERS + 1], m, dirs;
+    if (any && plot_s && !want[0] && !want[1] && (!want[2] || impl_s)) {
+        fprintf(stderr, "bpcheck gradcheck: --plot draws the methods with a step: central, "
+                        "richardson%s; --method %s has none\n", impl_s ? "" : " and complex", method_s);
+        return 2;
+    }
     if (!any) {
         fprintf(stderr, "bpcheck gradcheck: --method '%s': expected central, richardson, complex, "
                         "dual, directional, taylor or all\n", method_s);
@@ -1176,8 +1175,25 @@ static int cmd_gradcheck(int argc, char **argv)
         printf("\n");
     }
     rc = all ? 0 : 1;
-    if (plot_s && gradcheck_plot(plot_s, model, params, batch, red, grad->theta))
-        rc = 2;
+    if (plot_s) {
+        char what[256], acts[96];
+        snprintf(what, sizeof what, "%s %s (%s), batch %zu (%s); C from %s", model_s, sz,
+                 bp_acts_format(params, model, acts, sizeof acts), m, red_s,
+                 impl_s ? impl_s : "the bundled reference");
+        plot_entry pe = {model, params, batch, red, {0}, impl_s ? &ctx : NULL, NULL, 0};
+        pe.theta = malloc(params->nparams * sizeof *pe.theta);
+        if (!pe.theta)
+            fprintf(stderr, "bpcheck gradcheck: out of memory for the plot\n");
+        else
+            memcpy(pe.theta, params->theta, params->nparams * sizeof *pe.theta);
+        if (!pe.theta || gradcheck_plot(plot_s, want, what, params, &pe, grad->theta))
+            rc = 2;
+        free(pe.theta);
+        if (impl_s && ctx.failure[0]) {
+            fprintf(stderr, "bpcheck gradcheck: --plot: the implementation: %s\n", ctx.failure);
+            rc = 1;
+        }
+    }
 done:
     if (ctx.child)
         bp_child_free(ctx.child);
