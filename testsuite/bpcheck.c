@@ -1181,12 +1181,11 @@ static int cmd_gradcheck(int argc, char **argv)
                  bp_acts_format(params, model, acts, sizeof acts), m, red_s,
                  impl_s ? impl_s : "the bundled reference");
         plot_entry pe = {model, params, batch, red, {0}, impl_s ? &ctx : NULL, NULL, 0};
-        pe.theta = malloc(params->nparams * sizeof *pe.theta);
-        if (!pe.theta)
-            fprintf(stderr, "bpcheck gradcheck: out of memory for the plot\n");
-        else
+        if (impl_s && (pe.theta = malloc(params->nparams * sizeof *pe.theta)))
             memcpy(pe.theta, params->theta, params->nparams * sizeof *pe.theta);
-        if (!pe.theta || gradcheck_plot(plot_s, want, what, params, &pe, grad->theta))
+        if (impl_s && !pe.theta)
+            fprintf(stderr, "bpcheck gradcheck: out of memory for the plot\n");
+        if ((impl_s && !pe.theta) || gradcheck_plot(plot_s, want, what, params, &pe, grad->theta))
             rc = 2;
         free(pe.theta);
         if (impl_s && ctx.failure[0]) {

@@ -102,7 +102,7 @@ static double gsl_5point(const bp_fd_plot *p, double h)
 
 typedef struct {
     const bp_fd_plot *p;
-    double last_h; /* |x| of the latest evaluation at x + h: GSL's second step, if it took one */
+    double last_h; /* the 6th evaluation's x, x + h_opt with x = 0: GSL's second step, if any */
     int evals;
 } fd_record;
 

@@ -9,9 +9,9 @@
 #include "model.h"
 #include "train.h"
 
-/* The training run, for the title: "cross-entropy 2-3-2 (sigmoid, softmax), eta 0.5, ..." */
+/* The training run, for the title: "cross-entropy 2-3-2 (sigmoid,softmax)", eta, ... */
 typedef struct {
-    const char *model, *net; /* the model's name; sizes and activations, "2-3-2 (sigmoid, softmax)" */
+    const char *model, *net; /* the model's name; sizes and activations, "2-3-2 (sigmoid,softmax)" */
     double eta;
     size_t batch, epochs, train_m, test_m; /* test_m = 0: no held-out data */
 } bp_train_plot;
@@ -30,13 +30,13 @@ typedef double (*bp_fd_cstep)(double h, void *ctx);
 /* The finite-difference error plot of one entry. Draws only the methods the table ran. */
 typedef struct {
     const char *entry;   /* its name, "W^2[1][0]" */
-    const char *what;    /* the title's second line: the model, the network, the batch, whose gradient */
+    const char *what;    /* the title's second line: the model, the network, the batch, whose C */
     double theta;        /* the entry's value */
     double d;            /* its exact derivative, by dual numbers: the plot's reference */
     int central;         /* the table's central: (C(h) - C(-h)) / 2h at h = cbrt(u) max(1, |theta|) */
     int richardson;      /* GSL's gsl_deriv_central from h = GC_STEP max(1, |theta|) */
     bp_fd_cost cost;     /* always */
-    bp_fd_cstep cstep;   /* the complex step at h = OR_COMPLEX_H; NULL when it did not run */
+    bp_fd_cstep cstep;   /* Im C(theta + i h) / h at any h; NULL when the complex step did not run */
     void *ctx;
 } bp_fd_plot;
 
