@@ -76,7 +76,7 @@ LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours rega
 LIB_SRC := $(wildcard reference/*.c) \
            testsuite/tap/tap.c testsuite/tap/testutil.c \
            testsuite/oracles/gradcheck.c testsuite/oracles/mpref.c testsuite/oracles/oracle.c \
-           fixtures/frame.c fixtures/atomic.c fixtures/tolerance.c fixtures/scan.c fixtures/fixture.c fixtures/generate.c \
+           fixtures/frame.c fixtures/atomic.c fixtures/tolerance.c fixtures/tensor.c fixtures/scan.c fixtures/fixture.c fixtures/generate.c \
            testsuite/bugs/bugs.c \
            testsuite/conform/child.c testsuite/conform/diagnose.c testsuite/conform/hypotheses.c \
            testsuite/conform/options.c testsuite/conform/run.c testsuite/conform/protocol.c \

@@ -4,6 +4,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "runner.h"
 
+#include "tensor.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,13 @@ static void nonfinite_note(char *note, size_t len, const char *name, const doubl
         snprintf(note + o, len - o, "; %s in %s: %zu of %zu entries", what, name, nan + inf, n);
 }
 
+/* The tensor-wide criteria of the case last judged under the float32 profile (tensor.h),
+ * derived once per case. */
+static struct {
+    const bp_case *c;
+    bp_tensor_tests *T;
+} tensor;
+
 /* The last answered step and the case it answered (a model of momentum fits its velocity
  * from it: hypotheses.c); remember_step(NULL, NULL) lets it go. */
 static struct {
@@ -101,6 +110,96 @@ static uint64_t fingerprint(const bp_answer *ans)
 void cf_forget_step(void)
 {
     remember_step(NULL, NULL);
+    bp_tensor_tests_free(tensor.T);
+    tensor.c = NULL, tensor.T = NULL;
+}
+
+const bp_tensor_tests *cf_tensor_tests(const bp_case *c, const cf_opts *o, bp_error *err)
+{
+    err->msg[0] = '\0';
+    if (!o->float32 || !isnan(o->rtol) || !isnan(o->atol) || !c->bounds[BP_FLOAT32])
+        return NULL;
+    if (tensor.c == c && tensor.T)
+        return tensor.T;
+    bp_tensor_tests_free(tensor.T);
+    tensor.c = NULL, tensor.T = NULL;
+    if (bp_case_params_restore((bp_case *)c, err)) /* a large case sends, then drops, them */
+        return NULL;
+    tensor.T = bp_tensor_tests_derive(c, &bp_profiles[BP_FLOAT32], err);
+    tensor.c = tensor.T ? c : NULL;
+    return tensor.T;
+}
+
+/* Of T's criteria, the one to report where criterion w fails by the widest margin: w, or where
+ * w is a row (a column) of dC/dW^l, the scale of dC/dW^l as a whole if it fails too with more
+ * than half of the rows (columns) that have criteria. */
+static size_t reported(const bp_tensor_tests *T, const bp_case *c, const bp_model *got, size_t w)
+{
+    const bp_tt *t = &T->t[w];
+    if (t->kind != BP_TT_ROW && t->kind != BP_TT_COLUMN)
+        return w;
+    size_t all = 0, fail = 0, whole = w;
+    int whole_fails = 0;
+    for (size_t i = 0; i < T->n; i++) {
+        const bp_tt *q = &T->t[i];
+        double S;
+        if (q->l != t->l || q->bias)
+            continue;
+        if (q->kind == t->kind)
+            all++, fail += !bp_tensor_test_eval(q, c, got, &S);
+        else if (q->kind == BP_TT_SCALE)
+            whole = i, whole_fails = !bp_tensor_test_eval(q, c, got, &S);
+    }
+    return whole_fails && 2 * fail > all ? whole : w;
+}
+
+/* The gradient got, within every per-entry bound, against the tensor-wide criteria: the one
+ * it fails by the widest margin into res (message and notes) and 1, or 0; 1 too, a failure of
+ * ours, where the criteria could not be derived. */
+static int judge_tensor(cf_result *res, const bp_case *c, const bp_model *got, const cf_opts *o)
+{
+    bp_error err;
+    const bp_tensor_tests *T = cf_tensor_tests(c, o, &err);
+    if (!T && err.msg[0]) { /* ours, not the implementation's: never a pass */
+        res->v = R_FAIL, res->protocol = 1, res->ours = 1;
+        snprintf(res->message, sizeof res->message, "%s", err.msg);
+        cf_protocol_block(res, c);
+        return 1;
+    }
+    size_t bad = 0, worst = 0, kinds[4] = {0};
+    double S0 = 0.0, r0 = -1.0;
+    for (size_t i = 0; T && i < T->n; i++) {
+        double S;
+        if (bp_tensor_test_eval(&T->t[i], c, got, &S))
+            continue;
+        double r = T->t[i].thr > 0.0 && !isnan(S) ? fabs(S) / T->t[i].thr : INFINITY;
+        kinds[T->t[i].kind]++;
+        if (bad++ == 0 || r > r0)
+            worst = i, S0 = S, r0 = r;
+    }
+    if (!bad)
+        return 0;
+    /* the criterion failed by the widest margin points at the bug (one row scaled moves its
+     * tensor's scale too, but less), unless it is a row or column of a tensor whose whole
+     * scale fails with most of its rows or columns: that is the tensor scaled */
+    size_t whole = reported(T, c, got, worst);
+    if (whole != worst)
+        bp_tensor_test_eval(&T->t[whole], c, got, &S0), r0 = fabs(S0) / T->t[whole].thr, worst = whole;
+    const bp_tt *t = &T->t[worst];
+    char name[96], note[600];
+    bp_tensor_test_name(t, name, sizeof name);
+    res->v = R_FAIL, res->protocol = 0;
+    snprintf(res->message, sizeof res->message, "grad out of tolerance as a whole: every entry is within its "
+             "own bound, but %s by %.2g%s, %.3g x the %.2g that float32 rounding reaches", name, S0 / t->norm,
+             t->kind == BP_TT_OFFSET ? " on average" : " (relative)", r0, t->thr / t->norm);
+    cf_protocol_block(res, c);
+    snprintf(note, sizeof note, "%zu of the case's %zu tensor-wide criteria fail (%zu whole-tensor scales, %zu "
+             "shifts, %zu rows, %zu columns); each is S = sum_i w_i (got_i - e_i) over its entries, |S| <= a "
+             "threshold that rounding passes with probability 1 - %.0e per case (fixtures/FORMAT.md, "
+             "\"Tensor-wide criteria\"); here S = %.3g, threshold %.2g", bad, T->n, kinds[BP_TT_SCALE],
+             kinds[BP_TT_OFFSET], kinds[BP_TT_ROW], kinds[BP_TT_COLUMN], BP_TENSOR_FALSE_FAIL, S0, t->thr);
+    cf_add_note(res, "criterion", note);
+    return 1;
 }
 
 /* What judging one answer gathers, quantity by quantity. */
@@ -290,6 +389,8 @@ static void evaluate(cf_result *res, const bp_case *c, const bp_case *prev, json
     } else if (judge_quantities(&J, r, fr, want, checked))
         res->v = R_FAIL, res->protocol = 1;
     int marginal = J.f.quantity && J.ratio <= CF_MARGINAL;
+    /* within every bound: the tensor-wide criteria (they report themselves) */
+    int whole = res->v != R_FAIL && !J.f.quantity && J.ans.grad && judge_tensor(res, c, J.ans.grad, o);
     if (res->v != R_FAIL && J.f.quantity) {
         res->v = R_FAIL;
         if (marginal)
@@ -298,7 +399,7 @@ static void evaluate(cf_result *res, const bp_case *c, const bp_case *prev, json
         else
             snprintf(res->message, sizeof res->message, "%s out of tolerance%s", J.failed_list, J.nf_note);
     }
-    if (res->v == R_FAIL)
+    if (res->v == R_FAIL && !whole)
         cf_report_failure(res, c, prev, &J.f, &J.ans, J.failed_list, J.ratio, scalar != NULL, o);
     remember_step(J.ans.step ? c : NULL, J.ans.step);
     res->deep_given = J.ans.z || J.ans.a || J.ans.delta;

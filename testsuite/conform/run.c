@@ -137,6 +137,8 @@ static void run_case_sent(cf_result *res, bp_child *ch, const bp_case *c, const 
     }
     char msg[512], *answer = NULL;
     int framing = 0;
+    bp_error terr;
+    cf_tensor_tests(c, o, &terr); /* while the parameters are here (the send may drop them) */
     bp_child_status st = cf_send_case(ch, c, cf_session_want(want), &framing, msg, sizeof msg);
     if (st == CHILD_OK)
         st = bp_child_recv(ch, &answer, o->timeout, msg, sizeof msg);

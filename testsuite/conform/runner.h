@@ -22,6 +22,7 @@
 #include "fixture.h"
 #include "frame.h"
 #include "lib/bpcheck.h"
+#include "tensor.h"
 
 /* ---- options.c ---- */
 
@@ -146,6 +147,12 @@ void cf_judge(cf_result *res, const bp_case *c, const bp_case *prev, json_t *r, 
               const cf_opts *o, unsigned want);
 /* Let go of the step the last answer gave (kept for the momentum model: hypotheses.c). */
 void cf_forget_step(void);
+/* The tensor-wide criteria of case c under o's profile (tensor.h), derived on first use and
+ * kept until the next case's or cf_forget_step: NULL with err->msg "" where the profile has
+ * none (float64, --rtol/--atol), NULL with the reason in err where they cannot be derived (out
+ * of memory). Derived before the case is sent, a large case's parameters need not come back
+ * to be read. */
+const bp_tensor_tests *cf_tensor_tests(const bp_case *c, const cf_opts *o, bp_error *err);
 
 /* ---- report.c ---- */
 

@@ -26,6 +26,7 @@
 
 #include "fixture.h"
 #include "generate.h"
+#include "tensor.h"
 #include "loglik.h"
 #include "model.h"
 #include "mpref.h"
@@ -361,6 +362,18 @@ static int s_generate(bp_error *err)
     return rc;
 }
 
+/* the tensor-wide criteria of a case, float32 (tensor.h) */
+static int s_tensor(bp_error *err)
+{
+    bp_tensor_tests *T = bp_tensor_tests_derive(&made_case[cost_now], &bp_profiles[BP_FLOAT32], err);
+    if (!T)
+        return -1;
+    for (size_t i = 0; i < T->n; i++)
+        result(&T->t[i].thr, sizeof T->t[i].thr);
+    bp_tensor_tests_free(T);
+    return 0;
+}
+
 /* write a case with its binary companion, then as plain JSON */
 static int s_write(bp_error *err)
 {
@@ -483,6 +496,8 @@ int main(void)
         snprintf(what, sizeof what, "bp_gen_write, with a binary companion and plain (%s)",
                  bp_cost_name(cost_now));
         sweep(what, s_write);
+        snprintf(what, sizeof what, "bp_tensor_tests_derive, float32 (%s)", bp_cost_name(cost_now));
+        sweep(what, s_tensor);
     }
     sweep("bp_fixture_load of a fixture", s_read);
     { /* the last sweep left plain JSON: write a case with its companion for the reader */
