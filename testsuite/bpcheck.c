@@ -33,6 +33,7 @@
 #include "plot.h"
 #include "plots.h"
 #include "tolerance.h"
+#include "tensor.h"
 #include "train.h"
 
 #include "config.h" /* BPCHECK_DATADIR, written by make */
@@ -634,30 +635,56 @@ static int dbl_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The resolving powers of one case, in columns: per entry (best, median), per tensor
+ * (best, median) and per row (best), with the tensor-wide criteria where T has them; into
+ * v[0..5) for the distribution. 0 when the case has no non-zero gradient entry. */
+static int tolerance_row(const bp_case *c, bp_precision p, int criteria, int summary, double v[5])
+{
+    bp_error err;
+    bp_tensor_tests *T = criteria ? bp_tensor_tests_derive(c, &bp_profiles[p], &err) : NULL;
+    if (criteria && !T)
+        fprintf(stderr, "bpcheck tolerances: %s\n", err.msg);
+    size_t k = bp_resolving_power(c, p, &v[0], &v[1]);
+    bp_tensor_resolving_power(c, p, T, &v[2], &v[3], &v[4]);
+    if (!summary)
+        printf("%-54s %9.2g %9.2g %9.2g %9.2g %9.2g %8zu\n", c->id, v[0], v[1], v[2], v[3], v[4], k);
+    bp_tensor_tests_free(T);
+    return k > 0;
+}
+
 static int cmd_tolerances(int argc, char **argv)
 {
     const char *dir = NULL, *only = NULL;
-    int f32 = 0, summary = 0;
+    int f32 = 0, summary = 0, criteria = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf("Usage: bpcheck tolerances [--fixtures DIR] [--profile float64|float32] [--only GLOB]\n"
-                   "                          [--summary]\n"
+                   "                          [--summary] [--entries-only]\n"
                    "\n"
-                   "For each fixture case, its resolving power under the profile's per-entry\n"
-                   "tolerances (fixtures/FORMAT.md): over the gradient entries that are not 0,\n"
-                   "the smallest relative change of ONE entry that the case rejects (best), and\n"
-                   "that of the median entry. A case the precision cannot meet says why. The\n"
-                   "closing lines give the distribution over the cases (min, quartiles, max).\n"
+                   "For each fixture case, its resolving power under the profile's tolerances\n"
+                   "(fixtures/FORMAT.md), the smallest relative change that the case rejects:\n"
+                   "  best, median  of ONE gradient entry, over the entries that are not 0, by the\n"
+                   "                per-entry bounds: the best entry and the median one;\n"
+                   "  tensor        of one whole tensor (dC/dW^l or dC/db^l) scaled together, by\n"
+                   "                the per-entry bounds or (float32) the tensor-wide criteria,\n"
+                   "                whichever is finer: the best tensor, and the median one;\n"
+                   "  row           of one row of a dC/dW^l scaled together: the best row.\n"
+                   "A case the precision cannot meet says why. The closing lines give the\n"
+                   "distribution over the cases (min, quartiles, max).\n"
                    "\n"
                    "  --fixtures DIR  the fixtures (default: ./fixtures, else the installed set)\n"
                    "  --profile P     float64 (default) or float32\n"
                    "  --only GLOB     only the cases whose id matches GLOB\n"
-                   "  --summary       only the distribution\n");
+                   "  --summary       only the distribution\n"
+                   "  --entries-only  the per-entry bounds alone, without the tensor-wide criteria\n"
+                   "                  (what float32 resolved before them)\n");
             return 0;
         }
         if (strcmp(a, "--summary") == 0) {
             summary = 1;
+        } else if (strcmp(a, "--entries-only") == 0) {
+            criteria = 0;
         } else if (i + 1 < argc && strcmp(a, "--fixtures") == 0) {
             dir = argv[++i];
         } else if (i + 1 < argc && strcmp(a, "--only") == 0) {
@@ -689,11 +716,14 @@ static int cmd_tolerances(int argc, char **argv)
         return 2;
     }
     bp_precision p = f32 ? BP_FLOAT32 : BP_FLOAT64;
+    criteria = criteria && f32; /* the float64 profile has none */
     size_t n = 0, unmeetable = 0, cap = 0;
-    double *best = NULL, *med = NULL;
-    printf("# bpcheck tolerances: %s, profile %s\n", dir, f32 ? "float32" : "float64");
+    double *v[5] = {NULL};
+    printf("# bpcheck tolerances: %s, profile %s%s\n", dir, f32 ? "float32" : "float64",
+           criteria ? ", with the tensor-wide criteria" : ", per-entry bounds alone");
     if (!summary)
-        printf("# %-52s %9s %9s %8s\n", "case", "best", "median", "entries");
+        printf("# %-52s %9s %9s %9s %9s %9s %8s\n", "case", "best", "median", "tensor", "tensor-med", "row",
+               "entries");
     for (size_t fi = 0; fi < fs.nfiles; fi++)
         for (size_t ci = 0; ci < fs.files[fi]->ncases; ci++) {
             const bp_case *c = &fs.files[fi]->cases[ci];
@@ -705,31 +735,30 @@ static int cmd_tolerances(int argc, char **argv)
                     printf("%-54s unmeetable: %s\n", c->id, c->unmeetable[p]);
                 continue;
             }
-            double b, m;
-            size_t k = bp_resolving_power(c, p, &b, &m);
-            if (!summary)
-                printf("%-54s %9.2g %9.2g %8zu\n", c->id, b, m, k);
-            if (k == 0)
-                continue;
             if (n == cap) {
-                double *b2 = realloc(best, (2 * cap + 64) * sizeof *best);
-                double *m2 = b2 ? realloc(med, (2 * cap + 64) * sizeof *med) : NULL;
-                best = b2 ? b2 : best, med = m2 ? m2 : med;
-                if (!b2 || !m2) {
-                    fprintf(stderr, "bpcheck tolerances: out of memory\n");
-                    free(best), free(med);
-                    bp_fixture_set_free(&fs);
-                    return 2;
-                }
                 cap = 2 * cap + 64;
+                for (int q = 0; q < 5; q++) {
+                    double *g = realloc(v[q], cap * sizeof(double));
+                    if (!g) {
+                        fprintf(stderr, "bpcheck tolerances: out of memory\n");
+                        for (int r = 0; r < 5; r++)
+                            free(v[r]);
+                        bp_fixture_set_free(&fs);
+                        return 2;
+                    }
+                    v[q] = g;
+                }
             }
-            best[n] = b, med[n++] = m;
+            double row[5];
+            if (tolerance_row(c, p, criteria, summary, row))
+                for (int q = 0; q < 5; q++)
+                    v[q][n] = row[q];
+            n += row[0] == row[0]; /* a case with no non-zero entry resolves nothing */
         }
     if (n) {
-        const char *what[2] = {"best entry", "median entry"};
-        double *v[2] = {best, med};
+        const char *what[5] = {"best entry", "median entry", "best tensor", "median tensor", "best row"};
         printf("# resolving power over %zu cases (min, 25%%, 50%%, 75%%, max):\n", n);
-        for (int q = 0; q < 2; q++) {
+        for (int q = 0; q < 5; q++) {
             qsort(v[q], n, sizeof *v[q], dbl_cmp);
             printf("# %-13s %9.2g %9.2g %9.2g %9.2g %9.2g\n", what[q], v[q][0], v[q][n / 4], v[q][n / 2],
                    v[q][(3 * n) / 4], v[q][n - 1]);
@@ -737,7 +766,8 @@ static int cmd_tolerances(int argc, char **argv)
     }
     if (unmeetable)
         printf("# %zu cases unmeetable in %s\n", unmeetable, f32 ? "float32" : "float64");
-    free(best), free(med);
+    for (int q = 0; q < 5; q++)
+        free(v[q]);
     bp_fixture_set_free(&fs);
     return 0;
 }

@@ -87,32 +87,36 @@ int main(void)
     expect(wrong, 1, 1, "FAIL  worst: "); /* which entry: a tie of relative errors 2, by rounding */
 
     /* bpcheck tolerances on the bundled fixtures: one line per case with its best and median
-     * resolving power (0 < best <= median; NaN where every expected entry is 0), and the
-     * distribution over the cases */
+     * resolving power per entry (0 < best <= median; NaN where every expected entry is 0), per
+     * tensor (no coarser than the best entry, the best no coarser than the median) and per row,
+     * and the distribution over the cases */
     char *out;
     int rc = bpcheck("tolerances --fixtures fixtures --only 'quadratic/*'", 1, &out);
     size_t lines = 0, bad = 0;
     for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n")) {
         char id[256];
-        double best, median;
+        double best, median, tb, tm, row;
         size_t k;
         if (l[0] == '#')
             continue;
         lines++;
-        if (sscanf(l, "%255s %lf %lf %zu", id, &best, &median, &k) != 4 || strncmp(id, "quadratic/", 10) ||
-            (k > 0 && !(best > 0 && best <= median)) || (k == 0 && !(isnan(best) && isnan(median)))) {
+        if (sscanf(l, "%255s %lf %lf %lf %lf %lf %zu", id, &best, &median, &tb, &tm, &row, &k) != 7 ||
+            strncmp(id, "quadratic/", 10) ||
+            (k > 0 && !(best > 0 && best <= median && tb > 0 && tb <= best && tb <= tm && row >= tb)) ||
+            (k == 0 && !(isnan(best) && isnan(median) && isnan(tb) && isnan(tm) && isnan(row)))) {
             bad++;
             tap_diag("tolerances: %s", l);
         }
     }
     tap_ok(rc == 0 && lines > 50 && bad == 0,
-           "tolerances --only 'quadratic/*': %zu cases, each with 0 < best <= median resolving power "
-           "(NaN with no entry to resolve)", lines);
+           "tolerances --only 'quadratic/*': %zu cases, each with 0 < best <= median resolving power, "
+           "0 < best tensor <= best entry, median tensor, best row (NaN with no entry to resolve)", lines);
     free(out);
     rc = bpcheck("tolerances --fixtures fixtures --profile float32 --summary", 1, &out);
     tap_ok(rc == 0 && strstr(out, "# bpcheck tolerances: fixtures, profile float32") &&
                strstr(out, "# resolving power over ") && strstr(out, "# best entry") &&
-               strstr(out, "# median entry") && !strstr(out, "quadratic/"),
+               strstr(out, "# median entry") && strstr(out, "# best tensor") && strstr(out, "# best row") &&
+               strstr(out, "with the tensor-wide criteria") && !strstr(out, "quadratic/"),
            "tolerances --profile float32 --summary: the distribution, no line per case");
     free(out);
     remove(one);
