@@ -132,10 +132,35 @@ const bp_tensor_tests *cf_tensor_tests(const bp_case *c, const cf_opts *o, bp_er
 
 /* Of T's criteria, the one to report where criterion w fails by the widest margin: w, or where
  * w is a row (a column) of dC/dW^l, the scale of dC/dW^l as a whole if it fails too with more
- * than half of the rows (columns) that have criteria. */
+ * than half of the rows (columns) that have criteria; where w is a tensor's scale or shift
+ * and the other fails too, the one that explains both (scale_or_shift). */
+/* Of a tensor's scale (criterion a) and shift (b), both failing: the one whose model, fitted,
+ * also explains the other's S within its threshold while the other's does not; else w. */
+static size_t scale_or_shift(const bp_tensor_tests *T, const bp_case *c, const bp_model *got, size_t a,
+                             size_t b, size_t w)
+{
+    double Sa, Sb, se = bp_tensor_test_sum(&T->t[a], c);
+    bp_tensor_test_eval(&T->t[a], c, got, &Sa);
+    bp_tensor_test_eval(&T->t[b], c, got, &Sb);
+    int scale_fits = fabs(Sb - Sa / T->t[a].norm * se) <= T->t[b].thr; /* got - e = eps e */
+    int shift_fits = fabs(Sa - Sb / T->t[b].norm * se) <= T->t[a].thr; /* got - e = c */
+    return scale_fits && !shift_fits ? a : shift_fits && !scale_fits ? b : w;
+}
+
 static size_t reported(const bp_tensor_tests *T, const bp_case *c, const bp_model *got, size_t w)
 {
     const bp_tt *t = &T->t[w];
+    if (t->kind == BP_TT_SCALE || t->kind == BP_TT_OFFSET) {
+        size_t other = w;
+        double S;
+        for (size_t i = 0; i < T->n; i++)
+            if (T->t[i].l == t->l && T->t[i].bias == t->bias && T->t[i].kind != t->kind &&
+                (T->t[i].kind == BP_TT_SCALE || T->t[i].kind == BP_TT_OFFSET))
+                other = i;
+        if (other == w || bp_tensor_test_eval(&T->t[other], c, got, &S))
+            return w;
+        return t->kind == BP_TT_SCALE ? scale_or_shift(T, c, got, w, other, w) : scale_or_shift(T, c, got, other, w, w);
+    }
     if (t->kind != BP_TT_ROW && t->kind != BP_TT_COLUMN)
         return w;
     size_t all = 0, fail = 0, whole = w;
@@ -170,9 +195,12 @@ static int judge_tensor(cf_result *res, const bp_case *c, const bp_model *got, c
     double S0 = 0.0, r0 = -1.0;
     for (size_t i = 0; T && i < T->n; i++) {
         double S;
-        if (bp_tensor_test_eval(&T->t[i], c, got, &S))
-            continue;
+        int within = bp_tensor_test_eval(&T->t[i], c, got, &S);
         double r = T->t[i].thr > 0.0 && !isnan(S) ? fabs(S) / T->t[i].thr : INFINITY;
+        if (within) {
+            res->used_tensor = fmax(res->used_tensor, r == INFINITY ? 0.0 : r); /* (thr 0, S 0) */
+            continue;
+        }
         kinds[T->t[i].kind]++;
         if (bad++ == 0 || r > r0)
             worst = i, S0 = S, r0 = r;

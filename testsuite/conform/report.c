@@ -361,6 +361,8 @@ void cf_report_case(cf_report *r, const bp_case *c, cf_result *res, int summaris
                        res->ambiguous ? "" : res->names, res->first, res->marginal);
     if (res->v == R_PASS && res->used > r->used) /* a passing case: a failed one is past it */
         r->used = res->used, r->used_at = c->id;
+    if (res->v == R_PASS && res->used_tensor > r->used_tensor)
+        r->used_tensor = res->used_tensor, r->used_tensor_at = c->id;
     if (res->v == R_FAIL && !res->protocol) {
         r->now_failing = realloc(r->now_failing, (r->nfailing + 1) * sizeof *r->now_failing);
         r->now_failing[r->nfailing++] = (char *)c->id;
@@ -484,6 +486,9 @@ static void json_end(const cf_report *r)
                             "summary", bp_summary_json(&r->sum));
     if (r->used_at)
         json_object_set_new(end, "closest_to_bound", json_pack("{s:f, s:s}", "ratio", r->used, "id", r->used_at));
+    if (r->used_tensor_at)
+        json_object_set_new(end, "closest_to_tensor_threshold",
+                            json_pack("{s:f, s:s}", "ratio", r->used_tensor, "id", r->used_tensor_at));
     if (r->outside)
         json_object_set_new(end, "outside_capabilities", json_integer((json_int_t)r->outside));
     if (r->not_run)
@@ -512,6 +517,9 @@ static void run_text(const cf_report *r, const char *prefix, char *out, size_t l
         ADD("%s%zu expected failures (xfail list)\n", prefix, r->xfailed);
     if (r->used_at)
         ADD("%sclosest to a bound: an error %.2g x its bound, in %s\n", prefix, r->used, r->used_at);
+    if (r->used_tensor_at)
+        ADD("%sclosest to a tensor-wide threshold: |S| %.2g x its threshold, in %s\n", prefix, r->used_tensor,
+            r->used_tensor_at);
     if (r->unmeetable)
         ADD("%s%zu skipped as unmeetable in %s (no correct implementation in that precision "
             "can meet them)\n", prefix, r->unmeetable, r->o->float32 ? "float32" : "float64");

@@ -74,6 +74,7 @@ typedef struct {
     int unmeetable;    /* a SKIP: no correct implementation in the profile's precision can
                           meet the case (fixtures/FORMAT.md) */
     double used;       /* the largest error / bound among the entries within their bound */
+    double used_tensor; /* the largest |S| / threshold of the tensor-wide criteria (float32) */
     const char *hint;  /* the bug named (-> hint_text), or NULL */
     char hint_text[600];
     char names[300];   /* the models the hint names, comma-separated (YAML "named:") */
@@ -187,6 +188,8 @@ typedef struct {
     bp_summary sum;    /* what the failures have in common (diagnose.h) */
     double used;       /* the closest any passing entry came to its bound, and where */
     const char *used_at;
+    double used_tensor; /* the closest a passing case came to a tensor-wide threshold, where */
+    const char *used_tensor_at;
     char *junit_buf;   /* <testsuite> carries the counts, known at the end */
     size_t junit_len;
     FILE *junit;
