@@ -5,6 +5,7 @@ train (issue 29; t/float32 runs it, fixtures/FORMAT.md "Tensor-wide criteria"):
 
     scale:T:EPS     the gradient tensor T (W1, b1, W2, ...: dC/dW^1, dC/db^1, ...) times 1 + EPS
     row:T:EPS       the row of dC/dW^l (T = Wl) with the largest norm times 1 + EPS
+    shift:T:EPS     EPS times the mean |entry| of T added to each of its entries
     sigmoid:EPS     every hidden sigmoid computed as sigma(z) (1 + EPS), its derivative by
                     autograd through that (a sigmoid with a relative error of EPS)
 
@@ -32,13 +33,15 @@ def planted_activation(name, slope):
 
 def planted_forward_backward(req, dtype):
     W, b, loss, zs, acts, deltas = ORIGINAL_FORWARD_BACKWARD(req, dtype)
-    if PLANT[0] in ("scale", "row"):
+    if PLANT[0] in ("scale", "row", "shift"):
         tensor, eps = PLANT[1], float(PLANT[2])
         which = W if tensor[0] == "W" else b
         g = which[int(tensor[1:]) - 1].grad
         with torch.no_grad():
             if PLANT[0] == "scale":
                 g.mul_(1.0 + eps)
+            elif PLANT[0] == "shift":
+                g.add_(eps * float(g.double().abs().mean()))
             else:
                 j = int(torch.argmax((g.double() ** 2).sum(dim=1)))
                 g[j].mul_(1.0 + eps)
@@ -54,7 +57,7 @@ def main():
         sys.stdout.write(__doc__ + "\n")
         sys.exit(0 if len(sys.argv) == 2 else 2)
     PLANT = sys.argv[1].split(":")
-    if PLANT[0] not in ("scale", "row", "sigmoid") or len(PLANT) != (2 if PLANT[0] == "sigmoid" else 3):
+    if PLANT[0] not in ("scale", "row", "shift", "sigmoid") or len(PLANT) != (2 if PLANT[0] == "sigmoid" else 3):
         sys.stderr.write("torch_planted.py: unknown plant '%s' (--help lists them)\n" % sys.argv[1])
         sys.exit(2)
     ta.activation, ta.forward_backward = planted_activation, planted_forward_backward
