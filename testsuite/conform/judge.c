@@ -90,8 +90,9 @@ static void remember_step(const bp_case *c, const bp_model *step)
     }
 }
 
-/* FNV-1a over the bits of the answer's cost, gradient and step: two answers to one case that
- * agree there hash alike */
+/* FNV-1a, a double's 64 bits at a time (not byte by byte: at 2M values the bytes' chain of
+ * multiplies cost a fifth of a backprop pass), over the answer's cost, gradient and step: two
+ * answers to one case that agree there hash alike */
 static uint64_t fingerprint(const bp_answer *ans)
 {
     uint64_t h = 14695981039346656037u;
@@ -99,10 +100,9 @@ static uint64_t fingerprint(const bp_answer *ans)
     size_t n[3] = {1, ans->c->params->nparams, ans->c->params->nparams};
     for (int q = 0; q < 3; q++)
         for (size_t i = 0; v[q] && i < n[q]; i++) {
-            unsigned char b[sizeof(double)];
-            memcpy(b, &v[q][i], sizeof b);
-            for (size_t k = 0; k < sizeof b; k++)
-                h = (h ^ b[k]) * 1099511628211u;
+            uint64_t w;
+            memcpy(&w, &v[q][i], sizeof w);
+            h = (h ^ w) * 1099511628211u;
         }
     return h;
 }
