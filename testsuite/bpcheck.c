@@ -636,14 +636,17 @@ static int dbl_cmp(const void *a, const void *b)
 }
 
 /* The resolving powers of one case, in columns: per entry (best, median), per tensor
- * (best, median) and per row (best), with the tensor-wide criteria where T has them; into
- * v[0..5) for the distribution. 0 when the case has no non-zero gradient entry. */
+ * (best, median) and per row (best), with the tensor-wide criteria if criteria; into v[0..5)
+ * for the distribution. 1, 0 when the case has no non-zero gradient entry, -1 (said) when the
+ * criteria cannot be derived. */
 static int tolerance_row(const bp_case *c, bp_precision p, int criteria, int summary, double v[5])
 {
     bp_error err;
     bp_tensor_tests *T = criteria ? bp_tensor_tests_derive(c, &bp_profiles[p], &err) : NULL;
-    if (criteria && !T)
+    if (criteria && !T) {
         fprintf(stderr, "bpcheck tolerances: %s\n", err.msg);
+        return -1;
+    }
     size_t k = bp_resolving_power(c, p, &v[0], &v[1]);
     bp_tensor_resolving_power(c, p, T, &v[2], &v[3], &v[4]);
     if (!summary)
@@ -718,6 +721,7 @@ static int cmd_tolerances(int argc, char **argv)
     bp_precision p = f32 ? BP_FLOAT32 : BP_FLOAT64;
     criteria = criteria && f32; /* the float64 profile has none */
     size_t n = 0, unmeetable = 0, cap = 0;
+    int failed = 0;
     double *v[5] = {NULL};
     printf("# bpcheck tolerances: %s, profile %s%s\n", dir, f32 ? "float32" : "float64",
            criteria ? ", with the tensor-wide criteria" : ", per-entry bounds alone");
@@ -750,10 +754,13 @@ static int cmd_tolerances(int argc, char **argv)
                 }
             }
             double row[5];
-            if (tolerance_row(c, p, criteria, summary, row))
+            int got = tolerance_row(c, p, criteria, summary, row);
+            failed |= got < 0;
+            if (got > 0) { /* (a case with no non-zero entry resolves nothing) */
                 for (int q = 0; q < 5; q++)
                     v[q][n] = row[q];
-            n += row[0] == row[0]; /* a case with no non-zero entry resolves nothing */
+                n++;
+            }
         }
     if (n) {
         const char *what[5] = {"best entry", "median entry", "best tensor", "median tensor", "best row"};
@@ -769,7 +776,7 @@ static int cmd_tolerances(int argc, char **argv)
     for (int q = 0; q < 5; q++)
         free(v[q]);
     bp_fixture_set_free(&fs);
-    return 0;
+    return failed ? 2 : 0;
 }
 
 /* ---- bpcheck gradcheck -------------------------------------------------------------------- */

@@ -130,10 +130,6 @@ const bp_tensor_tests *cf_tensor_tests(const bp_case *c, const cf_opts *o, bp_er
     return tensor.T;
 }
 
-/* Of T's criteria, the one to report where criterion w fails by the widest margin: w, or where
- * w is a row (a column) of dC/dW^l, the scale of dC/dW^l as a whole if it fails too with more
- * than half of the rows (columns) that have criteria; where w is a tensor's scale or shift
- * and the other fails too, the one that explains both (scale_or_shift). */
 /* Of a tensor's scale (criterion a) and shift (b), both failing: the one whose model, fitted,
  * also explains the other's S within its threshold while the other's does not; else w. */
 static size_t scale_or_shift(const bp_tensor_tests *T, const bp_case *c, const bp_model *got, size_t a,
@@ -147,6 +143,10 @@ static size_t scale_or_shift(const bp_tensor_tests *T, const bp_case *c, const b
     return scale_fits && !shift_fits ? a : shift_fits && !scale_fits ? b : w;
 }
 
+/* Of T's criteria, the one to report where criterion w fails by the widest margin: w, or where
+ * w is a row (a column) of dC/dW^l, the scale of dC/dW^l as a whole if it fails too with more
+ * than half of the rows (columns) that have criteria; where w is a tensor's scale or shift
+ * and the other fails too, the one that explains both (scale_or_shift). */
 static size_t reported(const bp_tensor_tests *T, const bp_case *c, const bp_model *got, size_t w)
 {
     const bp_tt *t = &T->t[w];
@@ -208,11 +208,10 @@ static int judge_tensor(cf_result *res, const bp_case *c, const bp_model *got, c
     if (!bad)
         return 0;
     /* the criterion failed by the widest margin points at the bug (one row scaled moves its
-     * tensor's scale too, but less), unless it is a row or column of a tensor whose whole
-     * scale fails with most of its rows or columns: that is the tensor scaled */
-    size_t whole = reported(T, c, got, worst);
-    if (whole != worst)
-        bp_tensor_test_eval(&T->t[whole], c, got, &S0), r0 = fabs(S0) / T->t[whole].thr, worst = whole;
+     * tensor's scale too, but less), but for the exceptions reported() makes */
+    size_t shown = reported(T, c, got, worst);
+    if (shown != worst)
+        bp_tensor_test_eval(&T->t[shown], c, got, &S0), r0 = fabs(S0) / T->t[shown].thr, worst = shown;
     const bp_tt *t = &T->t[worst];
     char name[96], note[600];
     bp_tensor_test_name(t, name, sizeof name);
