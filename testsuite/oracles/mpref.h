@@ -31,6 +31,27 @@ double mp_evaluate(const bp_model *params, const bp_batch *batch, bp_cost cost,
 #include <mpfr.h>
 void mp_sigmoid(mpfr_t r, const mpfr_t z);
 
+/* One sample at a time, for a caller that wants only some of mp_evaluate's values (the fast
+ * exact path's fallback, testsuite/oracles/exact.c): the very operations mp_evaluate performs,
+ * in its order, so every value is the same to the last of its MP_PREC bits. */
+typedef struct mp_work mp_work;
+/* magnitudes: also the |delta| bounds that gabs needs. NULL when memory runs out. */
+mp_work *mp_work_alloc(const bp_model *params, int magnitudes);
+void mp_work_free(mp_work *w, const bp_model *params);
+/* Sample p's forward and backward pass into w; its cost added to C (C may be NULL). */
+void mp_sample(mp_work *w, const bp_model *params, const bp_batch *batch, size_t p, bp_cost cost,
+               mpfr_ptr C);
+/* Sample p's z^l, a^l and delta^l rounded into trace (a^0 too). */
+void mp_work_store(const mp_work *w, const bp_model *params, bp_trace *trace, size_t p);
+#define MP_BIAS ((size_t)-1)
+/* g += sample's term of dC/dW^l[j][k] (delta^l_j a^{l-1}_k), or of dC/db^l[j] when k is
+ * MP_BIAS; t is scratch at MP_PREC bits. */
+void mp_accumulate(const mp_work *w, size_t l, size_t j, size_t k, mpfr_ptr g, mpfr_ptr t);
+/* The summed gradient entry g divided by mdiv (the batch under mean, else 1) rounded into
+ * *grad, and theta - eta g into *step (either may be NULL); t is scratch. */
+void mp_finish(mpfr_ptr g, mpfr_ptr t, double theta, size_t mdiv, double eta, double *grad,
+               double *step);
+
 /* Call once at the end of a program that used MPFR, so valgrind sees no cached memory. */
 void mp_done(void);
 
