@@ -15,8 +15,10 @@
  * recomputing from the perturbed layer up and incrementally (oracle_template.h), and for
  * 784-30-10 the whole forward pass, with the time as a multiple of one backprop pass.
  *
- * Last, `bpcheck fixtures`: generating and writing one exact case at 784-n-10, batch 32, for
- * n from 12 to 100; the time per parameter stays flat where the cost is linear. */
+ * Last, `bpcheck fixtures`: one exact case at 784-n-10 (n from 12 to 100), 2048-512-10 and
+ * 4096-1024-10, batch 32: the exact values by the fast path beside MPFR alone, the whole
+ * generation (the time per parameter stays flat where the cost is linear), and the whole
+ * command's time and peak memory beside the case's arrays. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -34,6 +36,7 @@
 #include "fixture.h"
 #include "generate.h"
 #include "model.h"
+#include "exact.h"
 #include "mpref.h"
 #include "oracle.h"
 #include "testutil.h"
@@ -124,10 +127,10 @@ static double measure(const job *j)
 
 /* ---- conformance at scale: the targets of issue 18 ---------------------------------------- */
 
-/* Run `bpcheck conform --fixtures json [--frames off]`, its output discarded: the wall time,
- * and (*kib) the runner's own peak memory, which it reports on stderr under
- * BPCHECK_PEAK_MEMORY (its child, the implementation, is not counted). -1 on failure. */
-static double conform_run(const char *bpcheck, const char *json, int frames, long *kib)
+/* Run argv (a bpcheck command), its output discarded, under BPCHECK_PEAK_MEMORY: the wall
+ * time, and (*kib) the peak memory the command reports of itself on stderr (a child of its
+ * own, the implementation under conform, is not counted). -1, the stderr shown, on failure. */
+static double peak_run(char *const argv[], long *kib)
 {
     int fds[2];
     if (pipe(fds))
@@ -139,8 +142,7 @@ static double conform_run(const char *bpcheck, const char *json, int frames, lon
         dup2(null, 1), dup2(fds[1], 2);
         close(fds[0]), close(fds[1]), close(null);
         setenv("BPCHECK_PEAK_MEMORY", "1", 1);
-        execl(bpcheck, bpcheck, "conform", "--fixtures", json, "--frames", frames ? "auto" : "off",
-              (char *)NULL);
+        execv(argv[0], argv);
         _exit(127);
     }
     close(fds[1]);
@@ -156,11 +158,19 @@ static double conform_run(const char *bpcheck, const char *json, int frames, lon
     double t = now() - t0;
     const char *pk = strstr(err, "peak memory ");
     *kib = pk ? atol(pk + 12) : -1;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench: bpcheck conform --fixtures %s failed:\n%s", json, err);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || *kib < 0) {
+        fprintf(stderr, "bench: %s %s failed:\n%s", argv[0], argv[1], err);
         return -1;
     }
     return t;
+}
+
+/* `bpcheck conform --fixtures json [--frames off]`: peak_run's time and peak memory */
+static double conform_run(const char *bpcheck, const char *json, int frames, long *kib)
+{
+    char *argv[] = {(char *)bpcheck, "conform", "--fixtures", (char *)json, "--frames",
+                    frames ? "auto" : "off", NULL};
+    return peak_run(argv, kib);
 }
 
 static int bench_scale(const char *bpcheck)
@@ -425,10 +435,99 @@ static double backprop_flops(const bp_model *m)
     return f;
 }
 
+/* `bpcheck fixtures --binary yes` on one case: peak_run's time and peak memory, and the size
+ * of the case's arrays (the .bin companion, bytes) */
+static double fixtures_run(const char *bpcheck, const char *sizes, long *kib, long *raw)
+{
+    char path[] = "/tmp/bpcheck-bench-XXXXXX", bin[64];
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    snprintf(bin, sizeof bin, "%s.bin", path);
+    char *argv[] = {(char *)bpcheck, "fixtures", "--model", "cross-entropy", "--sizes",
+                    (char *)sizes, "--activations", "relu,softmax", "--binary", "yes", "-o", path,
+                    NULL};
+    double t = peak_run(argv, kib);
+    struct stat st;
+    *raw = stat(bin, &st) == 0 ? (long)st.st_size : -1;
+    unlink(path), unlink(bin);
+    return t;
+}
+
+/* Fixtures on demand: one exact case at batch 32 (cross-entropy, a relu hidden layer). The
+ * exact values by the fast path (exact.c) and by MPFR at 2048 bits alone (mp_evaluate), the
+ * whole generation (values and the tolerances of both precisions) with the fast path and as
+ * it would be with MPFR (the same tolerances), per parameter; then whole `bpcheck fixtures`
+ * runs with their peak memory against the case's arrays. MPFR is not run at 4096-1024-10
+ * (about a minute and 2.4 GB). */
+static int bench_fixtures(const char *bpcheck)
+{
+    printf("\nbpcheck fixtures: one exact case, batch 32, cross-entropy, relu hidden layer\n\n");
+    printf("%-13s %9s %10s %10s %7s %12s %12s %7s %9s\n", "arch", "params", "values", "MPFR", "x",
+           "generate", "with MPFR", "x", "us/param");
+    static const char *const garchs[] = {"784,12,10", "784,25,10", "784,50,10", "784,100,10",
+                                         "2048,512,10", "4096,1024,10"};
+    for (size_t a = 0; a < sizeof garchs / sizeof garchs[0]; a++) {
+        bp_gen_spec sp;
+        memset(&sp, 0, sizeof sp);
+        sp.cost = BP_CROSS_ENTROPY, sp.red = BP_MEAN, sp.m = 32, sp.regime = BP_R_TYPICAL;
+        sp.slope = BP_LEAKY_SLOPE, sp.eta = 0.5;
+        bp_error err;
+        if (bp_sizes_parse(garchs[a], &sp.L, sp.n, &err))
+            return 1;
+        sp.act[1] = BP_ACT_RELU;
+        bp_case c;
+        double t0 = now();
+        if (bp_gen_case(&sp, &c, &err)) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            return 1;
+        }
+        double gen = now() - t0;
+        bp_model *g = bp_model_alloc_like(c.params, &err), *st = bp_model_alloc_like(c.params, &err);
+        bp_trace *tr = bp_trace_alloc(c.params, sp.m, &err);
+        if (!g || !st || !tr)
+            return 1;
+        double t1 = now();
+        ex_evaluate(c.params, c.batch, c.cost, c.red, c.eta, g, st, tr, NULL);
+        double fast = now() - t1, slow = NAN;
+        if (c.params->nparams < 2000000) {
+            double t2 = now();
+            mp_evaluate(c.params, c.batch, c.cost, c.red, c.eta, g, NULL, st, tr);
+            slow = now() - t2;
+        }
+        char name[32], ms[16] = "-", mx[16] = "-", wg[16] = "-", wx[16] = "-";
+        bp_sizes_format(c.params, name, sizeof name);
+        if (!isnan(slow)) {
+            snprintf(ms, sizeof ms, "%.3g s", slow), snprintf(mx, sizeof mx, "%.1fx", slow / fast);
+            snprintf(wg, sizeof wg, "%.3g s", gen - fast + slow);
+            snprintf(wx, sizeof wx, "%.1fx", (gen - fast + slow) / gen);
+        }
+        printf("%-13s %9zu %8.3g s %10s %7s %10.3g s %12s %7s %9.3g\n", name, c.params->nparams,
+               fast, ms, mx, gen, wg, wx, 1e6 * gen / (double)c.params->nparams);
+        fflush(stdout);
+        bp_model_free(g), bp_model_free(st), bp_trace_free(tr);
+        bp_case_clear(&c);
+    }
+    printf("\n%-13s %12s %12s %12s %10s   (the whole command; the target: 8 s and 2x)\n", "arch",
+           "bpcheck", "peak", "arrays", "peak/arr");
+    static const char *const warchs[] = {"2048,512,10", "4096,1024,10"};
+    for (size_t a = 0; a < 2; a++) {
+        long kib, raw;
+        double t = fixtures_run(bpcheck, warchs[a], &kib, &raw);
+        if (t < 0 || raw <= 0)
+            return 1;
+        printf("%-13s %10.3g s %9.0f MB %9.0f MB %9.2fx\n", warchs[a], t, kib / 1024.0,
+               raw / 1048576.0, kib * 1024.0 / (double)raw);
+        fflush(stdout);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("Usage: build/bench [--references-only | --many | --bpcheck PROGRAM]\n"
+        printf("Usage: build/bench [--references-only | --many | --fixtures | --bpcheck PROGRAM]\n"
                "\n"
                "make bench's timings, as ratios measured in one run: the literal and vectorized\n"
                "references, the oracles and checks, the fixture generator, conformance at scale\n"
@@ -437,11 +536,12 @@ int main(int argc, char **argv)
                "\n"
                "  --references-only  only the references' table\n"
                "  --many             only the many-cases table\n"
+               "  --fixtures         only the fixture generator's tables (bin/bpcheck)\n"
                "  -h, --help         show this help\n");
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "--references-only") != 0 && strcmp(argv[1], "--many") != 0 &&
-        strcmp(argv[1], "--bpcheck") != 0) {
+        strcmp(argv[1], "--fixtures") != 0 && strcmp(argv[1], "--bpcheck") != 0) {
         fprintf(stderr, "bench: unknown option '%s'\nTry 'build/bench --help'.\n", argv[1]);
         return 2;
     }
@@ -449,6 +549,11 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "--many") == 0) { /* that table alone */
         mkdir("build", 0777), mkdir("build/bench-cases", 0777);
         int rc = bench_many("bin/bpcheck");
+        mp_done();
+        return rc;
+    }
+    if (argc > 1 && strcmp(argv[1], "--fixtures") == 0) { /* those tables alone */
+        int rc = bench_fixtures("bin/bpcheck");
         mp_done();
         return rc;
     }
@@ -551,46 +656,8 @@ int main(int argc, char **argv)
         free(g), free(est);
         bp_batch_free(b), bp_model_free(params), bp_model_free(grad);
     }
-    /* Fixtures on demand: one exact case (MPFR at 2048 bits, the tolerances of both
-     * precisions, the JSON file) by the parameter count, at batch 32 */
-    printf("\nbpcheck fixtures: one exact case, batch 32, cross-entropy, relu hidden layer\n\n");
-    printf("%-11s %10s %12s %12s %16s\n", "arch", "params", "generate", "write", "us per param");
-    static const char *const garchs[] = {"784,12,10", "784,25,10", "784,50,10", "784,100,10"};
-    for (size_t a = 0; a < 4; a++) {
-        bp_gen_spec sp;
-        memset(&sp, 0, sizeof sp);
-        sp.cost = BP_CROSS_ENTROPY, sp.red = BP_MEAN, sp.m = 32, sp.regime = BP_R_TYPICAL;
-        sp.slope = BP_LEAKY_SLOPE, sp.eta = 0.5;
-        bp_error err;
-        if (bp_sizes_parse(garchs[a], &sp.L, sp.n, &err))
-            return 1;
-        sp.act[1] = BP_ACT_RELU;
-        bp_case c;
-        char path[] = "/tmp/bpcheck-bench-XXXXXX";
-        int fd = mkstemp(path);
-        if (fd < 0)
-            return 1;
-        close(fd);
-        double t0 = now();
-        if (bp_gen_case(&sp, &c, &err)) {
-            fprintf(stderr, "bench: %s\n", err.msg);
-            return 1;
-        }
-        double t1 = now();
-        int rc = bp_gen_write(path, NULL, &c, 1, &err);
-        double t2 = now();
-        unlink(path);
-        if (rc) {
-            fprintf(stderr, "bench: %s\n", err.msg);
-            return 1;
-        }
-        char name[32];
-        bp_sizes_format(c.params, name, sizeof name);
-        printf("%-11s %10zu %10.3g s %10.3g s %16.3g\n", name, c.params->nparams, t1 - t0, t2 - t1,
-               1e6 * (t2 - t0) / (double)c.params->nparams);
-        fflush(stdout);
-        bp_case_clear(&c);
-    }
+    if (bench_fixtures(bpcheck))
+        return 1;
     int rc = bench_scale(bpcheck);
     if (rc == 0)
         rc = bench_many(bpcheck);

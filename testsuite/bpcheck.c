@@ -570,6 +570,7 @@ static int cmd_fixtures(int argc, char **argv)
                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     bp_case_clear(&c);
     mp_done();
+    bp_peak_memory_report("bpcheck fixtures");
     return rc ? 2 : 0;
 }
 

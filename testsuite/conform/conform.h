@@ -6,6 +6,10 @@
  * Returns the exit status: 0 all pass, 1 a failure, 2 usage or unusable input. */
 int bp_conform_main(int argc, char **argv, const char *self);
 
+/* "<who>: peak memory N KiB" on stderr, N this process's own (VmHWM; make bench reads it),
+ * when the environment sets BPCHECK_PEAK_MEMORY */
+void bp_peak_memory_report(const char *who);
+
 #include <stddef.h>
 
 /* For the fuzzer (testsuite/fuzz/answer.c) and the replay of its corpus (t/fuzz_corpus):

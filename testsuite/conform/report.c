@@ -2,6 +2,7 @@
  * under a failed case (and the same as JSON), one TAP point or JSON line per case, the JUnit
  * file, and the closing lines with the counts and the diagnosis of the run. */
 #define _POSIX_C_SOURCE 200809L
+#include "conform.h"
 #include "runner.h"
 
 #include "atomic.h"
@@ -546,8 +547,10 @@ static void tap_end(const cf_report *r)
 
 /* For make bench: the runner's own peak, children apart. VmHWM is this program's since its
  * exec; getrusage's ru_maxrss would carry over the peak of whoever forked it. */
-static void peak_memory(void)
+void bp_peak_memory_report(const char *who)
 {
+    if (!getenv("BPCHECK_PEAK_MEMORY"))
+        return;
     FILE *st = fopen("/proc/self/status", "r");
     char line[256];
     long kib = -1;
@@ -560,7 +563,7 @@ static void peak_memory(void)
         struct rusage ru;
         kib = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
     }
-    fprintf(stderr, "bpcheck conform: peak memory %ld KiB\n", kib);
+    fprintf(stderr, "%s: peak memory %ld KiB\n", who, kib);
 }
 
 void cf_report_end(cf_report *r, const bp_fixture_set *fs, cf_id_list *xf)
@@ -576,8 +579,7 @@ void cf_report_end(cf_report *r, const bp_fixture_set *fs, cf_id_list *xf)
         json_end(r);
     else
         tap_end(r);
-    if (getenv("BPCHECK_PEAK_MEMORY"))
-        peak_memory();
+    bp_peak_memory_report("bpcheck conform");
 }
 
 int cf_report_status(const cf_report *r)
