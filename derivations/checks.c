@@ -85,7 +85,7 @@ static void setup_make(setup *s, bp_cost model, const char *sizes, size_t m, bp_
     vec_gradient(model, s->vgrad, NULL, s->vtrace, s->params, s->batch, red, &err);
     bp_gradient(model, s->grad, &s->cost, s->trace, s->params, s->batch, red, &err);
     or_gradient(OR_COMPLEX, s->cs_grad->theta, NULL, NULL, model, s->params, s->batch, red,
-                OR_INCREMENTAL, &err);
+                OR_VECTOR, &err);
     or_delta(s->cs_delta, model, s->params, s->batch, &err);
     s->mp_cost = mp_evaluate(s->params, s->batch, model, red, 0.5, s->mp_grad, NULL, s->mp_step,
                              s->mp_trace);

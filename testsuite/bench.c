@@ -127,50 +127,56 @@ static double measure(const job *j)
 
 /* ---- conformance at scale: the targets of issue 18 ---------------------------------------- */
 
-/* Run argv (a bpcheck command), its output discarded, under BPCHECK_PEAK_MEMORY: the wall
- * time, and (*kib) the peak memory the command reports of itself on stderr (a child of its
- * own, the implementation under conform, is not counted). -1, the stderr shown, on failure. */
-static double peak_run(char *const argv[], long *kib)
+/* Run argv, its stdout discarded or (out) kept, under BPCHECK_PEAK_MEMORY: the wall time and,
+ * when kib is not NULL, the peak memory the command reports of itself on stderr (a child of
+ * its own, the implementation under conform, is not counted). -1, stderr shown, on failure. */
+static double timed_run(char *const argv[], char *out, size_t outlen, long *kib)
 {
-    int fds[2];
-    if (pipe(fds))
+    int fds[2], ofd[2];
+    if (pipe(fds) || pipe(ofd))
         return -1;
     double t0 = now();
     pid_t pid = fork();
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1), dup2(fds[1], 2);
-        close(fds[0]), close(fds[1]), close(null);
+        dup2(out ? ofd[1] : null, 1), dup2(fds[1], 2);
+        close(fds[0]), close(fds[1]), close(ofd[0]), close(ofd[1]), close(null);
         setenv("BPCHECK_PEAK_MEMORY", "1", 1);
         execv(argv[0], argv);
         _exit(127);
     }
-    close(fds[1]);
+    close(fds[1]), close(ofd[1]);
     char err[4096] = "";
-    size_t len = 0;
+    size_t len = 0, olen = 0;
     ssize_t r;
     while (len + 1 < sizeof err && (r = read(fds[0], err + len, sizeof err - 1 - len)) > 0)
         len += (size_t)r;
     err[len] = '\0';
-    close(fds[0]);
+    while (out && olen + 1 < outlen && (r = read(ofd[0], out + olen, outlen - 1 - olen)) > 0)
+        olen += (size_t)r;
+    if (out)
+        out[olen] = '\0';
+    close(fds[0]), close(ofd[0]);
     int status;
     waitpid(pid, &status, 0);
     double t = now() - t0;
     const char *pk = strstr(err, "peak memory ");
-    *kib = pk ? atol(pk + 12) : -1;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || *kib < 0) {
-        fprintf(stderr, "bench: %s %s failed:\n%s", argv[0], argv[1], err);
+    if (kib)
+        *kib = pk ? atol(pk + 12) : -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || (kib && *kib < 0)) {
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 3)) /* 3: a tool that is not there */
+            fprintf(stderr, "bench: %s %s failed:\n%s", argv[0], argv[1], err);
         return -1;
     }
     return t;
 }
 
-/* `bpcheck conform --fixtures json [--frames off]`: peak_run's time and peak memory */
+/* `bpcheck conform --fixtures json [--frames off]`: timed_run's time and peak memory */
 static double conform_run(const char *bpcheck, const char *json, int frames, long *kib)
 {
     char *argv[] = {(char *)bpcheck, "conform", "--fixtures", (char *)json, "--frames",
                     frames ? "auto" : "off", NULL};
-    return peak_run(argv, kib);
+    return timed_run(argv, NULL, 0, kib);
 }
 
 static int bench_scale(const char *bpcheck)
@@ -435,7 +441,7 @@ static double backprop_flops(const bp_model *m)
     return f;
 }
 
-/* `bpcheck fixtures --binary yes` on one case: peak_run's time and peak memory, and the size
+/* `bpcheck fixtures --binary yes` on one case: timed_run's time and peak memory, and the size
  * of the case's arrays (the .bin companion, bytes) */
 static double fixtures_run(const char *bpcheck, const char *sizes, long *kib, long *raw)
 {
@@ -448,11 +454,101 @@ static double fixtures_run(const char *bpcheck, const char *sizes, long *kib, lo
     char *argv[] = {(char *)bpcheck, "fixtures", "--model", "cross-entropy", "--sizes",
                     (char *)sizes, "--activations", "relu,softmax", "--binary", "yes", "-o", path,
                     NULL};
-    double t = peak_run(argv, kib);
+    double t = timed_run(argv, NULL, 0, kib);
     struct stat st;
     *raw = stat(bin, &st) == 0 ? (long)st.st_size : -1;
     unlink(path), unlink(bin);
     return t;
+}
+
+/* The oracles: a full per-parameter check, by each method and each way of reusing the cached
+ * forward pass, as a multiple of one backprop pass of the same case. */
+static int bench_oracles(void)
+{
+    printf("\nper-parameter gradient check, m = 1, cross-entropy: seconds, and the multiple of one\n"
+           "backprop pass (literal reference): the passes per check. 'from layer l' recomputes\n"
+           "every layer above the perturbed one (the method before incremental updates);\n"
+           "'incremental' updates z^{l+1} by one column of W^{l+1}; 'vector' (dual numbers) does\n"
+           "so for %d parameters at once, one per lane; 'whole' reruns the whole forward pass\n"
+           "(784-30-10 only). The target: 15 passes\n\n", OR_VLANES);
+    printf("%-11s %-10s %11s %10s %12s %12s %10s %9s %8s\n", "arch", "method", "evaluations",
+           "whole", "from layer l", "incremental", "vector", "speed-up", "passes");
+    for (size_t a = 0; a < 2; a++) {
+        bp_error err;
+        const char *arch = a ? "784,100,10" : "784,30,10";
+        bp_model *params = tu_model(arch, 2), *grad = bp_model_alloc_like(params, &err);
+        bp_batch *b = tu_batch(params, 1, 2);
+        for (size_t j = 0; j < 10; j++)
+            b->y[j] = j == 3;
+        size_t P = params->nparams;
+        double *g = malloc(P * sizeof *g), *est = malloc(P * sizeof *est);
+        job bp = {LIT_GRAD, BP_CROSS_ENTROPY, params, grad, b};
+        double one_pass = measure(&bp);
+        char name[32];
+        bp_sizes_format(params, name, sizeof name);
+        const or_method methods[] = {OR_COMPLEX, OR_DUAL, OR_CENTRAL};
+        for (size_t k = 0; k < 3; k++) {
+            double t[4] = {NAN, NAN, NAN, NAN};
+            size_t evals = 0;
+            for (int mode = a ? OR_REUSE_LAYER : OR_WHOLE; mode <= OR_VECTOR; mode++) {
+                if ((mode == OR_WHOLE && methods[k] != OR_COMPLEX) ||
+                    (mode == OR_VECTOR && methods[k] != OR_DUAL))
+                    continue; /* the whole pass once is enough to show its cost */
+                double runs[7]; /* the median of 7 full checks (one for the whole pass) */
+                int nrun = mode == OR_WHOLE ? 1 : 7;
+                for (int r = 0; r < nrun; r++) {
+                    double t0 = now();
+                    if (or_gradient(methods[k], g, est, &evals, BP_CROSS_ENTROPY, params, b,
+                                    BP_SUM, mode, &err)) {
+                        fprintf(stderr, "bench: %s\n", err.msg);
+                        return 1;
+                    }
+                    runs[r] = now() - t0;
+                }
+                qsort(runs, (size_t)nrun, sizeof *runs, cmp);
+                t[mode] = runs[nrun / 2];
+            }
+            char whole[32] = "-", vec[32] = "-";
+            if (!isnan(t[OR_WHOLE]))
+                snprintf(whole, sizeof whole, "%.3g s", t[OR_WHOLE]);
+            if (!isnan(t[OR_VECTOR]))
+                snprintf(vec, sizeof vec, "%.3g s", t[OR_VECTOR]);
+            double best = isnan(t[OR_VECTOR]) ? t[OR_INCREMENTAL] : t[OR_VECTOR];
+            printf("%-11s %-10s %11zu %10s %10.3g s %10.3g s %10s %8.1fx %8.1f\n", name,
+                   or_method_name(methods[k]), evals, whole, t[OR_REUSE_LAYER],
+                   t[OR_INCREMENTAL], vec, t[OR_REUSE_LAYER] / best, best / one_pass);
+            fflush(stdout);
+        }
+        free(g), free(est);
+        bp_batch_free(b), bp_model_free(params), bp_model_free(grad);
+    }
+    return 0;
+}
+
+/* The full check of 784-30-10 as a whole process: bpcheck gradcheck by vector-mode dual numbers
+ * (the median of 11 runs), bpcheck's own start (--version) and torch.autograd.gradcheck's slow
+ * mode on the same network (testsuite/bench_gradcheck_torch.py, one run), if torch is there. */
+static void bench_whole_check(const char *bpcheck)
+{
+    char *check[] = {(char *)bpcheck, "gradcheck", "--sizes", "784,30,10", "--batch", "1",
+                     "--method", "dual", NULL};
+    char *start[] = {(char *)bpcheck, "--version", NULL};
+    double tc[11], ts[11];
+    for (int r = 0; r < 11; r++)
+        tc[r] = timed_run(check, NULL, 0, NULL), ts[r] = timed_run(start, NULL, 0, NULL);
+    qsort(tc, 11, sizeof *tc, cmp), qsort(ts, 11, sizeof *ts, cmp);
+    printf("\nthe full check of 784-30-10 (23,860 parameters, m = 1) as a whole process:\n");
+    printf("  bpcheck gradcheck --method dual   %8.2f ms  (the target: 3 ms; bpcheck --version "
+           "alone %.2f ms)\n", 1e3 * tc[5], 1e3 * ts[5]);
+    const char *py = getenv("BPCHECK_PYTHON") ? getenv("BPCHECK_PYTHON") : "/usr/bin/python3";
+    char *torch[] = {(char *)py, "testsuite/bench_gradcheck_torch.py", NULL}, out[256];
+    double tt = timed_run(torch, out, sizeof out, NULL);
+    if (tt < 0) {
+        printf("  torch.autograd.gradcheck (slow)   not measured (no torch for %s)\n", py);
+        return;
+    }
+    printf("  torch.autograd.gradcheck (slow)   %8.2f s   (%.2f s in-process): %.0fx bpcheck's "
+           "(the target: 1000x)\n", tt, atof(out), tt / tc[5]);
 }
 
 /* Fixtures on demand: one exact case at batch 32 (cross-entropy, a relu hidden layer). The
@@ -527,7 +623,8 @@ static int bench_fixtures(const char *bpcheck)
 int main(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("Usage: build/bench [--references-only | --many | --fixtures | --bpcheck PROGRAM]\n"
+        printf("Usage: build/bench [--references-only | --many | --fixtures | --oracles |\n"
+               "                   --bpcheck PROGRAM]\n"
                "\n"
                "make bench's timings, as ratios measured in one run: the literal and vectorized\n"
                "references, the oracles and checks, the fixture generator, conformance at scale\n"
@@ -537,11 +634,13 @@ int main(int argc, char **argv)
                "  --references-only  only the references' table\n"
                "  --many             only the many-cases table\n"
                "  --fixtures         only the fixture generator's tables (bin/bpcheck)\n"
+               "  --oracles          only the gradient checks' tables (bin/bpcheck)\n"
                "  -h, --help         show this help\n");
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "--references-only") != 0 && strcmp(argv[1], "--many") != 0 &&
-        strcmp(argv[1], "--fixtures") != 0 && strcmp(argv[1], "--bpcheck") != 0) {
+        strcmp(argv[1], "--fixtures") != 0 && strcmp(argv[1], "--oracles") != 0 &&
+        strcmp(argv[1], "--bpcheck") != 0) {
         fprintf(stderr, "bench: unknown option '%s'\nTry 'build/bench --help'.\n", argv[1]);
         return 2;
     }
@@ -550,6 +649,11 @@ int main(int argc, char **argv)
         mkdir("build", 0777), mkdir("build/bench-cases", 0777);
         int rc = bench_many("bin/bpcheck");
         mp_done();
+        return rc;
+    }
+    if (argc > 1 && strcmp(argv[1], "--oracles") == 0) { /* those tables alone */
+        int rc = bench_oracles();
+        bench_whole_check("bin/bpcheck");
         return rc;
     }
     if (argc > 1 && strcmp(argv[1], "--fixtures") == 0) { /* those tables alone */
@@ -602,60 +706,9 @@ int main(int argc, char **argv)
 
     if (references_only)
         return 0;
-    /* The oracles: a full per-parameter check, by each method and each way of reusing the
-     * cached forward pass, as a multiple of one backprop pass of the same case. */
-    printf("\nper-parameter gradient check, m = 1, cross-entropy: seconds, and the multiple of one\n"
-           "backprop pass (literal reference). 'from layer l' recomputes every layer above the\n"
-           "perturbed one (the method before incremental updates); 'incremental' updates z^{l+1}\n"
-           "by one column of W^{l+1}; 'whole' reruns the whole forward pass (784-30-10 only)\n\n");
-    printf("%-11s %-10s %11s %10s %12s %12s %9s %12s\n", "arch", "method", "evaluations",
-           "whole", "from layer l", "incremental", "speed-up", "x backprop");
-    for (size_t a = 0; a < 2; a++) {
-        bp_error err;
-        const char *arch = a ? "784,100,10" : "784,30,10";
-        bp_model *params = tu_model(arch, 2), *grad = bp_model_alloc_like(params, &err);
-        bp_batch *b = tu_batch(params, 1, 2);
-        for (size_t j = 0; j < 10; j++)
-            b->y[j] = j == 3;
-        size_t P = params->nparams;
-        double *g = malloc(P * sizeof *g), *est = malloc(P * sizeof *est);
-        job bp = {LIT_GRAD, BP_CROSS_ENTROPY, params, grad, b};
-        double one_pass = measure(&bp);
-        char name[32];
-        bp_sizes_format(params, name, sizeof name);
-        const or_method methods[] = {OR_COMPLEX, OR_DUAL, OR_CENTRAL};
-        for (size_t k = 0; k < 3; k++) {
-            double t[3] = {NAN, NAN, NAN};
-            size_t evals = 0;
-            for (int mode = a ? OR_REUSE_LAYER : OR_WHOLE; mode <= OR_INCREMENTAL; mode++) {
-                if (mode == OR_WHOLE && methods[k] != OR_COMPLEX)
-                    continue; /* the whole pass once is enough to show its cost */
-                double runs[3]; /* the median of three full checks (one for the whole pass) */
-                int nrun = mode == OR_WHOLE ? 1 : 3;
-                for (int r = 0; r < nrun; r++) {
-                    double t0 = now();
-                    if (or_gradient(methods[k], g, est, &evals, BP_CROSS_ENTROPY, params, b,
-                                    BP_SUM, mode, &err)) {
-                        fprintf(stderr, "bench: %s\n", err.msg);
-                        return 1;
-                    }
-                    runs[r] = now() - t0;
-                }
-                qsort(runs, (size_t)nrun, sizeof *runs, cmp);
-                t[mode] = runs[nrun / 2];
-            }
-            char whole[32] = "-";
-            if (!isnan(t[OR_WHOLE]))
-                snprintf(whole, sizeof whole, "%.3g s", t[OR_WHOLE]);
-            printf("%-11s %-10s %11zu %10s %10.3g s %10.3g s %8.1fx %12.0f\n", name,
-                   or_method_name(methods[k]), evals, whole, t[OR_REUSE_LAYER],
-                   t[OR_INCREMENTAL], t[OR_REUSE_LAYER] / t[OR_INCREMENTAL],
-                   t[OR_INCREMENTAL] / one_pass);
-            fflush(stdout);
-        }
-        free(g), free(est);
-        bp_batch_free(b), bp_model_free(params), bp_model_free(grad);
-    }
+    if (bench_oracles())
+        return 1;
+    bench_whole_check(bpcheck);
     if (bench_fixtures(bpcheck))
         return 1;
     int rc = bench_scale(bpcheck);

@@ -976,7 +976,7 @@ static int cmd_gradcheck(int argc, char **argv)
     const char *seed_s = "7", *method_s = "all", *dirs_s = "4", *inject_s = NULL, *impl_s = NULL,
                *acts_s = NULL, *plot_s = NULL;
     const char *timeout_s = "60";
-    int reuse = OR_INCREMENTAL;
+    int reuse = OR_VECTOR;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

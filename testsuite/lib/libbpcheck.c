@@ -116,7 +116,7 @@ int bpc_gradcheck(const bpc_impl *impl, const bpc_net *net)
         for (int k = 0; k < 2; k++) {
             gc_report rep;
             gc_report_init(&rep, or_method_name(exact[k]));
-            if (or_gradient(exact[k], r, NULL, NULL, c.cost, c.params, c.batch, c.red, OR_INCREMENTAL,
+            if (or_gradient(exact[k], r, NULL, NULL, c.cost, c.params, c.batch, c.red, OR_VECTOR,
                             &err)) {
                 tap_ok(0, "%s oracle: %s", or_method_name(exact[k]), err.msg);
                 continue;

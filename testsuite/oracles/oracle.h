@@ -71,12 +71,17 @@ typedef enum { OR_CENTRAL, OR_RICHARDSON, OR_COMPLEX, OR_DUAL } or_method;
 
 /* How an evaluation reuses the cached forward pass (the reuse argument below): not at all;
  * from layer l on, every layer above recomputed; or incrementally (oracle_template.h). */
-enum { OR_WHOLE = 0, OR_REUSE_LAYER = 1, OR_INCREMENTAL = 2 };
+enum { OR_WHOLE = 0, OR_REUSE_LAYER = 1, OR_INCREMENTAL = 2, OR_VECTOR = 3 };
+/* OR_VECTOR: incrementally, and for dual numbers OR_VLANES parameters of one neuron at a time,
+ * one per lane of a vector-mode dual number (the same derivatives as one at a time; the other
+ * methods take it as OR_INCREMENTAL) */
+#define OR_VLANES 16
 const char *or_method_name(or_method m);
 
 /* Every dC/dtheta_i by one method into g, an absolute error estimate per entry into est
- * (NULL allowed), and the number of cost evaluations into *evals (NULL allowed). reuse is
- * OR_INCREMENTAL (the default everywhere), OR_REUSE_LAYER, or OR_WHOLE (every evaluation the
+ * (NULL allowed), and the number of cost evaluations into *evals (NULL allowed; a lane of a
+ * vector evaluation counts as one). reuse is OR_VECTOR (the default everywhere),
+ * OR_INCREMENTAL, OR_REUSE_LAYER, or OR_WHOLE (every evaluation the
  * whole forward pass: the naive 2P passes of a central difference). */
 int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost model,
                 const bp_model *params, const bp_batch *b, bp_reduction red, int reuse,

@@ -16,7 +16,11 @@
  * moves by the column W^{l+1}[:, j] times the change of a^l_j (n_{l+1} products, not
  * n_{l+1} n_l), and only the layers above l+1 are recomputed whole. OR_REUSE_LAYER (the
  * earlier method, kept as the benchmark's baseline) starts at layer l from the cache and
- * recomputes every layer above it. OR_WHOLE runs the whole forward pass in T. */
+ * recomputes every layer above it. OR_WHOLE runs the whole forward pass in T.
+ *
+ * TN(sample_incremental) is the incremental step for one sample on its own: oracle.c's
+ * vector-mode dual numbers call it with z^l_j carrying OR_VLANES tangents at once. An includer
+ * that wants only that defines OR_TEMPLATE_SAMPLE_ONLY. */
 
 static T TN(sigmoid)(T z)
 {
@@ -85,6 +89,53 @@ static T TN(sample_cost)(bp_cost model, const bp_model *m, const T *z, const dou
     return c;
 }
 
+/* Layers l0..L in T from a^{l0-1} in prev, z^L into cur (both scratch of the widest layer) */
+static void TN(forward_from)(bp_cost model, const bp_model *params, size_t l0, T *prev, T *cur)
+{
+    for (size_t l = l0; l <= params->L; l++) {
+        size_t J = params->n[l], K = params->n[l - 1];
+        for (size_t j = 0; j < J; j++) {
+            T s = T_LIFT(params->b[l][j]);
+            for (size_t k = 0; k < K; k++)
+                s = T_ADD(s, T_MUL(T_LIFT(params->W[l][j * K + k]), prev[k]));
+            cur[j] = s;
+        }
+        if (l == params->L)
+            break;
+        for (size_t j = 0; j < J; j++)
+            prev[j] = TN(act)(params, model, l, cur[j]);
+    }
+}
+
+/* OR_INCREMENTAL: the cost of sample p with z^tl_tj of the cached pass moved to zj. Every
+ * layer below tl is unchanged and only a^tl_j moves, so z^{tl+1} is the cached one plus the
+ * column W^{tl+1}[:, tj] times the change of a^tl_tj; the layers above it are recomputed. */
+static T TN(sample_incremental)(bp_cost model, const bp_model *params, const bp_batch *b,
+                                const bp_trace *cache, size_t p, size_t tl, size_t tj, T zj,
+                                T *prev, T *cur)
+{
+    size_t L = params->L, J = params->n[tl];
+    if (tl == L) {
+        for (size_t j = 0; j < J; j++)
+            cur[j] = T_LIFT(cache->z[L][p * J + j]);
+        cur[tj] = zj;
+    } else {
+        /* z^{l+1} = z^{l+1} as it was + W^{l+1}[:, j] (f(z^l_j + dz) - a^l_j) */
+        size_t I = params->n[tl + 1];
+        T da = T_SUB(TN(act)(params, model, tl, zj), T_LIFT(cache->a[tl][p * J + tj]));
+        for (size_t i = 0; i < I; i++)
+            cur[i] = T_ADD(T_LIFT(cache->z[tl + 1][p * I + i]),
+                           T_MUL(T_LIFT(params->W[tl + 1][i * J + tj]), da));
+        if (tl + 2 <= L) {
+            for (size_t i = 0; i < I; i++)
+                prev[i] = TN(act)(params, model, tl + 1, cur[i]);
+            TN(forward_from)(model, params, tl + 2, prev, cur);
+        }
+    }
+    return TN(sample_cost)(model, params, cur, b->y + p * params->n[L], params->n[L]);
+}
+
+#ifndef OR_TEMPLATE_SAMPLE_ONLY
 T TN(cost_perturbed)(bp_cost model, const bp_model *params, const bp_batch *b,
                      const bp_trace *cache, bp_reduction red, const or_target *tgt, T eps,
                      int reuse)
@@ -101,39 +152,24 @@ T TN(cost_perturbed)(bp_cost model, const bp_model *params, const bp_batch *b,
     size_t tl = tgt->l, tj = tgt->j;
     T total = T_LIFT(0.0);
     for (size_t p = first; p < last; p++) {
-        size_t l0 = 1;
         if (reuse == OR_INCREMENTAL) {
             /* the one change: dz^l_j = eps a^{l-1}_k, eps, or eps on z itself */
             size_t J = params->n[tl], Kp = params->n[tl - 1];
             T dz = tgt->kind == OR_WEIGHT ? T_MUL(eps, T_LIFT(cache->a[tl - 1][p * Kp + tgt->k]))
                                           : eps;
             T zj = T_ADD(T_LIFT(cache->z[tl][p * J + tj]), dz);
-            if (tl == L) {
-                for (size_t j = 0; j < J; j++)
-                    cur[j] = T_LIFT(cache->z[L][p * J + j]);
-                cur[tj] = zj;
-                l0 = L + 1; /* nothing left to compute */
-            } else {
-                /* z^{l+1} = z^{l+1} as it was + W^{l+1}[:, j] (f(z^l_j + dz) - a^l_j) */
-                size_t I = params->n[tl + 1];
-                T da = T_SUB(TN(act)(params, model, tl, zj), T_LIFT(cache->a[tl][p * J + tj]));
-                for (size_t i = 0; i < I; i++)
-                    cur[i] = T_ADD(T_LIFT(cache->z[tl + 1][p * I + i]),
-                                   T_MUL(T_LIFT(params->W[tl + 1][i * J + tj]), da));
-                l0 = tl + 2;
-                if (l0 <= L)
-                    for (size_t i = 0; i < I; i++)
-                        prev[i] = TN(act)(params, model, tl + 1, cur[i]);
-            }
-        } else {
-            /* the whole pass, or (OR_REUSE_LAYER) from layer l with a^{l-1} and z^l cached */
-            l0 = reuse == OR_REUSE_LAYER ? tl : 1;
-            size_t K0 = params->n[l0 - 1];
-            const double *below = l0 > 1 ? cache->a[l0 - 1] + p * K0 : b->x + p * K0;
-            for (size_t k = 0; k < K0; k++)
-                prev[k] = T_LIFT(below[k]);
+            total = T_ADD(total, TN(sample_incremental)(model, params, b, cache, p, tl, tj, zj,
+                                                        prev, cur));
+            continue;
         }
-        for (size_t l = l0; l <= L; l++) {
+        /* the whole pass, or (OR_REUSE_LAYER) from layer l with a^{l-1} and z^l cached */
+        size_t l0 = reuse == OR_REUSE_LAYER ? tl : 1;
+        size_t K0 = params->n[l0 - 1];
+        const double *below = l0 > 1 ? cache->a[l0 - 1] + p * K0 : b->x + p * K0;
+        for (size_t k = 0; k < K0; k++)
+            prev[k] = T_LIFT(below[k]);
+        /* the layers up to tl, the one change in the pass at tl, the layers above as they come */
+        for (size_t l = l0; l <= tl; l++) {
             size_t J = params->n[l], K = params->n[l - 1];
             for (size_t j = 0; j < J; j++) {
                 if (reuse == OR_REUSE_LAYER && l == tl) {
@@ -145,8 +181,7 @@ T TN(cost_perturbed)(bp_cost model, const bp_model *params, const bp_batch *b,
                     cur[j] = s;
                 }
             }
-            if (reuse != OR_INCREMENTAL && l == tl) {
-                /* the one change, in the pass */
+            if (l == tl) {
                 T dz = tgt->kind == OR_WEIGHT ? T_MUL(eps, prev[tgt->k]) : eps;
                 cur[tj] = T_ADD(cur[tj], dz);
             }
@@ -155,9 +190,12 @@ T TN(cost_perturbed)(bp_cost model, const bp_model *params, const bp_batch *b,
             for (size_t j = 0; j < J; j++)
                 prev[j] = TN(act)(params, model, l, cur[j]);
         }
+        if (tl < L)
+            TN(forward_from)(model, params, tl + 1, prev, cur);
         total = T_ADD(total, TN(sample_cost)(model, params, cur, b->y + p * params->n[L],
                                              params->n[L]));
     }
     free(prev), free(cur);
     return red == BP_MEAN ? T_DIV(total, T_LIFT((double)b->m)) : total;
 }
+#endif
