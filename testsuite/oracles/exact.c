@@ -55,7 +55,9 @@ static int in_range(double h) { return h == 0 || (fabs(h) >= TINY && fabs(h) <= 
 
 static int whole(ex_ctx *c, const char *what, size_t l, size_t j, size_t p)
 {
-    if (!c->why[0])
+    if (!c->why[0] && l == 0) /* (not a neuron's: the inputs themselves) */
+        snprintf(c->why, sizeof c->why, "%s", what);
+    else if (!c->why[0])
         snprintf(c->why, sizeof c->why, "%s of neuron %zu of layer %zu, sample %zu", what, j, l, p);
     return -1;
 }
@@ -494,9 +496,11 @@ static void ctx_free(ex_ctx *c)
     mpfr_clear(c->C);
 }
 
-/* The block's arrays, the sums, the scratch; -1 when memory runs out */
+/* The block's arrays, the sums (when the gradient or step is wanted), the scratch; -1 when
+ * memory runs out */
 static int ctx_alloc(ex_ctx *c, bp_model *grad, bp_model *step)
 {
+    int want_grad = grad || step;
     size_t per = 0, L = c->L, NL = c->P->n[L];
     for (size_t l = 0; l <= L; l++)
         per += c->P->n[l], c->wmax = c->P->n[l] > c->wmax ? c->P->n[l] : c->wmax;
@@ -508,8 +512,8 @@ static int ctx_alloc(ex_ctx *c, bp_model *grad, bp_model *step)
     c->sh = malloc(3 * c->wmax * sizeof(double));
     c->redo = calloc(c->m, 1);
     c->X = malloc(NL * sizeof *c->X), c->E = malloc(NL * sizeof *c->E);
-    size_t P = c->P->nparams, nown = (grad ? 0 : 1) + (step ? 0 : 1) + 1;
-    c->own = calloc(nown * P, sizeof(double));
+    size_t P = want_grad ? c->P->nparams : 0, nown = (grad ? 0 : 1) + (step ? 0 : 1) + 1;
+    c->own = calloc(nown * P + 1, sizeof(double));
     if (!c->mem || !c->sh || !c->redo || !c->X || !c->E || !c->own) {
         free(c->X), free(c->E);
         c->X = c->E = NULL;
