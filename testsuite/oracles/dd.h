@@ -32,22 +32,8 @@ static inline void dd_split(double a, double *h, double *l)
     *l = a - *h;
 }
 
-/* p + e = a b exactly, if |a b| >= 2^-969 (Dekker's TwoProduct, or one FMA where it is fast) */
-static inline void dd_two_prod(double a, double b, double *p, double *e)
-{
-    double x = a * b;
-#ifdef __FP_FAST_FMA
-    *e = fma(a, b, -x);
-#else
-    double ah, al, bh, bl;
-    dd_split(a, &ah, &al);
-    dd_split(b, &bh, &bl);
-    *e = ((ah * bh - x) + ah * bl + al * bh) + al * bl;
-#endif
-    *p = x;
-}
-
-/* p + e = a b exactly as dd_two_prod, with a's split (ah, al) done once by the caller */
+/* p + e = a b exactly, if |a b| >= 2^-969 (Dekker's TwoProduct, or one FMA where it is
+ * fast), with a's split (ah, al) done once by the caller */
 static inline void dd_two_prod_split(double a, double ah, double al, double b, double *p, double *e)
 {
     double x = a * b;
@@ -60,6 +46,14 @@ static inline void dd_two_prod_split(double a, double ah, double al, double b, d
     *e = ((ah * bh - x) + ah * bl + al * bh) + al * bl;
 #endif
     *p = x;
+}
+
+/* p + e = a b exactly, as dd_two_prod_split */
+static inline void dd_two_prod(double a, double b, double *p, double *e)
+{
+    double ah, al;
+    dd_split(a, &ah, &al);
+    dd_two_prod_split(a, ah, al, b, p, e);
 }
 
 /* (hi, lo) = s + e normalized; s itself, its sign kept, when e is zero */

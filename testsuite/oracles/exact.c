@@ -444,7 +444,7 @@ static int fallback(ex_ctx *c, const ex_open *open, size_t nopen, int cost_open,
     mp_work *w = mp_work_alloc(c->P, 0);
     mpfr_t *g = nopen ? malloc(nopen * sizeof *g) : NULL, C, t;
     if (!w || (nopen && !g)) {
-        mp_work_free(w, c->P), free(g);
+        mp_work_free(w), free(g);
         return -1;
     }
     mpfr_inits2(MP_PREC, C, t, (mpfr_ptr)0);
@@ -481,7 +481,7 @@ static int fallback(ex_ctx *c, const ex_open *open, size_t nopen, int cost_open,
         st->mpfr_values++;
     }
     mpfr_clears(C, t, (mpfr_ptr)0);
-    mp_work_free(w, c->P), free(g);
+    mp_work_free(w), free(g);
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* testsuite/oracles/exact.h: the golden values of mpref.h, fast. Every value mp_evaluate
- * gives, the same bytes, about 50 times sooner: the sums of products in double-double with a
+ * gives, the same bytes, 20 to 40 times sooner: the sums of products in double-double with a
  * rigorous error bound, the elementary functions in MPFR at 256 bits with theirs, and each
  * value rounded once when its whole error interval rounds to one double (dd.h). What that
  * bound cannot decide, MPFR at 2048 bits decides: the samples whose z, a or delta it left

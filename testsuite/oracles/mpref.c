@@ -90,7 +90,7 @@ double mp_model(bp_model *grad, bp_model *gabs, const bp_model *m, const bp_batc
 }
 
 struct mp_work {
-    size_t wmax;
+    size_t wmax, nz;
     int magnitudes;
     /* z, a, delta and |delta| per layer for one sample, (L + 1) x wmax; dCda per output */
     mpfr_t *z, *a, *d, *da, *dCda;
@@ -104,7 +104,7 @@ mp_work *mp_work_alloc(const bp_model *m, int magnitudes)
         return NULL;
     for (size_t l = 0; l <= m->L; l++)
         w->wmax = m->n[l] > w->wmax ? m->n[l] : w->wmax;
-    size_t nz = (m->L + 1) * w->wmax;
+    size_t nz = w->nz = (m->L + 1) * w->wmax;
     w->magnitudes = magnitudes;
     w->z = malloc(nz * sizeof *w->z), w->a = malloc(nz * sizeof *w->a);
     w->d = malloc(nz * sizeof *w->d), w->da = malloc(nz * sizeof *w->da);
@@ -125,12 +125,11 @@ mp_work *mp_work_alloc(const bp_model *m, int magnitudes)
     return w;
 }
 
-void mp_work_free(mp_work *w, const bp_model *m)
+void mp_work_free(mp_work *w)
 {
     if (!w)
         return;
-    size_t nz = (m->L + 1) * w->wmax;
-    for (size_t i = 0; i < nz; i++)
+    for (size_t i = 0; i < w->nz; i++)
         mpfr_clears(w->z[i], w->a[i], w->d[i], w->da[i], (mpfr_ptr)0);
     for (size_t i = 0; i < w->wmax; i++)
         mpfr_clear(w->dCda[i]);
@@ -318,7 +317,7 @@ double mp_evaluate(const bp_model *m, const bp_batch *b, bp_cost cost, bp_reduct
     mp_work *w = mp_work_alloc(m, gabs != NULL);
     mpfr_t *g = malloc(m->nparams * sizeof *g), *ga = gabs ? malloc(m->nparams * sizeof *ga) : NULL;
     if (!w || !g || (gabs && !ga)) {
-        mp_work_free(w, m), free(g), free(ga);
+        mp_work_free(w), free(g), free(ga);
         return NAN;
     }
     for (size_t i = 0; i < m->nparams; i++) {
@@ -369,7 +368,7 @@ double mp_evaluate(const bp_model *m, const bp_batch *b, bp_cost cost, bp_reduct
     }
     double result = mpfr_get_d(C, R);
     mpfr_clears(C, t, (mpfr_ptr)0);
-    mp_work_free(w, m), free(g), free(ga);
+    mp_work_free(w), free(g), free(ga);
     return result;
 }
 #undef AT

@@ -37,7 +37,7 @@ void mp_sigmoid(mpfr_t r, const mpfr_t z);
 typedef struct mp_work mp_work;
 /* magnitudes: also the |delta| bounds that gabs needs. NULL when memory runs out. */
 mp_work *mp_work_alloc(const bp_model *params, int magnitudes);
-void mp_work_free(mp_work *w, const bp_model *params);
+void mp_work_free(mp_work *w);
 /* Sample p's forward and backward pass into w; its cost added to C (C may be NULL). */
 void mp_sample(mp_work *w, const bp_model *params, const bp_batch *batch, size_t p, bp_cost cost,
                mpfr_ptr C);
