@@ -259,8 +259,10 @@ void cf_run_all(cf_report *r, bp_child *ch, const bp_fixture_set *fs, cf_id_list
     for (size_t fi = 0; fi < fs->nfiles; fi++)
         for (size_t ci = 0; ci < fs->files[fi]->ncases; ci++) {
             const bp_case *c = &fs->files[fi]->cases[ci];
-            if (!cf_selected(o, c->id))
+            if (!cf_selected(o, c->id)) { /* held from the load (the first case is): let go */
+                bp_fixture_case_unload(fs->files[fi], ci);
                 continue;
+            }
             cf_result res;
             interrupted(r);
             int skipped_run = not_run(&res, r), read = 0;

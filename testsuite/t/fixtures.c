@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,8 +211,28 @@ static void on_demand(void)
     unlink(path), unlink(p2), unlink(p3);
 }
 
+/* bp_fixture_keep: beyond the budget a case is read, checked and let go, but the first one
+ * read stays (it runs first: let go, it would be read twice); once held it fills the budget. */
+static void keep_budget(void)
+{
+    bp_error err;
+    bp_fixture_keep(0);
+    bp_fixture *f = bp_fixture_load("fixtures/quadratic.json", &err);
+    bp_fixture_keep(SIZE_MAX);
+    if (!f)
+        tap_bail_out("%s", err.msg);
+    size_t held = 0, first = !f->cases[0].unloaded;
+    for (size_t i = 0; i < f->ncases; i++)
+        held += !f->cases[i].unloaded;
+    int again = bp_fixture_case_load(f, 1, &err) == 0 && !f->cases[1].unloaded;
+    tap_ok(first && held == 1 && again, "fixtures: a budget of 0 bytes keeps the first case read "
+           "and only it (%zu of %zu held); another is read again at its turn", held, f->ncases);
+    bp_fixture_free(f);
+}
+
 int main(void)
 {
+    keep_budget();
     bp_fixture *fx[NFILES];
     size_t ncases = 0;
     for (size_t i = 0; i < NFILES; i++) {
