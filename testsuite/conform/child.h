@@ -1,5 +1,5 @@
 /* testsuite/conform/child.h: one long-lived child process, spoken to in lines (PROTOCOL.md): started
- * with /bin/sh -c CMD in a process group of its own, written to line by line, read from with a
+ * with /bin/sh -c CMD (or exec'd directly, bp_child_exec) in a process group of its own, written to line by line, read from with a
  * time limit and a size limit. A crash, a hang, an early exit or an oversized answer is a
  * status with a message naming it, never a crash or a hang of the caller's. */
 #ifndef BPCHECK_CHILD_H
@@ -10,6 +10,9 @@
 
 typedef struct {
     char *cmd;
+    char *exec_path;    /* set (bp_child_exec): this program with exec_arg, exec'd without sh */
+    char *exec_arg;
+    int prestarted;     /* started by bp_child_prestart, its first request not yet sent */
     pid_t pid;          /* 0 when not running */
     pid_t pgid;         /* its process group, killed whole even after pid has exited (a
                            background process it started may hold the pipes); 0: none */
@@ -42,6 +45,14 @@ typedef enum {
 
 /* Prepare (does not start: the first send starts it). */
 void bp_child_init(bp_child *c, const char *cmd, size_t max_line);
+/* Start c as the program at path with the one argument arg, exec'd directly rather than
+ * through /bin/sh -c (cmd stays its name in messages): the runner's own 'bpcheck serve', a
+ * shell and its fork the less (about 1 ms a start). 0, or -1 out of memory. */
+int bp_child_exec(bp_child *c, const char *path, const char *arg);
+/* Start c now rather than at its first send (which then finds it running): its start-up
+ * overlaps the caller's own work. A failure is not said here: the first send tries again and
+ * says it. */
+void bp_child_prestart(bp_child *c);
 /* Send one line (a newline is added), starting the child if it is not running. */
 bp_child_status bp_child_send(bp_child *c, const char *line, size_t len, char *msg, size_t msglen);
 /* Send len bytes as they are (a binary frame's payload; no newline added). */

@@ -102,7 +102,7 @@ static int defaults(cf_opts *o, const char *self, char *impl, size_t len, char *
         o->impl = "in-process (libbpcheck)";
     if (!o->impl) {
         snprintf(impl, len, "'%s' serve", self);
-        o->impl = impl;
+        o->impl = impl, o->self = self;
     }
     return o->fixtures ? 0 : default_fixtures(o, fix, flen);
 }
@@ -169,13 +169,23 @@ int bp_conform_main(int argc, char **argv, const char *self)
         return 2;
     if (o.junit_path && cf_junit_unfinished(&o)) /* a --junit that cannot be written: nothing is run */
         return 2;
-    if (load(&fs, &xf, &o))
-        return 2;
     bp_child ch;
     bp_child_init(&ch, cf_inproc ? "true" : o.impl, o.max_response << 20); /* started on first use */
     ch.send_timeout = o.timeout;
     if (!cf_inproc)
         bp_child_kill_on_signals(); /* a cancelled run leaves no implementation behind */
+    if (o.self) { /* our own 'bpcheck serve': exec'd without a shell, its start beside the load */
+        if (bp_child_exec(&ch, o.self, "serve")) {
+            fprintf(stderr, "bpcheck conform: out of memory\n");
+            bp_child_free(&ch);
+            return 2;
+        }
+        bp_child_prestart(&ch);
+    }
+    if (load(&fs, &xf, &o)) {
+        bp_child_free(&ch);
+        return 2;
+    }
     static cf_report r; /* its summary is large */
     cf_report_begin(&r, &o);
     bp_child_graceful(!cf_inproc); /* SIGINT or SIGTERM now: the cases run are reported, the rest listed */

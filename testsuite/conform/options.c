@@ -175,7 +175,7 @@ static int set_flag(cf_opts *o, const char *a)
 
 int cf_parse_args(int argc, char **argv, cf_opts *o)
 {
-    *o = (cf_opts){NULL, NULL, NULL, NULL, {NULL}, {NULL}, 0, 0, 0, 0, 0, 0, 0, 1, NAN, NAN, 60.0, 256, 1, 3};
+    *o = (cf_opts){NULL, NULL, NULL, NULL, {NULL}, {NULL}, 0, 0, 0, 0, 0, 0, 0, 1, NAN, NAN, 60.0, 256, 1, 3, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

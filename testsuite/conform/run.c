@@ -86,7 +86,7 @@ static void fail_fast(cf_result *res, const bp_case *c, const bp_child *ch, int 
 /* Start the child when it is not running: its hello. 0, or -1 with the case failed. */
 static int started(cf_result *res, bp_child *ch, const bp_case *c, const cf_opts *o)
 {
-    if (ch->pid != 0)
+    if (ch->pid != 0 && !ch->prestarted) /* running, its hello done */
         return 0;
     char msg[900];
     int garbled = 0;

@@ -37,6 +37,7 @@ typedef struct {
     size_t max_response;
     int frames; /* offer binary frames (PROTOCOL.md): 1 auto, 0 off */
     size_t hangs; /* stop after this many cases in a row time out (0: never) */
+    const char *self; /* no --impl: this program, run as 'self serve' without a shell */
 } cf_opts;
 
 /* The largest --timeout (seconds: a week) and --max-response (MiB: 64 GiB) accepted. */

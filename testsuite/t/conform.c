@@ -12,10 +12,30 @@
 
 #include <jansson.h>
 
+#include "child.h"
 #include "tap.h"
 #include "testutil.h"
 
 static const char *prog, *python, *helpers;
+
+/* bp_child_exec and bp_child_prestart: the runner's own 'bpcheck serve' is exec'd without a
+ * shell, started before its first request. /bin/echo with an argument a shell would expand or
+ * split: it must arrive as it is, from a child running before anything is sent. */
+static void child_exec(void)
+{
+    bp_child ch;
+    char msg[256], *line = NULL;
+    bp_child_init(&ch, "exit 3", 1 << 20); /* its name; run through sh it would say nothing */
+    int ok = bp_child_exec(&ch, "/bin/echo", "$0;|x *") == 0;
+    bp_child_prestart(&ch);
+    int ahead = ch.pid != 0 && ch.prestarted;
+    bp_child_status st = ok ? bp_child_recv(&ch, &line, 10.0, msg, sizeof msg) : CHILD_ERROR;
+    tap_ok(ok && ahead && st == CHILD_OK && line && strcmp(line, "$0;|x *") == 0,
+           "child: bp_child_exec runs the program itself, its argument unexpanded (no shell), and "
+           "bp_child_prestart starts it before any request (got '%s')", line ? line : msg);
+    free(line);
+    bp_child_free(&ch);
+}
 
 /* conform on a fixtures directory holding one file, name, with text; extra options in args.
  * The directory is removed after; returns conform's exit status, its output in *out. */
@@ -100,6 +120,7 @@ int main(void)
     python = getenv("BPCHECK_PYTHON") ? getenv("BPCHECK_PYTHON") : "/usr/bin/python3";
     char *out;
     long p = -1, f = -1, s = -1;
+    child_exec();
 
     /* The bundled reference is green, and shows what success looks like. */
     int rc = tu_sh(&out, "'%s' conform", prog);
