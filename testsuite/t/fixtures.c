@@ -425,6 +425,10 @@ int main(void)
     refused(buf, "case 0 ('x'): field 'model' is missing", "a case without a model");
     refused_edit(head, good, "[[[1.5, -2]]]", "[[[1.5]    ]]", /* W^1 one column short */
                  "field 'params.W[0][0]' is an array of 1; expected an array of 2", "a short row of W");
+    refused_edit(head, good, "[[[1.5, -2]]]", "[[[1.5,\"x\"]]]", /* one entry, named by its place */
+                 "field 'params.W[0][0][1]' is a string; expected a number", "a string in W");
+    refused_edit(head, good, "\"b\": [[0.5]]", "\"b\": [[ \"\"]]", /* a flat row: b^l */
+                 "field 'params.b[0][0]' is a string; expected a number", "a string in b");
     refused_edit(head, good, "\"sizes\": [2, 1]", "\"sizes\": [2, 0]",
                  "'model.sizes[1]' must be an integer from 1", "a zero layer size");
     refused_edit(head, good, "\"rtol\": 1e-14", "\"rtol\": -1e-4", "negative rtol or atol",
