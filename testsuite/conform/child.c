@@ -188,8 +188,8 @@ static int start(bp_child *c, char *msg, size_t msglen)
         dup2(out[1], 1);
         dup2(err[1], 2);
         close(in[0]), close(in[1]), close(out[0]), close(out[1]), close(err[0]), close(err[1]);
-        if (c->exec_path)
-            execl(c->exec_path, c->exec_path, c->exec_arg, (char *)NULL);
+        if (c->exec_path) /* a name without '/' (argv[0] where /proc is not) looked up in PATH */
+            execlp(c->exec_path, c->exec_path, c->exec_arg, (char *)NULL);
         else
             execl("/bin/sh", "sh", "-c", c->cmd, (char *)NULL);
         _exit(127);
