@@ -608,6 +608,36 @@ static int kill_listed_children(pid_t self)
     return bad ? -1 : found;
 }
 
+/* Kill every process whose parent is this one, found by looking at each /proc/N/stat (where
+ * the children file is missing): 1 if one was, else 0. */
+static int kill_scanned_children(pid_t self)
+{
+    int found = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        const char *close_paren = strrchr(buf, ')'); /* the name may hold spaces and ')' */
+        char state;
+        int ppid;
+        if (close_paren && sscanf(close_paren + 1, " %c %d", &state, &ppid) == 2 && ppid == self) {
+            kill((pid_t)atoi(e->d_name), SIGKILL);
+            found = 1;
+        }
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 /* Kill every process whose parent is this one: as the subreaper, those are what the children
  * left behind, in a session of their own (setsid) or daemonised; one that is killed hands us
  * its own children, so this goes round until none is left (or 5 s have passed). */
@@ -617,38 +647,8 @@ static void kill_orphans(void)
     double until = now() + 5.0;
     for (int found = 1; found && now() < until;) {
         found = kill_listed_children(self);
-        if (found >= 0) {
-            while (waitpid(-1, NULL, WNOHANG) > 0)
-                ;
-            if (found) {
-                struct timespec t = {0, 10000000};
-                nanosleep(&t, NULL);
-            }
-            continue;
-        }
-        found = 0;
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            char path[300], buf[512];
-            if (e->d_name[0] < '0' || e->d_name[0] > '9')
-                continue;
-            snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-            FILE *f = fopen(path, "r");
-            size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-            if (f)
-                fclose(f);
-            buf[n] = '\0';
-            const char *close_paren = strrchr(buf, ')'); /* the name may hold spaces and ')' */
-            char state;
-            int ppid;
-            if (close_paren && sscanf(close_paren + 1, " %c %d", &state, &ppid) == 2 && ppid == self) {
-                kill((pid_t)atoi(e->d_name), SIGKILL);
-                found = 1;
-            }
-        }
-        if (d)
-            closedir(d);
+        if (found < 0)
+            found = kill_scanned_children(self);
         while (waitpid(-1, NULL, WNOHANG) > 0)
             ;
         if (found) {
