@@ -211,6 +211,44 @@ static void on_demand(void)
     unlink(path), unlink(p2), unlink(p3);
 }
 
+/* The tests' copy of the bundled fixtures (BPCHECK_FIXTURES, the Makefile's fixtures-bin): every
+ * array in a binary companion, and a report on it the report on fixtures/ line for line (the
+ * '# fixtures:' line aside), for a passing run and for a failing one with its diagnosis. */
+static void binary_copy(void)
+{
+    const char *prog = tu_env("BPCHECK"), *copy = getenv("BPCHECK_FIXTURES");
+    if (!copy) {
+        tap_skip("the tests' binary copy of the fixtures: BPCHECK_FIXTURES is not set (make check sets it)");
+        return;
+    }
+    char *out;
+    int rc = tu_sh(&out, "for f in fixtures/*.json; do n=$(basename \"$f\" .json); "
+                   "grep -q '\"binary\": \"'$n.bin'\"' '%s'/$n.json && test -s '%s'/$n.bin || echo \"$n\"; done; "
+                   "ls '%s' | grep -c 'json$'", copy, copy, copy);
+    char want[16];
+    snprintf(want, sizeof want, "%d\n", NFILES);
+    if (!tap_ok(rc == 0 && strcmp(out, want) == 0, "%s: the %d bundled files, each with its arrays in a "
+                "binary companion", copy, NFILES))
+        tap_diag("not binary, or missing, then the count of files: %s", out);
+    free(out);
+    static const char *const runs[][2] = {
+        {"", "the reference (every case passes)"},
+        {" --deep --impl \"$BPCHECK_ADAPTERS/mutant sigma-prime-of-a\"", "a bug model, --deep (failures, diagnosis)"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        rc = tu_sh(&out, "'%s' conform --fixtures fixtures%s > \"$BPCHECK_TESTDIR/bin-json.out\"; "
+                   "'%s' conform --fixtures '%s'%s > \"$BPCHECK_TESTDIR/bin-copy.out\"; "
+                   "diff \"$BPCHECK_TESTDIR/bin-json.out\" \"$BPCHECK_TESTDIR/bin-copy.out\" | grep '^[<>]' | "
+                   "grep -v '^[<>] # fixtures: '; grep -c '^\\(not \\)\\{0,1\\}ok ' \"$BPCHECK_TESTDIR/bin-copy.out\"",
+                   prog, runs[i][0], prog, copy, runs[i][0]);
+        if (!tap_ok(atoi(out) >= 200 && !strchr(out, '<') && !strchr(out, '>'),
+                    "conform on the binary copy reports as on fixtures/, line for line: %s (%d cases)",
+                    runs[i][1], atoi(out)))
+            tap_diag("%.1500s", out);
+        free(out);
+    }
+}
+
 /* bp_fixture_keep: beyond the budget a case is read, checked and let go, but the first one
  * read stays (it runs first: let go, it would be read twice); once held it fills the budget. */
 static void keep_budget(void)
@@ -233,6 +271,7 @@ static void keep_budget(void)
 int main(void)
 {
     keep_budget();
+    binary_copy();
     bp_fixture *fx[NFILES];
     size_t ncases = 0;
     for (size_t i = 0; i < NFILES; i++) {

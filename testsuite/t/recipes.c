@@ -96,9 +96,9 @@ int main(void)
     if (!getcwd(cwd, sizeof cwd))
         tap_bail_out("getcwd failed");
     /* the user's project: their adapter, copied from the installed template after the install
-     * step; python3 is the one with numpy (Debian's) */
+     * step; python3 is the one with numpy (Debian's); the installed fixtures, not the tests' copy */
     snprintf(env, sizeof env, "mkdir -p '%s/project' '%s/py' && ln -sf '%s' '%s/py/python3' && cd '%s/project' && "
-             "export BPCHECK_REPO='%s' PREFIX='%s/prefix' PATH='%s/prefix/bin:%s/py':\"$PATH\"", dir, dir,
+             "unset BPCHECK_FIXTURES && export BPCHECK_REPO='%s' PREFIX='%s/prefix' PATH='%s/prefix/bin:%s/py':\"$PATH\"", dir, dir,
              tu_env("BPCHECK_PYTHON"), dir, dir, cwd, dir, dir, dir);
     size_t ran = 0;
     int ok = 1;
