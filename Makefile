@@ -173,17 +173,20 @@ check: tests
 # mutation runs use it: a mutant needs only one failing program to be caught, and most are
 # caught by the first few, before the rest of the programs are even linked.
 # FAST_SELF run no other program: each needs only itself built (a mutant caught there costs
-# one link, not the eight of the programs the others run).
-FAST_SELF := model quadratic quadratic_003 sgd loglik softmax_ce loglik_canonical vectorized \
-             tolerance diagnose
-FAST_UNIT := $(FAST_SELF) fixtures
-FAST_REST := tap cli gradcheck derivations train conform panel bugs equations
-FAST_ALL  := $(FAST_UNIT) $(FAST_REST) \
-             $(filter-out $(FAST_UNIT) $(FAST_REST),$(TEST_SRC:testsuite/t/%.c=%))
+# one link, not the eight of the programs the others run). FAST_PROGS run the programs (bpcheck,
+# the helpers, the adapters, the generator): those are built with them, but not the other
+# test programs, the bench or the shared library, which a mutant of the oracles relinked
+# before t/gradcheck caught it (16 s of the 17 it took). The rest get everything.
+FAST_SELF  := model quadratic quadratic_003 sgd loglik softmax_ce loglik_canonical vectorized \
+              tolerance diagnose
+FAST_PROGS := tap gradcheck derivations cli fixtures train conform panel bugs equations
+FAST_ALL   := $(FAST_SELF) $(FAST_PROGS) \
+              $(filter-out $(FAST_SELF) $(FAST_PROGS),$(TEST_SRC:testsuite/t/%.c=%))
 check-fast:
 	@for t in $(FAST_ALL); do \
 	    case " $(FAST_SELF) " in *" $$t "*) $(MAKE) -s $(BUILD)/t/$$t >/dev/null ;; \
-	    *) case " $(FAST_UNIT) " in *" $$t "*) $(MAKE) -s $(BUILD)/t/$$t $(GEN) $(PROGRAM) $(VARIANTS) $(FIXTURES_BIN)/.made >/dev/null ;; \
+	    *) case " $(FAST_PROGS) " in *" $$t "*) $(MAKE) -s $(BUILD)/t/$$t $(PROGRAM) $(HELPERS) $(VARIANTS) \
+	                                                $(GEN) $(FIXTURES_BIN)/.made >/dev/null ;; \
 	                                 *) $(MAKE) -s tests >/dev/null ;; esac ;; esac || { echo "$$t does not build"; exit 1; }; \
 	    $(TEST_ENV) $(BUILD)/t/$$t >/dev/null 2>&1 || { echo "$$t fails"; exit 1; }; done
 
@@ -219,9 +222,10 @@ coverage:
 # The lists of testsuite/mutate/, and the catalogue's bug models planted in the reference.
 # run.pl's private copy of the tree must pass check-fast unmutated first (a file missing from
 # the copy would make every mutant look caught); then two workers share the mutants.
-check-mutants: $(PROGRAM)
+check-mutants: tests
 	$(PROGRAM) bugs --plants > $(BUILD)/bug-models.txt
-	prove --exec perl testsuite/mutate/run.pl :: \
+	$(if $(and $(filter build,$(BUILD)),$(filter bin,$(BIN))),BPCHECK_MUTATE_REUSE=1) \
+	prove -v --exec perl testsuite/mutate/run.pl :: \
 	    $(wildcard testsuite/mutate/*.txt) $(BUILD)/bug-models.txt
 
 # The bundled reference with one source file replaced by an edited copy (t/planted plants a
