@@ -119,7 +119,9 @@ sub try_mutant {
             . ($got eq $want ? "fails exactly $want" : "fails {$got}, expected {$want}");
     } else {
         my $t0 = Time::HiRes::time();
-        my $killed = system("BPCHECK_QUICK=1 make -C $t -s -j$jobs check-fast >$t/log 2>&1") != 0;
+        # WERROR= as for the equation mutants: under CI's -Werror a mutant that leaves a variable
+        # unused was "caught" by the compiler, not by a test (17 of the 162 were)
+        my $killed = system("BPCHECK_QUICK=1 make -C $t -s -j$jobs check-fast WERROR= >$t/log 2>&1") != 0;
         my $secs = Time::HiRes::time() - $t0;
         # check-fast's last line names the program that failed ("t/NAME fails" or "does not build")
         my $by = '';
