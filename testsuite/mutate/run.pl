@@ -58,7 +58,7 @@ for my $path (grep { -f } map { glob } qw(Makefile README.md reference/* derivat
 # before): that build copied too, times kept, so the copy's make has nothing to redo rather
 # than compile every file again (24 s at -j2). The other builds under build/ are not copied.
 if ($ENV{BPCHECK_MUTATE_REUSE}) {
-    my @built = grep { !m{^build/(sanitize|openblas|coverage|bench-cases|fuzz|mutate)$} } glob("build/*");
+    my @built = grep { !m{^build/(sanitize|openblas|coverage|bench-cases|fuzz)$} } glob("build/*");
     make_path("$tmp/build");
     system("cp", "-a", @built, "$tmp/build/") == 0 && system("cp", "-a", "bin", "$tmp/") == 0
         or die "cannot copy the build into the private tree\n";
