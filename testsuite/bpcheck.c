@@ -1163,14 +1163,12 @@ static int cmd_gradcheck(int argc, char **argv)
             }
             rep.evaluations = ctx.requests - before;
         } else if (k < 4) {
-            fail = or_gradient((or_method)k, r, e, &rep.evaluations, model, params, batch, red,
-                               reuse, &err);
-            if (!fail && !(fail = k < 2 && fd_kinks(kink, k, model, params, batch, &err))) {
-                if (k >= 2) /* complex, dual: their own rounding, the same allowance as g's */
-                    for (size_t i = 0; i < params->nparams; i++)
-                        e[i] = rho * fabs(r[i]);
-                gc_judge_masked(&rep, params, grad->theta, r, e, rho, k < 2 ? kink : NULL);
-            }
+            fail = or_gradient((or_method)k, r, k < 2 ? e : NULL, &rep.evaluations, model,
+                               params, batch, red, reuse, &err);
+            if (!fail && k >= 2) /* complex, dual: their own rounding, the same allowance as g's */
+                gc_judge_exact(&rep, params, grad->theta, r, rho);
+            else if (!fail && !(fail = fd_kinks(kink, k, model, params, batch, &err)))
+                gc_judge_masked(&rep, params, grad->theta, r, e, rho, kink);
         } else if (k == 4) {
             fail = gc_directional(&rep, gradcheck_cost, &ctx, params->theta, grad->theta,
                                   params->nparams, dirs, (unsigned long)seed, rho, &err);

@@ -99,8 +99,16 @@ void gc_judge(gc_report *rep, const bp_model *shape, const double *g, const doub
     gc_judge_masked(rep, shape, g, r, e, rho, NULL);
 }
 
-void gc_judge_masked(gc_report *rep, const bp_model *shape, const double *g, const double *r,
-                     const double *e, double rho, const unsigned char *skip)
+/* the larger of m and v, keeping m when v is NaN: fmax's result for an m that is not NaN, which
+ * every accumulator below is (they start at 0), inline where fmax is a call */
+static inline double larger(double m, double v)
+{
+    return v > m ? v : m;
+}
+
+/* gc_judge_masked, the estimate of entry i e[i], or e_rel |r[i]| when e is NULL */
+static void judge(gc_report *rep, const bp_model *shape, const double *g, const double *r,
+                  const double *e, double e_rel, double rho, const unsigned char *skip)
 {
     double worst = -1.0;
     for (size_t l = 1; l <= shape->L; l++)
@@ -110,27 +118,39 @@ void gc_judge_masked(gc_report *rep, const bp_model *shape, const double *g, con
             double scale = 0.0;
             for (size_t i = from; i < from + len; i++)
                 if (!skip || !skip[i])
-                    scale = fmax(scale, fabs(r[i]));
+                    scale = larger(scale, fabs(r[i]));
             for (size_t i = from; i < from + len; i++) {
                 if (skip && skip[i]) {
                     rep->kinks++;
                     continue;
                 }
-                double d = fabs(g[i] - r[i]), ei = e ? e[i] : 0.0;
+                double d = fabs(g[i] - r[i]), ei = e ? e[i] : e_rel * fabs(r[i]);
                 double allowed = ei + rho * (fabs(r[i]) + scale);
                 if (!(d <= allowed)) /* NaN fails here */
                     rep->pass = 0;
                 double rel = scale > 0.0 ? d / scale : (d > 0.0 ? INFINITY : 0.0);
                 if (isnan(d))
                     rel = INFINITY;
-                rep->max_abs = fmax(rep->max_abs, isnan(d) ? INFINITY : d);
-                rep->max_rel = fmax(rep->max_rel, rel);
+                rep->max_abs = larger(rep->max_abs, isnan(d) ? INFINITY : d);
+                rep->max_rel = larger(rep->max_rel, rel);
                 if (scale > 0.0)
-                    rep->estimate = fmax(rep->estimate, ei / scale);
+                    rep->estimate = larger(rep->estimate, ei / scale);
                 if (rel > worst)
                     worst = rel, rep->worst = i;
             }
         }
+}
+
+void gc_judge_masked(gc_report *rep, const bp_model *shape, const double *g, const double *r,
+                     const double *e, double rho, const unsigned char *skip)
+{
+    judge(rep, shape, g, r, e, 0.0, rho, skip);
+}
+
+void gc_judge_exact(gc_report *rep, const bp_model *shape, const double *g, const double *r,
+                    double rho)
+{
+    judge(rep, shape, g, r, NULL, rho, rho, NULL);
 }
 
 int gc_central_plain(double *fd, double *est, gc_cost_fn cost, void *ctx, const double *theta,

@@ -61,6 +61,10 @@ void gc_judge(gc_report *rep, const bp_model *shape, const double *g, const doub
  * finite difference across a kink estimates neither one-sided derivative (or_kinks). */
 void gc_judge_masked(gc_report *rep, const bp_model *shape, const double *g, const double *r,
                      const double *e, double rho, const unsigned char *skip);
+/* The same against an oracle without truncation or cancellation (complex step, dual numbers):
+ * its own error is rounding, given g's allowance, e_i = rho |r_i|. No estimate array. */
+void gc_judge_exact(gc_report *rep, const bp_model *shape, const double *g, const double *r,
+                    double rho);
 
 /* Plain central differences, h_i = cbrt(u) max(1, |theta_i|); est_i from D(2h) vs D(h) and
  * the rounding 64 u |C| / h (as in gradcheck.c). 5 evaluations per coordinate. */
