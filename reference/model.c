@@ -10,6 +10,8 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "mt19937.h"
+
 int bp_fail(bp_error *err, const char *fmt, ...)
 {
     if (err) {
@@ -285,27 +287,36 @@ char *bp_sizes_format(const bp_model *m, char *buf, size_t len)
     return buf;
 }
 
-void bp_model_init(bp_model *m, gsl_rng *rng)
+/* W^l[j][k] ~ N(0, 1/K), then b^l_j ~ N(0, 1), neuron by neuron: draw(state, sigma) */
+static void init_by(bp_model *m, double (*draw)(void *, double), void *state)
 {
     for (size_t l = 1; l <= m->L; l++) {
         size_t J = m->n[l], K = m->n[l - 1];
         double sd = 1.0 / sqrt((double)K);
         for (size_t j = 0; j < J; j++) {
             for (size_t k = 0; k < K; k++)
-                m->W[l][j * K + k] = gsl_ran_gaussian(rng, sd);
-            m->b[l][j] = gsl_ran_gaussian(rng, 1.0);
+                m->W[l][j * K + k] = draw(state, sd);
+            m->b[l][j] = draw(state, 1.0);
         }
     }
 }
 
+static double draw_gsl(void *rng, double sigma) { return gsl_ran_gaussian(rng, sigma); }
+static double draw_mt(void *rng, double sigma) { return bp_mt_gaussian(rng, sigma); }
+
+void bp_model_init(bp_model *m, gsl_rng *rng)
+{
+    init_by(m, draw_gsl, rng);
+}
+
+/* bp_model_init with gsl_rng_mt19937 set to seed, drawn by mt19937.c's restatement of it (the
+ * same numbers, t/model; half the time) */
 int bp_model_init_seed(bp_model *m, unsigned long seed, bp_error *err)
 {
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng)
-        return bp_fail(err, "model: cannot allocate a random number generator");
-    gsl_rng_set(rng, seed);
-    bp_model_init(m, rng);
-    gsl_rng_free(rng);
+    (void)err; /* nothing to allocate any more; kept for the callers' error paths */
+    bp_mt19937 rng;
+    bp_mt_set(&rng, seed);
+    init_by(m, draw_mt, &rng);
     return 0;
 }
 
