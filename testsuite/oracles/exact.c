@@ -11,6 +11,7 @@
 
 #include <mpfr.h>
 
+#include "cpu.h"
 #include "dd.h"
 #include "mpref.h"
 
@@ -276,7 +277,7 @@ typedef struct ex_kernels {
 #undef EXK_SUFFIX
 #undef EXK_TARGET
 #undef EXK_FMA
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#if BP_CPU_X86
 #define EX_HAVE_FMA_KERNELS 1
 #define EXK_SUFFIX _fma
 #define EXK_TARGET __attribute__((target("avx2,fma")))
@@ -289,8 +290,7 @@ static const ex_kernels *kernels(void)
     static const ex_kernels plain = {forward_layer_plain, backward_sums_plain, grad_block_plain};
 #ifdef EX_HAVE_FMA_KERNELS
     static const ex_kernels fused = {forward_layer_fma, backward_sums_fma, grad_block_fma};
-    if (!getenv("BPCHECK_EXACT_NO_FMA") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("avx2"))
+    if (!getenv("BPCHECK_EXACT_NO_FMA") && bp_cpu_fma() && bp_cpu_avx2())
         return &fused;
 #endif
     return &plain;
