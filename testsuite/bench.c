@@ -503,8 +503,9 @@ static int bench_oracles(void)
            "backprop pass (literal reference): the passes per check. 'from layer l' recomputes\n"
            "every layer above the perturbed one (the method before incremental updates);\n"
            "'incremental' updates z^{l+1} by one column of W^{l+1}; 'vector' (dual numbers) does\n"
-           "so for %d parameters at once, one per lane; 'whole' reruns the whole forward pass\n"
-           "(784-30-10 only). The target: 15 passes\n\n", OR_VLANES);
+           "so for up to %d parameters of a neuron at once, one per lane (AVX2 where the CPU\n"
+           "has it); 'whole' reruns the whole forward pass (784-30-10 only). The target: 15\n"
+           "passes\n\n", OR_VLANES);
     printf("%-11s %-10s %11s %10s %12s %12s %10s %9s %8s\n", "arch", "method", "evaluations",
            "whole", "from layer l", "incremental", "vector", "speed-up", "passes");
     for (size_t a = 0; a < 2; a++) {

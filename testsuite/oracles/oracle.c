@@ -12,6 +12,7 @@
 #include "gradcheck.h"
 #include "softmax_ce.h"
 #include "train.h"
+#include "vdual.h"
 
 /* ---- T = double: central differences and Richardson extrapolation ----------------------- */
 #define T double
@@ -98,100 +99,6 @@ double or_dual_1d(or_dual (*f)(or_dual), double x)
 #define T_RE(a) ((a).v)
 #include "oracle_template.h"
 #include "oracle_template_end.h"
-
-/* ---- T = vector dual numbers: OR_VLANES tangents on one value ---------------------------
- * Each lane is forward-mode differentiation seeded on its own parameter, by or_dual's formulas
- * lane by lane (the same operations, so the same derivatives as one parameter at a time); the
- * value is shared, since a dual perturbation moves no value. A lane's tangent never meets
- * another's: no reverse accumulation, nothing of backprop. */
-typedef struct {
-    double v, d[OR_VLANES];
-} or_vdual;
-
-static inline or_vdual vd_lift(double v)
-{
-    or_vdual r;
-    r.v = v;
-    for (size_t q = 0; q < OR_VLANES; q++)
-        r.d[q] = 0.0;
-    return r;
-}
-static inline or_vdual vd_add(or_vdual a, or_vdual b)
-{
-    or_vdual r;
-    r.v = a.v + b.v;
-    for (size_t q = 0; q < OR_VLANES; q++)
-        r.d[q] = a.d[q] + b.d[q];
-    return r;
-}
-static inline or_vdual vd_sub(or_vdual a, or_vdual b)
-{
-    or_vdual r;
-    r.v = a.v - b.v;
-    for (size_t q = 0; q < OR_VLANES; q++)
-        r.d[q] = a.d[q] - b.d[q];
-    return r;
-}
-static inline or_vdual vd_mul(or_vdual a, or_vdual b)
-{
-    or_vdual r;
-    r.v = a.v * b.v;
-    for (size_t q = 0; q < OR_VLANES; q++)
-        r.d[q] = a.v * b.d[q] + a.d[q] * b.v;
-    return r;
-}
-static inline or_vdual vd_div(or_vdual a, or_vdual b)
-{
-    or_vdual r;
-    double den = b.v * b.v;
-    r.v = a.v / b.v;
-    for (size_t q = 0; q < OR_VLANES; q++)
-        r.d[q] = (a.d[q] * b.v - a.v * b.d[q]) / den;
-    return r;
-}
-static inline or_vdual vd_exp(or_vdual a)
-{
-    or_vdual r;
-    double e = exp(a.v);
-    r.v = e;
-    for (size_t q = 0; q < OR_VLANES; q++)
-        r.d[q] = a.d[q] * e;
-    return r;
-}
-static inline or_vdual vd_tanh(or_vdual a)
-{
-    or_vdual r;
-    double e = exp(-2.0 * fabs(a.v)), den = (1.0 + e) * (1.0 + e);
-    r.v = tanh(a.v);
-    for (size_t q = 0; q < OR_VLANES; q++)
-        r.d[q] = a.d[q] * 4.0 * e / den;
-    return r;
-}
-static inline or_vdual vd_log1p(or_vdual a)
-{
-    or_vdual r;
-    double den = 1.0 + a.v;
-    r.v = log1p(a.v);
-    for (size_t q = 0; q < OR_VLANES; q++)
-        r.d[q] = a.d[q] / den;
-    return r;
-}
-
-#define OR_TEMPLATE_SAMPLE_ONLY
-#define T or_vdual
-#define TN(name) vd_##name
-#define T_LIFT(x) vd_lift((double)(x))
-#define T_ADD(a, b) vd_add((a), (b))
-#define T_SUB(a, b) vd_sub((a), (b))
-#define T_MUL(a, b) vd_mul((a), (b))
-#define T_DIV(a, b) vd_div((a), (b))
-#define T_EXP(a) vd_exp(a)
-#define T_LOG1P(a) vd_log1p(a)
-#define T_TANH(a) vd_tanh(a)
-#define T_RE(a) ((a).v)
-#include "oracle_template.h"
-#include "oracle_template_end.h"
-#undef OR_TEMPLATE_SAMPLE_ONLY
 
 double or_cost_real(bp_cost model, const bp_model *params, const bp_batch *b,
                     const bp_trace *cache, bp_reduction red, const or_target *tgt, double eps,
@@ -338,49 +245,6 @@ static int forward_cache(bp_cost model, bp_trace *cache, const bp_model *params,
     return 0;
 }
 
-/* Dual numbers in vector mode: for each neuron j of each layer l, its K weights and its bias
- * OR_VLANES at a time. Lane q seeds dz^l_j = a^{l-1}_k (W^l[j][k]) or 1 (b^l[j]) exactly as
- * or_cost_dual does (0 + (0 * 0 + 1 * a)), and every sample's cost follows incrementally
- * (sample_incremental), the sum over the batch and the mean's division as there too. */
-static int dual_vector(double *g, size_t *evals, bp_cost model, const bp_model *params,
-                       const bp_batch *b, const bp_trace *cache, bp_reduction red, bp_error *err)
-{
-    size_t wmax = 0;
-    for (size_t l = 0; l <= params->L; l++)
-        wmax = params->n[l] > wmax ? params->n[l] : wmax;
-    or_vdual *prev = malloc(wmax * sizeof *prev), *cur = malloc(wmax * sizeof *cur);
-    if (!prev || !cur) {
-        free(prev), free(cur);
-        return bp_fail(err, "dual oracle: out of memory");
-    }
-    for (size_t l = 1; l <= params->L; l++) {
-        size_t J = params->n[l], K = params->n[l - 1];
-        size_t w0 = (size_t)(params->W[l] - params->theta), b0 = (size_t)(params->b[l] - params->theta);
-        for (size_t j = 0; j < J; j++)
-            for (size_t k0 = 0; k0 <= K; k0 += OR_VLANES) { /* k = K: the bias */
-                size_t nl = K + 1 - k0 < OR_VLANES ? K + 1 - k0 : OR_VLANES;
-                or_vdual total = vd_lift(0.0);
-                for (size_t p = 0; p < b->m; p++) {
-                    or_vdual zj = vd_lift(cache->z[l][p * J + j] + 0.0);
-                    for (size_t q = 0; q < nl; q++) {
-                        size_t k = k0 + q;
-                        double seed = k < K ? 0.0 * 0.0 + 1.0 * cache->a[l - 1][p * K + k] : 1.0;
-                        zj.d[q] = 0.0 + seed;
-                    }
-                    total = vd_add(total, vd_sample_incremental(model, params, b, cache, p, l, j, zj,
-                                                                prev, cur));
-                }
-                if (red == BP_MEAN)
-                    total = vd_div(total, vd_lift((double)b->m));
-                for (size_t q = 0; q < nl; q++)
-                    g[k0 + q < K ? w0 + j * K + k0 + q : b0 + j] = total.d[q];
-                *evals += nl;
-            }
-    }
-    free(prev), free(cur);
-    return 0;
-}
-
 int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost model,
                 const bp_model *params, const bp_batch *b, bp_reduction red, int reuse,
                 bp_error *err)
@@ -392,7 +256,7 @@ int or_gradient(or_method method, double *g, double *est, size_t *evals, bp_cost
     }
     if (method == OR_DUAL && reuse == OR_VECTOR) {
         size_t n = 0;
-        int rc = dual_vector(g, &n, model, params, b, cache, red, err);
+        int rc = or_vdual_gradient(g, &n, model, params, b, cache, red, err);
         for (size_t i = 0; rc == 0 && i < params->nparams; i++) {
             if (est)
                 est[i] = 0.0; /* as one at a time: only the rounding the criterion allows */

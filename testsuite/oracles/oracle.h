@@ -72,10 +72,10 @@ typedef enum { OR_CENTRAL, OR_RICHARDSON, OR_COMPLEX, OR_DUAL } or_method;
 /* How an evaluation reuses the cached forward pass (the reuse argument below): not at all;
  * from layer l on, every layer above recomputed; or incrementally (oracle_template.h). */
 enum { OR_WHOLE = 0, OR_REUSE_LAYER = 1, OR_INCREMENTAL = 2, OR_VECTOR = 3 };
-/* OR_VECTOR: incrementally, and for dual numbers OR_VLANES parameters of one neuron at a time,
- * one per lane of a vector-mode dual number (the same derivatives as one at a time; the other
- * methods take it as OR_INCREMENTAL) */
-#define OR_VLANES 16
+/* OR_VECTOR: incrementally, and for dual numbers every parameter of one neuron at once (up
+ * to OR_VLANES), one per tangent lane of a vector-mode dual number (vdual.h: the same
+ * derivatives as one at a time; the other methods take it as OR_INCREMENTAL) */
+#define OR_VLANES 128
 const char *or_method_name(or_method m);
 
 /* Every dC/dtheta_i by one method into g, an absolute error estimate per entry into est

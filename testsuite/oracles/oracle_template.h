@@ -18,9 +18,9 @@
  * earlier method, kept as the benchmark's baseline) starts at layer l from the cache and
  * recomputes every layer above it. OR_WHOLE runs the whole forward pass in T.
  *
- * TN(sample_incremental) is the incremental step for one sample on its own: oracle.c's
- * vector-mode dual numbers call it with z^l_j carrying OR_VLANES tangents at once. An includer
- * that wants only that defines OR_TEMPLATE_SAMPLE_ONLY. */
+ * TN(sample_incremental) is the incremental step for one sample on its own. vdual_lanes.h
+ * restates it, step for step, on tangent lanes held as arrays (vector-mode dual numbers): a
+ * change here is a change there, and t/gradcheck's vector-mode test tells if they part. */
 
 static T TN(sigmoid)(T z)
 {
@@ -135,7 +135,6 @@ static T TN(sample_incremental)(bp_cost model, const bp_model *params, const bp_
     return TN(sample_cost)(model, params, cur, b->y + p * params->n[L], params->n[L]);
 }
 
-#ifndef OR_TEMPLATE_SAMPLE_ONLY
 T TN(cost_perturbed)(bp_cost model, const bp_model *params, const bp_batch *b,
                      const bp_trace *cache, bp_reduction red, const or_target *tgt, T eps,
                      int reuse)
@@ -198,4 +197,3 @@ T TN(cost_perturbed)(bp_cost model, const bp_model *params, const bp_batch *b,
     free(prev), free(cur);
     return red == BP_MEAN ? T_DIV(total, T_LIFT((double)b->m)) : total;
 }
-#endif
