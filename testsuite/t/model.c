@@ -10,6 +10,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "model.h"
+#include "mt19937.h"
 #include "tap.h"
 #include "testutil.h"
 
@@ -100,6 +101,32 @@ int main(void)
         gsl_rng_free(g);
         tap_ok(differ == 0, "model: seeded networks are GSL's mt19937 + gsl_ran_gaussian bit for "
                "bit: %zu draws over 7 seeds (0, past 2^32, the largest), %zu differ", draws, differ);
+    }
+
+    /* bp_mt_gaussians (the draws of a row at once) against bp_mt_gaussian n times, from the
+     * same state: the same numbers and the generator left in the same place, starting at the
+     * buffer's first word, its middle, its last two, past its end (regeneration first), and
+     * with words that are 0 (uniform_pos draws again) at a pair's first and second place */
+    {
+        static const int starts[] = {0, 1, 300, 622, 623, BP_MT_N};
+        size_t differ = 0, runs = 0;
+        for (size_t st = 0; st < sizeof starts / sizeof starts[0]; st++)
+            for (int zero = 0; zero < 3; zero++) {
+                bp_mt19937 one, all;
+                bp_mt_set(&one, 11 + st);
+                one.mti = starts[st];
+                if (zero && starts[st] + 7 < BP_MT_N)
+                    one.mt[starts[st] + (zero == 1 ? 4 : 7)] = 0; /* temper(0) = 0 */
+                all = one;
+                double a[1000], b[1000];
+                for (size_t i = 0; i < 1000; i++)
+                    a[i] = bp_mt_gaussian(&one, 0.3);
+                bp_mt_gaussians(&all, 0.3, b, 1000);
+                differ += memcmp(a, b, sizeof a) != 0 || memcmp(&one, &all, sizeof one) != 0;
+                runs++;
+            }
+        tap_ok(differ == 0, "model: 1000 draws at once are 1000 one by one, the generator left where "
+               "they leave it, %zu starts and 0 words (%zu differ)", runs, differ);
     }
 
     /* W^1 of 784-100 has 78,400 draws from N(0, 1/784): the sample variance has relative
