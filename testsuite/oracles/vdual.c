@@ -56,8 +56,8 @@ static inline lv lift(const vd_ctx *c, double x)
 int or_vdual_gradient(double *g, size_t *evals, bp_cost model, const bp_model *params,
                       const bp_batch *b, const bp_trace *cache, bp_reduction red, bp_error *err)
 {
-    size_t w = 1;
-    for (size_t l = 1; l <= params->L; l++) /* the values above the input */
+    size_t w = params->n[params->L]; /* the widest layer above the first hidden one */
+    for (size_t l = 2; l <= params->L; l++)
         w = params->n[l] > w ? params->n[l] : w;
     /* The lane arrays: the zero lanes, cur and prev (w each), t[0..2], zj, out and total; 128
      * (OR_VLANES) lanes, fewer where they would pass 1 MiB: the values' work (about 11 exp a block at
