@@ -1,11 +1,11 @@
 /* reference/mt19937.h: GSL's gsl_rng_mt19937 and gsl_ran_gaussian, restated so that a seeded
- * network (bp_model_init_seed) costs half as much to draw, with the very same numbers.
+ * network (bp_model_init_seed) costs a third as much to draw, with the very same numbers.
  *
  * GSL reaches its generator through two function calls per uniform (gsl_rng_uniform_pos, then
  * the type's get_double, then mt_get): drawing the 23,860 Gaussians of a 784-30-10 network took
  * 1.0 ms of the 4.2 ms a whole `bpcheck gradcheck` took; 0.55 ms here one by one, and 0.36 ms
- * a row at a time (bp_mt_gaussians), warm. The stream is GSL's bit for bit: the same seeding (Knuth's
- * multiplier, 0 read as 4357, only the low 32 bits of the seed), the same 624-word
+ * a row at a time (bp_mt_gaussians), warm. The stream is GSL's bit for bit: the same seeding
+ * (Knuth's multiplier, 0 read as 4357, only the low 32 bits of the seed), the same 624-word
  * regeneration and tempering, the same division by 2^32, the same polar (Marsaglia) method and
  * the same expression for the result. t/model checks that against GSL itself, draw by draw, on
  * seeds 0, 1, 2^32 + 7 and others, several sigmas and more than one regeneration. GSL stays the

@@ -59,9 +59,9 @@ int or_vdual_gradient(double *g, size_t *evals, bp_cost model, const bp_model *p
     size_t w = params->n[params->L]; /* the widest layer above the first hidden one */
     for (size_t l = 2; l <= params->L; l++)
         w = params->n[l] > w ? params->n[l] : w;
-    /* The lane arrays: the zero lanes, cur and prev (w each), t[0..2], zj, out and total; 128
-     * (OR_VLANES) lanes, fewer where they would pass 1 MiB: the values' work (about 11 exp a block at
-     * 784-30-10) is shared by the lanes, and the arrays stay in cache. */
+    /* The lane arrays: the zero lanes, cur and prev (w each), t[0..2], zj, out and total;
+     * OR_VLANES lanes, fewer where they would pass 1 MiB: the values' work (about 11 exp a
+     * block at 784-30-10) is shared by the lanes, and the arrays stay in cache. */
     size_t arrays = 2 * w + 7, lanes = OR_VLANES;
     while (lanes > 8 && arrays * lanes * sizeof(double) > ((size_t)1 << 20))
         lanes /= 2;
@@ -74,9 +74,11 @@ int or_vdual_gradient(double *g, size_t *evals, bp_cost model, const bp_model *p
     vd_ctx c = {.lanes = lanes, .zero = pool, .model = model, .red = red, .params = params,
                 .b = b, .cache = cache, .cur = vals, .prev = vals + w, .top = vals + 2 * w,
                 .t = vals + 3 * w};
-    double *next = pool + lanes;
-    for (size_t i = 0; i < 2 * w + 3; i++, next += lanes)
-        vals[i < 2 * w ? i : w + i].d = next; /* cur, prev, t (top: the zero lanes, by lift) */
+    double *next = pool + lanes; /* pool[0 .. lanes): the zero lanes */
+    for (size_t i = 0; i < 2 * w; i++, next += lanes)
+        vals[i].d = next; /* cur, then prev */
+    for (size_t i = 0; i < 3; i++, next += lanes)
+        c.t[i].d = next; /* (top has no arrays: its entries are lifted, or zj) */
     c.zj.d = next, c.out.d = next + lanes, c.total.d = next + 2 * lanes;
 #if BP_CPU_X86
     if (bp_cpu_avx2() && !getenv("BPCHECK_VDUAL_NO_AVX2")) /* (t/gradcheck runs both) */

@@ -78,8 +78,9 @@ int main(void)
         static const struct {
             unsigned long seed;
             const char *sizes;
-        } cases[] = {{0, "4,5,3,2"}, {1, "4,5,3,2"}, {7, "784,30,10"}, {4357, "9,2"},
-                     {4294967296UL + 7, "30,40,3"}, {(unsigned long)-1, "50,1"}, {123456789, "1,1"}};
+        } cases[] = {{0, "4,5,3,2"},         {1, "4,5,3,2"},     {7, "784,30,10"},
+                     {4357, "9,2"},           {4294967296UL + 7, "30,40,3"},
+                     {(unsigned long)-1, "50,1"}, {123456789, "1,1"}};
         size_t differ = 0, draws = 0;
         gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -100,7 +101,8 @@ int main(void)
         }
         gsl_rng_free(g);
         tap_ok(differ == 0, "model: seeded networks are GSL's mt19937 + gsl_ran_gaussian bit for "
-               "bit: %zu draws over 7 seeds (0, past 2^32, the largest), %zu differ", draws, differ);
+               "bit: %zu draws over 7 seeds (0, past 2^32, the largest), %zu differ", draws,
+               differ);
     }
 
     /* bp_mt_gaussians (the draws of a row at once) against bp_mt_gaussian n times, from the
