@@ -970,13 +970,74 @@ static void print_number(double v)
         printf("  %-12.3g", v);
 }
 
-static int cmd_gradcheck(int argc, char **argv)
+/* bpcheck gradcheck's options, as given and as parsed */
+typedef struct {
+    const char *model_s, *sizes_s, *batch_s, *red_s, *seed_s, *method_s, *dirs_s, *inject_s,
+        *impl_s, *acts_s, *plot_s, *timeout_s;
+    int reuse, want[6]; /* want: gc_methods[k] runs */
+    bp_cost model;
+    bp_reduction red;
+    size_t L, n[BP_MAX_LAYERS + 1], m, dirs;
+    unsigned long long seed;
+    double timeout, inject;
+} gc_options;
+
+static const char *const gc_methods[] = {"central", "richardson", "complex", "dual", "directional",
+                                         "taylor"};
+
+/* o's strings checked and converted: -1 when they are good, else 2, the message printed */
+static int gradcheck_convert(gc_options *o)
 {
-    const char *model_s = "cross-entropy", *sizes_s = "4,8,3", *batch_s = "5", *red_s = "mean";
-    const char *seed_s = "7", *method_s = "all", *dirs_s = "4", *inject_s = NULL, *impl_s = NULL,
-               *acts_s = NULL, *plot_s = NULL;
-    const char *timeout_s = "60";
-    int reuse = OR_VECTOR;
+    int any = 0;
+    for (int k = 0; k < 6; k++)
+        any |= o->want[k] = strcmp(o->method_s, "all") == 0 || strcmp(o->method_s, gc_methods[k]) == 0;
+    bp_error err = {""};
+    if (any && o->plot_s && !o->want[0] && !o->want[1] && (!o->want[2] || o->impl_s)) {
+        fprintf(stderr, "bpcheck gradcheck: --plot draws the methods with a step: central, "
+                        "richardson%s; --method %s has none\n", o->impl_s ? "" : " and complex",
+                o->method_s);
+        return 2;
+    }
+    if (!any) {
+        fprintf(stderr, "bpcheck gradcheck: --method '%s': expected central, richardson, complex, "
+                        "dual, directional, taylor or all\n", o->method_s);
+        return 2;
+    }
+    if (bp_cost_parse(o->model_s, &o->model, &err) || bp_sizes_parse(o->sizes_s, &o->L, o->n, &err) ||
+        bp_reduction_parse(o->red_s, &o->red, &err)) {
+        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
+        return 2;
+    }
+    if (parse_count("gradcheck", "--batch", o->batch_s, 100000, &o->m) ||
+        parse_count("gradcheck", "--directions", o->dirs_s, 1000, &o->dirs))
+        return 2;
+    char *end;
+    errno = 0;
+    o->seed = strtoull(o->seed_s, &end, 10);
+    if (*o->seed_s < '0' || *o->seed_s > '9' || *end || errno) {
+        fprintf(stderr, "bpcheck gradcheck: --seed '%s': expected a non-negative integer\n", o->seed_s);
+        return 2;
+    }
+    o->timeout = strtod(o->timeout_s, &end);
+    if (end == o->timeout_s || *end || !(o->timeout > 0) || !(o->timeout <= 604800)) { /* a week, as conform's */
+        fprintf(stderr, "bpcheck gradcheck: --timeout '%s': expected seconds, more than 0 and at most 604800\n",
+                o->timeout_s);
+        return 2;
+    }
+    o->inject = o->inject_s ? strtod(o->inject_s, &end) : 0.0;
+    if (o->inject_s && (end == o->inject_s || *end || !isfinite(o->inject))) {
+        fprintf(stderr, "bpcheck gradcheck: --inject '%s': expected a finite number\n", o->inject_s);
+        return 2;
+    }
+    return -1;
+}
+
+/* argv into o: -1 to run, else the exit status (0 after --help, 2 on a usage error) */
+static int gradcheck_options(int argc, char **argv, gc_options *o)
+{
+    *o = (gc_options){.model_s = "cross-entropy", .sizes_s = "4,8,3", .batch_s = "5",
+                      .red_s = "mean", .seed_s = "7", .method_s = "all", .dirs_s = "4",
+                      .timeout_s = "60", .reuse = OR_VECTOR};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -984,22 +1045,22 @@ static int cmd_gradcheck(int argc, char **argv)
             return 0;
         }
         if (strcmp(a, "--no-reuse") == 0) {
-            reuse = OR_WHOLE;
+            o->reuse = OR_WHOLE;
             continue;
         }
         int r;
-        if ((r = opt_value(argc, argv, &i, "--model", &model_s)) ||
-            (r = opt_value(argc, argv, &i, "--sizes", &sizes_s)) ||
-            (r = opt_value(argc, argv, &i, "--activations", &acts_s)) ||
-            (r = opt_value(argc, argv, &i, "--batch", &batch_s)) ||
-            (r = opt_value(argc, argv, &i, "--reduction", &red_s)) ||
-            (r = opt_value(argc, argv, &i, "--seed", &seed_s)) ||
-            (r = opt_value(argc, argv, &i, "--plot", &plot_s)) ||
-            (r = opt_value(argc, argv, &i, "--method", &method_s)) ||
-            (r = opt_value(argc, argv, &i, "--directions", &dirs_s)) ||
-            (r = opt_value(argc, argv, &i, "--inject", &inject_s)) ||
-            (r = opt_value(argc, argv, &i, "--impl", &impl_s)) ||
-            (r = opt_value(argc, argv, &i, "--timeout", &timeout_s))) {
+        if ((r = opt_value(argc, argv, &i, "--model", &o->model_s)) ||
+            (r = opt_value(argc, argv, &i, "--sizes", &o->sizes_s)) ||
+            (r = opt_value(argc, argv, &i, "--activations", &o->acts_s)) ||
+            (r = opt_value(argc, argv, &i, "--batch", &o->batch_s)) ||
+            (r = opt_value(argc, argv, &i, "--reduction", &o->red_s)) ||
+            (r = opt_value(argc, argv, &i, "--seed", &o->seed_s)) ||
+            (r = opt_value(argc, argv, &i, "--plot", &o->plot_s)) ||
+            (r = opt_value(argc, argv, &i, "--method", &o->method_s)) ||
+            (r = opt_value(argc, argv, &i, "--directions", &o->dirs_s)) ||
+            (r = opt_value(argc, argv, &i, "--inject", &o->inject_s)) ||
+            (r = opt_value(argc, argv, &i, "--impl", &o->impl_s)) ||
+            (r = opt_value(argc, argv, &i, "--timeout", &o->timeout_s))) {
             if (r < 0)
                 return 2;
             continue;
@@ -1008,237 +1069,265 @@ static int cmd_gradcheck(int argc, char **argv)
                 a);
         return 2;
     }
-    static const char *const methods[] = {"central", "richardson", "complex", "dual",
-                                          "directional", "taylor"};
-    int want[6] = {0}, any = 0;
-    for (int k = 0; k < 6; k++)
-        any |= want[k] = strcmp(method_s, "all") == 0 || strcmp(method_s, methods[k]) == 0;
+    return gradcheck_convert(o);
+}
+
+/* The network and batch of the seed (and --activations): 0, or -1 with the message printed */
+static int gradcheck_data(const gc_options *o, bp_model *params, bp_batch *batch)
+{
     bp_error err = {""};
-    bp_cost model;
-    bp_reduction red;
-    size_t L, n[BP_MAX_LAYERS + 1], m, dirs;
-    if (any && plot_s && !want[0] && !want[1] && (!want[2] || impl_s)) {
-        fprintf(stderr, "bpcheck gradcheck: --plot draws the methods with a step: central, "
-                        "richardson%s; --method %s has none\n", impl_s ? "" : " and complex", method_s);
-        return 2;
+    int rc = -1;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng || bp_model_init_seed(params, (unsigned long)o->seed, &err))
+        fprintf(stderr, "bpcheck gradcheck: %s\n", rng ? err.msg : "out of memory");
+    else if (o->plot_s && bp_plot_check_path(o->plot_s, &err))
+        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
+    else if (o->acts_s && (bp_acts_parse(o->acts_s, params, &err) ||
+                           bp_acts_check(params, o->model, &err)))
+        fprintf(stderr, "bpcheck gradcheck: --activations: %s\n", err.msg);
+    else {
+        gsl_rng_set(rng, (unsigned long)o->seed + 1);
+        bp_batch_fill(batch, rng);
+        size_t J = o->n[o->L];
+        if (o->model == BP_CROSS_ENTROPY)
+            for (size_t p = 0; p < o->m; p++) {
+                double sum = 0.0;
+                for (size_t j = 0; j < J; j++)
+                    sum += batch->y[p * J + j];
+                for (size_t j = 0; j < J; j++)
+                    batch->y[p * J + j] /= sum;
+            }
+        rc = 0;
     }
-    if (!any) {
-        fprintf(stderr, "bpcheck gradcheck: --method '%s': expected central, richardson, complex, "
-                        "dual, directional, taylor or all\n", method_s);
-        return 2;
-    }
-    if (bp_cost_parse(model_s, &model, &err) || bp_sizes_parse(sizes_s, &L, n, &err) ||
-        bp_reduction_parse(red_s, &red, &err)) {
+    if (rng)
+        gsl_rng_free(rng);
+    return rc;
+}
+
+/* The gradient to check into grad: the implementation's (--impl: asked once, at the
+ * parameters in ctx->work) or the bundled reference's, then --inject's error. 0; 1 when the
+ * implementation gave none (said on stdout, FAIL); 2 when the reference failed. */
+static int gradcheck_gradient(const gc_options *o, gradcheck_ctx *ctx, const bp_model *params,
+                              bp_model *grad)
+{
+    bp_error err = {""};
+    if (o->impl_s) {
+        bp_model_copy(ctx->work, params);
+        json_t *ans = ask(ctx, "grad"), *gj = ans ? json_object_get(ans, "grad") : NULL;
+        int bad = !gj || bp_params_from_json(grad, gj, "the answer", "grad", &err);
+        json_decref(ans);
+        if (bad) {
+            fprintf(stderr, "bpcheck gradcheck: --impl: %s\n",
+                    ctx->failure[0] ? ctx->failure : gj ? err.msg : "the answer has no 'grad'");
+            printf("bpcheck gradcheck: the implementation gave no usable gradient: FAIL\n");
+            return 1;
+        }
+    } else if (bp_gradient(o->model, grad, NULL, NULL, params, ctx->batch, o->red, &err)) {
         fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
         return 2;
     }
-    if (parse_count("gradcheck", "--batch", batch_s, 100000, &m) ||
-        parse_count("gradcheck", "--directions", dirs_s, 1000, &dirs))
-        return 2;
-    char *end;
-    errno = 0;
-    unsigned long long seed = strtoull(seed_s, &end, 10);
-    if (*seed_s < '0' || *seed_s > '9' || *end || errno) {
-        fprintf(stderr, "bpcheck gradcheck: --seed '%s': expected a non-negative integer\n", seed_s);
-        return 2;
+    if (o->inject != 0.0) {
+        size_t at = 0;
+        for (size_t i = 1; i < params->nparams; i++)
+            if (fabs(grad->theta[i]) > fabs(grad->theta[at]))
+                at = i;
+        char name[64];
+        printf("injected: %s += %g x %.3g\n", bp_model_param_name(params, at, name, sizeof name),
+               o->inject, fabs(grad->theta[at]));
+        grad->theta[at] += o->inject * fabs(grad->theta[at]);
     }
-    double timeout = strtod(timeout_s, &end);
-    if (end == timeout_s || *end || !(timeout > 0) || !(timeout <= 604800)) { /* a week, as conform's */
-        fprintf(stderr, "bpcheck gradcheck: --timeout '%s': expected seconds, more than 0 and at most 604800\n",
-                timeout_s);
-        return 2;
+    return 0;
+}
+
+/* What the methods share: the network, the gradient to check, the oracle's values r, their
+ * estimates e and the kink mask (central and richardson alone), the rounding allowance */
+typedef struct {
+    const gc_options *o;
+    gradcheck_ctx *ctx;
+    const bp_model *params, *grad;
+    double *r, *e, rho;
+    unsigned char *kink;
+} gc_run;
+
+/* Method k of gc_methods into rep: 0, or -1 with err set */
+static int gradcheck_method(const gc_run *g, int k, gc_report *rep, bp_error *err)
+{
+    const gc_options *o = g->o;
+    const bp_model *params = g->params;
+    size_t P = params->nparams;
+    int fail;
+    if (o->impl_s && k < 2) { /* central, richardson on the implementation's own cost */
+        size_t before = g->ctx->requests;
+        fail = k == 0 ? gc_central_plain(g->r, g->e, gradcheck_cost, g->ctx, params->theta, P, err)
+                      : gc_central(g->r, g->e, gradcheck_cost, g->ctx, params->theta, P, err);
+        if (!fail && !(fail = fd_kinks(g->kink, k, o->model, params, g->ctx->batch, err))) {
+            if (k == 1)
+                for (size_t i = 0; i < P; i++)
+                    g->e[i] *= GC_ROUND_FACTOR; /* as gc_tolerance scales GSL's estimate */
+            gc_judge_masked(rep, params, g->grad->theta, g->r, g->e, g->rho, g->kink);
+        }
+        rep->evaluations = g->ctx->requests - before;
+    } else if (k < 4) {
+        fail = or_gradient((or_method)k, g->r, k < 2 ? g->e : NULL, &rep->evaluations, o->model,
+                           params, g->ctx->batch, o->red, o->reuse, err);
+        if (!fail && k >= 2) /* complex, dual: their own rounding, the same allowance as g's */
+            gc_judge_exact(rep, params, g->grad->theta, g->r, g->rho);
+        else if (!fail && !(fail = fd_kinks(g->kink, k, o->model, params, g->ctx->batch, err)))
+            gc_judge_masked(rep, params, g->grad->theta, g->r, g->e, g->rho, g->kink);
+    } else if (k == 4) {
+        fail = gc_directional(rep, gradcheck_cost, g->ctx, params->theta, g->grad->theta, P,
+                              o->dirs, (unsigned long)o->seed, g->rho, err);
+    } else {
+        fail = gc_taylor(rep, gradcheck_cost, g->ctx, params->theta, g->grad->theta, P,
+                         (unsigned long)o->seed, err);
     }
-    double inject = 0.0;
-    if (inject_s) {
-        inject = strtod(inject_s, &end);
-        if (end == inject_s || *end || !isfinite(inject)) {
-            fprintf(stderr, "bpcheck gradcheck: --inject '%s': expected a finite number\n",
-                    inject_s);
+    return fail ? -1 : 0;
+}
+
+/* Method k's row of the table */
+static void gradcheck_row(const gc_run *g, int k, const gc_report *rep)
+{
+    printf("%-12s", gc_methods[k]);
+    if (k == 5) {
+        char order[32];
+        snprintf(order, sizeof order, "order %.2f", rep->order);
+        printf("  %-26s", order);
+        print_number(NAN);
+    } else {
+        print_number(rep->max_abs);
+        print_number(rep->max_rel);
+        print_number(rep->estimate);
+    }
+    printf("  %-9zu  %-9.3g  %s", rep->evaluations, rep->seconds, rep->pass ? "pass" : "FAIL");
+    if (rep->kinks)
+        printf("  (kink: %zu skipped)", rep->kinks);
+    if (k == 4)
+        printf("  (P(miss an error of norm 1e-6 |g|) <= %.2g)", rep->p_miss);
+    if (!rep->pass && k < 4 && rep->worst < g->params->nparams) { /* where: the tensor, its entry */
+        char where[64];
+        printf("  worst: %s, g = %.6g, %s %.6g",
+               bp_model_param_name(g->params, rep->worst, where, sizeof where),
+               g->grad->theta[rep->worst], k < 2 ? "differences" : "oracle", g->r[rep->worst]);
+    }
+    printf("\n");
+}
+
+/* The header and every method's row: 0 when every method passes, 1 when one fails, 2 when
+ * one could not run (the message printed) */
+static int gradcheck_table(const gc_run *g, const char *sz)
+{
+    const gc_options *o = g->o;
+    printf("bpcheck gradcheck: %s %s, batch %zu (%s), seed %llu: %zu parameters%s\n", o->model_s,
+           sz, o->m, o->red_s, o->seed, g->params->nparams, o->reuse ? "" : " (no reuse)");
+    printf("the gradient checked: %s\n", o->impl_s ? o->impl_s : "the bundled reference's");
+    printf("criterion: |g - r| <= estimate + rho (|r| + max|r| of the tensor), rho = %.3g\n\n",
+           g->rho);
+    printf("%-12s  %-12s  %-12s  %-12s  %-9s  %-9s  %s\n", "method", "max abs err",
+           "max rel err", "estimate", "evals", "seconds", "verdict");
+    int all = 1;
+    for (int k = 0; k < 6; k++) {
+        if (!o->want[k])
+            continue;
+        if (o->impl_s && k >= 2 && k < 4) {
+            printf("%-12s  not applicable to --impl: it needs the implementation's own %s\n",
+                   gc_methods[k], k == 2 ? "complex arithmetic" : "dual-number arithmetic");
+            continue;
+        }
+        gc_report rep;
+        gc_report_init(&rep, gc_methods[k]);
+        bp_error err = {""};
+        double t0 = seconds_now();
+        if (gradcheck_method(g, k, &rep, &err)) {
+            fprintf(stderr, "bpcheck gradcheck: %s: %s\n", gc_methods[k], err.msg);
             return 2;
         }
+        rep.seconds = seconds_now() - t0;
+        if (o->impl_s && g->ctx->failure[0]) {
+            rep.pass = 0;
+            fprintf(stderr, "bpcheck gradcheck: %s: the implementation: %s\n", gc_methods[k],
+                    g->ctx->failure);
+            g->ctx->failure[0] = '\0';
+        }
+        all &= rep.pass;
+        gradcheck_row(g, k, &rep);
     }
+    return all ? 0 : 1;
+}
 
-    int rc = 2;
+/* --plot after the table: rc, or 2 when it cannot be drawn, 1 when the implementation failed */
+static int gradcheck_plot_after(const gc_run *g, const char *sz, int rc)
+{
+    const gc_options *o = g->o;
+    char what[256], acts[96];
+    snprintf(what, sizeof what, "%s %s (%s), batch %zu (%s); C from %s", o->model_s, sz,
+             bp_acts_format(g->params, o->model, acts, sizeof acts), o->m, o->red_s,
+             o->impl_s ? o->impl_s : "the bundled reference");
+    plot_entry pe = {o->model, g->params, g->ctx->batch, o->red, {0}, o->impl_s ? g->ctx : NULL,
+                     NULL, 0};
+    if (o->impl_s && (pe.theta = malloc(g->params->nparams * sizeof *pe.theta)))
+        memcpy(pe.theta, g->params->theta, g->params->nparams * sizeof *pe.theta);
+    if (o->impl_s && !pe.theta)
+        fprintf(stderr, "bpcheck gradcheck: out of memory for the plot\n");
+    if ((o->impl_s && !pe.theta) || gradcheck_plot(o->plot_s, o->want, what, g->params, &pe,
+                                                   g->grad->theta))
+        rc = 2;
+    free(pe.theta);
+    if (o->impl_s && g->ctx->failure[0]) {
+        fprintf(stderr, "bpcheck gradcheck: --plot: the implementation: %s\n", g->ctx->failure);
+        rc = 1;
+    }
+    return rc;
+}
+
+static int cmd_gradcheck(int argc, char **argv)
+{
+    gc_options o;
+    int rc = gradcheck_options(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    rc = 2;
+    bp_error err = {""};
     bp_child child;
-    gradcheck_ctx ctx = {model, NULL, NULL, red, NULL, timeout, 0, ""}; /* ctx.child: cleanup */
-    bp_model *params = bp_model_alloc(L, n, &err), *grad = NULL, *work = NULL;
-    bp_batch *batch = params ? bp_batch_alloc(m, n[0], n[L], &err) : NULL;
+    gradcheck_ctx ctx = {o.model, NULL, NULL, o.red, NULL, o.timeout, 0, ""};
+    bp_model *params = bp_model_alloc(o.L, o.n, &err), *grad = NULL, *work = NULL;
+    bp_batch *batch = params ? bp_batch_alloc(o.m, o.n[0], o.n[o.L], &err) : NULL;
     double *r = NULL, *e = NULL;
     unsigned char *kink = NULL;
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!batch || !rng || bp_model_init_seed(params, (unsigned long)seed, &err)) {
-        fprintf(stderr, "bpcheck gradcheck: %s\n", rng ? err.msg : "out of memory");
-        goto done;
-    }
-    if (plot_s && bp_plot_check_path(plot_s, &err)) {
+    if (!batch) {
         fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
         goto done;
     }
-    if (acts_s && (bp_acts_parse(acts_s, params, &err) || bp_acts_check(params, model, &err))) {
-        fprintf(stderr, "bpcheck gradcheck: --activations: %s\n", err.msg);
+    if (gradcheck_data(&o, params, batch))
         goto done;
-    }
-    gsl_rng_set(rng, (unsigned long)seed + 1);
-    bp_batch_fill(batch, rng);
-    if (model == BP_CROSS_ENTROPY)
-        for (size_t p = 0; p < m; p++) {
-            double sum = 0.0;
-            for (size_t j = 0; j < n[L]; j++)
-                sum += batch->y[p * n[L] + j];
-            for (size_t j = 0; j < n[L]; j++)
-                batch->y[p * n[L] + j] /= sum;
-        }
     /* what only some methods use is allocated for them alone: on a VM an untouched mapping
      * still costs its mmap and munmap, a touched one 2.6 us a page */
-    int need_fd = want[0] || want[1], need_work = impl_s || want[4] || want[5] || plot_s;
+    int need_fd = o.want[0] || o.want[1], need_work = o.impl_s || o.want[4] || o.want[5] || o.plot_s;
     grad = bp_model_alloc_like(params, &err);
     work = need_work ? bp_model_alloc_like(params, &err) : NULL;
     r = malloc(params->nparams * sizeof *r);
     e = need_fd ? malloc(params->nparams * sizeof *e) : NULL;
     kink = need_fd ? malloc(params->nparams) : NULL;
-    ctx = (gradcheck_ctx){model, work, batch, red, NULL, timeout, 0, ""};
-    if (impl_s) {
-        bp_child_init(&child, impl_s, (size_t)256 << 20);
+    ctx = (gradcheck_ctx){o.model, work, batch, o.red, NULL, o.timeout, 0, ""};
+    if (o.impl_s) {
+        bp_child_init(&child, o.impl_s, (size_t)256 << 20);
         ctx.child = &child;
     }
     if (!grad || (need_work && !work) || !r || (need_fd && (!e || !kink))) {
         fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg[0] ? err.msg : "out of memory");
         goto done;
     }
-    if (impl_s) { /* the gradient to check is the implementation's */
-        bp_model_copy(work, params);
-        json_t *ans = ask(&ctx, "grad"), *gj = ans ? json_object_get(ans, "grad") : NULL;
-        int bad = !gj || bp_params_from_json(grad, gj, "the answer", "grad", &err);
-        json_decref(ans);
-        if (bad) {
-            fprintf(stderr, "bpcheck gradcheck: --impl: %s\n", ctx.failure[0] ? ctx.failure : gj ? err.msg : "the answer has no 'grad'");
-            printf("bpcheck gradcheck: the implementation gave no usable gradient: FAIL\n");
-            rc = 1;
-            goto done;
-        }
-    } else if (bp_gradient(model, grad, NULL, NULL, params, batch, red, &err)) {
-        fprintf(stderr, "bpcheck gradcheck: %s\n", err.msg);
+    if ((rc = gradcheck_gradient(&o, &ctx, params, grad)) != 0)
         goto done;
-    }
-    if (inject != 0.0) {
-        size_t at = 0;
-        for (size_t i = 1; i < params->nparams; i++)
-            if (fabs(grad->theta[i]) > fabs(grad->theta[at]))
-                at = i;
-        char name[64];
-        printf("injected: %s += %g x %.3g\n",
-               bp_model_param_name(params, at, name, sizeof name), inject, fabs(grad->theta[at]));
-        grad->theta[at] += inject * fabs(grad->theta[at]);
-    }
-    double rho = gc_rho(params, m);
+    gc_run g = {&o, &ctx, params, grad, r, e, gc_rho(params, o.m), kink};
     char sz[64];
-    printf("bpcheck gradcheck: %s %s, batch %zu (%s), seed %llu: %zu parameters%s\n", model_s,
-           bp_sizes_format(params, sz, sizeof sz), m, red_s, seed, params->nparams,
-           reuse ? "" : " (no reuse)");
-    printf("the gradient checked: %s\n", impl_s ? impl_s : "the bundled reference's");
-    printf("criterion: |g - r| <= estimate + rho (|r| + max|r| of the tensor), rho = %.3g\n\n", rho);
-    printf("%-12s  %-12s  %-12s  %-12s  %-9s  %-9s  %s\n", "method", "max abs err",
-           "max rel err", "estimate", "evals", "seconds", "verdict");
-    int all = 1;
-    for (int k = 0; k < 6; k++) {
-        if (!want[k])
-            continue;
-        gc_report rep;
-        gc_report_init(&rep, methods[k]);
-        double t0 = seconds_now();
-        int fail;
-        if (impl_s && k >= 2 && k < 4) {
-            printf("%-12s  not applicable to --impl: it needs the implementation's own %s\n",
-                   methods[k], k == 2 ? "complex arithmetic" : "dual-number arithmetic");
-            continue;
-        }
-        if (impl_s && k < 2) { /* central, richardson on the implementation's own cost */
-            size_t before = ctx.requests;
-            bp_error e2;
-            fail = k == 0 ? gc_central_plain(r, e, gradcheck_cost, &ctx, params->theta,
-                                             params->nparams, &e2)
-                          : gc_central(r, e, gradcheck_cost, &ctx, params->theta, params->nparams, &e2);
-            if (!fail && !(fail = fd_kinks(kink, k, model, params, batch, &e2))) {
-                if (k == 1)
-                    for (size_t i = 0; i < params->nparams; i++)
-                        e[i] *= GC_ROUND_FACTOR; /* as gc_tolerance scales GSL's estimate */
-                gc_judge_masked(&rep, params, grad->theta, r, e, rho, kink);
-            }
-            rep.evaluations = ctx.requests - before;
-        } else if (k < 4) {
-            fail = or_gradient((or_method)k, r, k < 2 ? e : NULL, &rep.evaluations, model,
-                               params, batch, red, reuse, &err);
-            if (!fail && k >= 2) /* complex, dual: their own rounding, the same allowance as g's */
-                gc_judge_exact(&rep, params, grad->theta, r, rho);
-            else if (!fail && !(fail = fd_kinks(kink, k, model, params, batch, &err)))
-                gc_judge_masked(&rep, params, grad->theta, r, e, rho, kink);
-        } else if (k == 4) {
-            fail = gc_directional(&rep, gradcheck_cost, &ctx, params->theta, grad->theta,
-                                  params->nparams, dirs, (unsigned long)seed, rho, &err);
-        } else {
-            fail = gc_taylor(&rep, gradcheck_cost, &ctx, params->theta, grad->theta,
-                             params->nparams, (unsigned long)seed, &err);
-        }
-        if (fail) {
-            fprintf(stderr, "bpcheck gradcheck: %s: %s\n", methods[k], err.msg);
-            goto done;
-        }
-        rep.seconds = seconds_now() - t0;
-        if (impl_s && ctx.failure[0]) {
-            rep.pass = 0;
-            fprintf(stderr, "bpcheck gradcheck: %s: the implementation: %s\n", methods[k], ctx.failure);
-            ctx.failure[0] = '\0';
-        }
-        all &= rep.pass;
-        printf("%-12s", methods[k]);
-        if (k == 5) {
-            char order[32];
-            snprintf(order, sizeof order, "order %.2f", rep.order);
-            printf("  %-26s", order);
-            print_number(NAN);
-        } else {
-            print_number(rep.max_abs);
-            print_number(rep.max_rel);
-            print_number(rep.estimate);
-        }
-        printf("  %-9zu  %-9.3g  %s", rep.evaluations, rep.seconds, rep.pass ? "pass" : "FAIL");
-        if (rep.kinks)
-            printf("  (kink: %zu skipped)", rep.kinks);
-        if (k == 4)
-            printf("  (P(miss an error of norm 1e-6 |g|) <= %.2g)", rep.p_miss);
-        if (!rep.pass && k < 4 && rep.worst < params->nparams) { /* where: the tensor and its entry */
-            char where[64];
-            printf("  worst: %s, g = %.6g, %s %.6g",
-                   bp_model_param_name(params, rep.worst, where, sizeof where), grad->theta[rep.worst],
-                   k < 2 ? "differences" : "oracle", r[rep.worst]);
-        }
-        printf("\n");
-    }
-    rc = all ? 0 : 1;
-    if (plot_s) {
-        char what[256], acts[96];
-        snprintf(what, sizeof what, "%s %s (%s), batch %zu (%s); C from %s", model_s, sz,
-                 bp_acts_format(params, model, acts, sizeof acts), m, red_s,
-                 impl_s ? impl_s : "the bundled reference");
-        plot_entry pe = {model, params, batch, red, {0}, impl_s ? &ctx : NULL, NULL, 0};
-        if (impl_s && (pe.theta = malloc(params->nparams * sizeof *pe.theta)))
-            memcpy(pe.theta, params->theta, params->nparams * sizeof *pe.theta);
-        if (impl_s && !pe.theta)
-            fprintf(stderr, "bpcheck gradcheck: out of memory for the plot\n");
-        if ((impl_s && !pe.theta) || gradcheck_plot(plot_s, want, what, params, &pe, grad->theta))
-            rc = 2;
-        free(pe.theta);
-        if (impl_s && ctx.failure[0]) {
-            fprintf(stderr, "bpcheck gradcheck: --plot: the implementation: %s\n", ctx.failure);
-            rc = 1;
-        }
-    }
+    bp_sizes_format(params, sz, sizeof sz);
+    rc = gradcheck_table(&g, sz);
+    if (rc != 2 && o.plot_s)
+        rc = gradcheck_plot_after(&g, sz, rc);
 done:
     if (ctx.child)
         bp_child_free(ctx.child);
     free(r), free(e), free(kink);
-    if (rng)
-        gsl_rng_free(rng);
     bp_batch_free(batch);
     bp_model_free(params), bp_model_free(grad), bp_model_free(work);
     return rc;
