@@ -461,21 +461,10 @@ static void tally_acts(bp_summary *s, const bp_case *c, int failed)
             tally(s->acts, &s->nacts, bp_act_name((bp_act)f), failed);
 }
 
-void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const char *hint,
-                    const char *names, const char *first, int marginal)
+/* What a failing case with an answer tells: its hint, the models it names, where it first goes
+ * wrong */
+static void evidence(bp_summary *s, const char *hint, const char *names, const char *first)
 {
-    char depth[24];
-    const char *regime = strrchr(c->id, '/');
-    snprintf(depth, sizeof depth, "L = %zu", c->params->L);
-    tally(s->model, &s->nmodel, bp_cost_name(c->cost), failed);
-    tally(s->regime, &s->nregime, regime ? regime + 1 : c->id, failed);
-    tally(s->depth, &s->ndepth, depth, failed);
-    tally_acts(s, c, failed);
-    s->cases++;
-    if (!failed)
-        return;
-    s->failed++;
-    s->marginal += marginal != 0;
     if (hint)
         tally(s->hint, &s->nhint, hint, 1);
     if (!names || !*names)
@@ -495,6 +484,27 @@ void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const
         snprintf(place, sizeof place, "%.*s", cut ? (int)(cut - first) : (int)strlen(first), first);
         tally(s->first, &s->nfirst, place, 1);
     }
+}
+
+void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const char *hint,
+                    const char *names, const char *first, int marginal)
+{
+    char depth[24];
+    const char *regime = strrchr(c->id, '/');
+    snprintf(depth, sizeof depth, "L = %zu", c->params->L);
+    tally(s->model, &s->nmodel, bp_cost_name(c->cost), failed);
+    tally(s->regime, &s->nregime, regime ? regime + 1 : c->id, failed);
+    tally(s->depth, &s->ndepth, depth, failed);
+    tally_acts(s, c, failed);
+    s->cases++;
+    if (!failed)
+        return;
+    s->failed++;
+    s->marginal += marginal != 0;
+    if (failed == BP_FAILED_PROTOCOL)
+        s->protocol++;
+    else
+        evidence(s, hint, names, first);
     double size = (double)c->params->nparams * (double)c->batch->m;
     if (!s->look_at[0] || size < s->look_size) {
         snprintf(s->look_at, sizeof s->look_at, "%s", c->id);
@@ -550,14 +560,17 @@ void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_
     }
     char desc[400];
     const bp_bug *b0 = best[0] != SIZE_MAX ? bp_bug_find(s->named[best[0]].key) : NULL;
-    /* one composition on most failures: its parts, together */
-    if (s->ncombo && (double)s->combo[most(s->combo, s->ncombo)].failed >= BP_LIKELY_SHARE * (double)s->failed) {
+    /* the shares are of the failures with an answer: one without is no evidence either way */
+    size_t judged = s->failed - s->protocol;
+    const char *of = s->protocol ? "failing cases with an answer" : "failing cases";
+    if (!judged) {
+        /* every failure is without an answer: nothing to fit a model to */
+    } else if /* one composition on most failures: its parts, together */ (s->ncombo && (double)s->combo[most(s->combo, s->ncombo)].failed >= BP_LIKELY_SHARE * (double)judged) {
         size_t k = most(s->combo, s->ncombo);
-        PUT("%s  likely bugs: %s, on %zu of %zu failing cases\n", prefix, s->combo[k].key, s->combo[k].failed,
-            s->failed);
-    } else if (b0 && (double)s->named[best[0]].failed >= BP_LIKELY_SHARE * (double)s->failed) {
-        PUT("%s  likely bug: \"%s\" on %zu of %zu failing cases%s\n", prefix, bp_bug_describe(b0, desc, sizeof desc),
-            s->named[best[0]].failed, s->failed, s->named[best[0]].failed == s->failed ? " (all of them)" : "");
+        PUT("%s  likely bugs: %s, on %zu of %zu %s\n", prefix, s->combo[k].key, s->combo[k].failed, judged, of);
+    } else if (b0 && (double)s->named[best[0]].failed >= BP_LIKELY_SHARE * (double)judged) {
+        PUT("%s  likely bug: \"%s\" on %zu of %zu %s%s\n", prefix, bp_bug_describe(b0, desc, sizeof desc),
+            s->named[best[0]].failed, judged, of, s->named[best[0]].failed == judged ? " (all of them)" : "");
         if (best[1] != SIZE_MAX)
             PUT("%s  also named: %s on %zu\n", prefix, s->named[best[1]].key, s->named[best[1]].failed);
     } else {
@@ -571,8 +584,8 @@ void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_
             if (f == SIZE_MAX || s->first[i].failed > s->first[f].failed)
                 f = i;
         if (f != SIZE_MAX)
-            PUT("%s  commonest evidence: \"%s\" on %zu of %zu failing cases\n", prefix, s->first[f].key,
-                s->first[f].failed, s->failed);
+            PUT("%s  commonest evidence: \"%s\" on %zu of %zu %s\n", prefix, s->first[f].key,
+                s->first[f].failed, judged, of);
         if (s->npair) { /* the (quantity, model) pairs the compositions name, most often first */
             PUT("%s  explained in parts:", prefix);
             size_t used[4], nu = 0;
@@ -594,6 +607,9 @@ void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_
     if (s->unnamed)
         PUT("%s  no bug named on %zu failing case%s: read their evidence\n", prefix, s->unnamed,
             s->unnamed == 1 ? "" : "s");
+    if (s->protocol)
+        PUT("%s  no answer to judge on %zu failing case%s (a crash, a timeout, or an answer the "
+            "protocol refuses): read their messages\n", prefix, s->protocol, s->protocol == 1 ? "" : "s");
     PUT("%s  look first at: %s (test %zu, the smallest failing case)\n", prefix, s->look_at, s->look_n);
 #undef PUT
 }
@@ -613,11 +629,11 @@ json_t *bp_summary_json(const bp_summary *s)
     for (size_t i = 0; i < s->nhint; i++)
         json_array_append_new(hints, json_pack("{s:s, s:I}", "hint", s->hint[i].key, "cases",
                                                (json_int_t)s->hint[i].failed));
-    json_t *o = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I}", "cases", (json_int_t)s->cases,
+    json_t *o = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I}", "cases", (json_int_t)s->cases,
                           "failed", (json_int_t)s->failed, "marginal", (json_int_t)s->marginal, "by_model",
                           tallies_json(s->model, s->nmodel), "by_regime", tallies_json(s->regime, s->nregime),
                           "by_depth", tallies_json(s->depth, s->ndepth), "hints", hints, "unnamed",
-                          (json_int_t)s->unnamed);
+                          (json_int_t)s->unnamed, "protocol", (json_int_t)s->protocol);
     json_t *named = json_array();
     size_t top = SIZE_MAX;
     for (size_t i = 0; i < s->nnamed; i++) {
@@ -628,7 +644,9 @@ json_t *bp_summary_json(const bp_summary *s)
     }
     json_object_set_new(o, "named", named);
     json_object_set_new(o, "by_activations", tallies_json(s->acts, s->nacts));
-    json_object_set_new(o, "likely", top != SIZE_MAX && (double)s->named[top].failed >= BP_LIKELY_SHARE * (double)s->failed
+    double judged = (double)(s->failed - s->protocol); /* as bp_summary_format's shares */
+    json_object_set_new(o, "likely", top != SIZE_MAX && judged > 0 &&
+                                             (double)s->named[top].failed >= BP_LIKELY_SHARE * judged
                                          ? json_string(s->named[top].key) : json_null());
     if (s->look_at[0])
         json_object_set_new(o, "look_at", json_pack("{s:s, s:I}", "id", s->look_at, "n", (json_int_t)s->look_n));

@@ -86,14 +86,20 @@ typedef struct {
     bp_tally combo[BP_SUMMARY_KEYS]; /* ... that whole composition: "the cost as A and the gradient as B" */
     size_t nmodel, nregime, ndepth, nacts, nhint, nnamed, nfirst, npair, ncombo;
     size_t cases, failed, marginal, unnamed;
+    size_t protocol; /* failed with no answer to judge (BP_FAILED_PROTOCOL) */
     char look_at[256]; /* the smallest failing case (fewest parameters x samples) */
     double look_size;
     size_t look_n;     /* its test number */
 } bp_summary;
 
-/* Count case c, the n-th test point: failed or not, its hint (NULL: none), the models the hint
- * names (comma-separated, "" for none or for an ambiguity), where it first goes wrong (NULL:
- * not placed), marginal or not. */
+/* bp_summary_add's failed: the case passed; its answer was judged wrong; or it failed with no
+ * answer to judge (a crash, a timeout, an answer the protocol refuses), which is no evidence:
+ * it names no model and counts against none, and the summary says so apart. */
+enum { BP_PASSED = 0, BP_FAILED = 1, BP_FAILED_PROTOCOL = 2 };
+
+/* Count case c, the n-th test point: failed or not (above), its hint (NULL: none), the models
+ * the hint names (comma-separated, "" for none or for an ambiguity), where it first goes wrong
+ * (NULL: not placed), marginal or not. */
 void bp_summary_add(bp_summary *s, const bp_case *c, size_t n, int failed, const char *hint,
                     const char *names, const char *first, int marginal);
 

@@ -358,8 +358,11 @@ void cf_report_case(cf_report *r, const bp_case *c, cf_result *res, int summaris
     r->n++;
     r->ours += res->ours != 0;
     if (res->v != R_SKIP && summarise)
-        bp_summary_add(&r->sum, c, r->n, res->v == R_FAIL && !(res->xfail && !res->protocol), res->hint,
-                       res->ambiguous ? "" : res->names, res->first, res->marginal);
+        bp_summary_add(&r->sum, c, r->n,
+                       res->v != R_FAIL || (res->xfail && !res->protocol) ? BP_PASSED
+                       : res->protocol                                     ? BP_FAILED_PROTOCOL
+                                                                           : BP_FAILED,
+                       res->hint, res->ambiguous ? "" : res->names, res->first, res->marginal);
     if (res->v == R_PASS && res->used > r->used) /* a passing case: a failed one is past it */
         r->used = res->used, r->used_at = c->id;
     if (res->v == R_PASS && res->used_tensor > r->used_tensor)

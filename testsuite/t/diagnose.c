@@ -234,6 +234,39 @@ int main(void)
          strstr(text, "no bug named on 1 failing case:");
     if (!tap_ok(ok, "summary: a model named on 8 of 10 failing cases (80%%) is the likely bug"))
         tap_diag("%s", text);
+    /* a failure without an answer (a crash, a timeout) is no evidence: 7 cases named factor-2,
+     * 1 unnamed and 2 without an answer make factor-2 the likely bug on 7 of the 8 with one
+     * (on 7 of 10 it would not be), and the 2 are said apart, not as unnamed */
+    memset(&sum, 0, sizeof sum);
+    for (size_t k = 0; k < 10; k++)
+        bp_summary_add(&sum, &fx[0]->cases[k], k + 1, k < 8 ? BP_FAILED : BP_FAILED_PROTOCOL,
+                       k < 7 ? "x" : NULL, k < 7 ? "factor-2" : "", NULL, 0);
+    bp_summary_format(&sum, "# ", text, sizeof text);
+    json_t *js = bp_summary_json(&sum);
+    ok = strstr(text, "# Summary: 10 of 10 cases fail") && strstr(text, "likely bug: \"factor-2") &&
+         strstr(text, "on 7 of 8 failing cases with an answer\n") &&
+         strstr(text, "no bug named on 1 failing case:") &&
+         strstr(text, "no answer to judge on 2 failing cases (a crash, a timeout") &&
+         json_integer_value(json_object_get(js, "protocol")) == 2 &&
+         json_integer_value(json_object_get(js, "unnamed")) == 1 &&
+         json_is_string(json_object_get(js, "likely"));
+    json_decref(js);
+    if (!tap_ok(ok, "summary: failures without an answer are no evidence: the likely bug on 7 of the "
+                "8 with one, the 2 said apart (text and JSON)"))
+        tap_diag("%s", text);
+    /* and a run whose every failure is without an answer fits no model and names none */
+    memset(&sum, 0, sizeof sum);
+    for (size_t k = 0; k < 3; k++)
+        bp_summary_add(&sum, &fx[0]->cases[k], k + 1, BP_FAILED_PROTOCOL, NULL, "", NULL, 0);
+    bp_summary_format(&sum, "# ", text, sizeof text);
+    js = bp_summary_json(&sum);
+    ok = strstr(text, "# Summary: 3 of 3 cases fail") &&
+         strstr(text, "no answer to judge on 3 failing cases") && !strstr(text, "likely") &&
+         !strstr(text, "no single model") && !strstr(text, "no bug named") &&
+         !strstr(text, "commonest") && json_is_null(json_object_get(js, "likely"));
+    json_decref(js);
+    if (!tap_ok(ok, "summary: failures that are all without an answer: no model fitted, none named"))
+        tap_diag("%s", text);
 
     hypotheses(q);
     for (int i = 0; i < 3; i++)
