@@ -84,6 +84,7 @@ ifeq ($(STATIC_DEPS),yes)
 static_lib = $(if $(filter /%,$(shell $(CC) -print-file-name=lib$(1).a)),-l$(1))
 STATIC_LIBS := $(foreach l,$(patsubst -l%,%,$(filter $(STATIC_OK:%=-l%),$(PKG_LIBS))),$(call static_lib,$(l)))
 endif
+# (the flags in variables: a comma inside $(if ...) would split its arguments)
 STATIC_ON := -Wl,-Bstatic
 STATIC_OFF := -Wl,-Bdynamic
 LDLIBS = $(if $(STATIC_LIBS),$(STATIC_ON) $(STATIC_LIBS) $(STATIC_OFF)) \
@@ -274,8 +275,9 @@ bench: $(BENCH) $(PROGRAM)
 	    OPENBLAS_NUM_THREADS=1 build/openblas/bench --references-only; fi
 
 # The vector-mode dual numbers (vdual.c) run their lanes as SIMD loops only at -O3 (GCC's -O2
-# cost model leaves them scalar), and the one-at-a-time oracles (oracle.c) run faster there
-# too; no -O level reassociates floating point, so the bits are the same.
+# cost model leaves them scalar); oracle.c keeps the -O3 it was built at when its own lanes
+# were there (not measured apart since). No -O level reassociates floating point, so the bits
+# are the same.
 $(BUILD)/testsuite/oracles/vdual.o $(BUILD)/pic/testsuite/oracles/vdual.o: OPT_EXTRA := -O3
 $(BUILD)/testsuite/oracles/oracle.o $(BUILD)/pic/testsuite/oracles/oracle.o: OPT_EXTRA := -O3
 

@@ -53,14 +53,26 @@ static inline uint32_t mt_get(bp_mt19937 *s)
     return temper(s->mt[s->mti++]);
 }
 
-/* gsl_rng_uniform_pos: (0, 1), by mt_get_double's division */
+/* a word as mt_get_double makes it a double in [0, 1) */
+static inline double unit(uint32_t w)
+{
+    return w / 4294967296.0;
+}
+
+/* gsl_rng_uniform_pos: (0, 1) */
 static inline double uniform_pos(bp_mt19937 *s)
 {
     double x;
     do
-        x = mt_get(s) / 4294967296.0;
+        x = unit(mt_get(s));
     while (x == 0);
     return x;
+}
+
+/* the polar method's result from an accepted pair's y and r2 = x^2 + y^2 (Box-Muller) */
+static inline double polar(double sigma, double y, double r2)
+{
+    return sigma * y * sqrt(-2.0 * log(r2) / r2);
 }
 
 double bp_mt_gaussian(bp_mt19937 *s, double sigma)
@@ -71,7 +83,7 @@ double bp_mt_gaussian(bp_mt19937 *s, double sigma)
         y = -1 + 2 * uniform_pos(s);
         r2 = x * x + y * y;
     } while (r2 > 1.0 || r2 == 0);
-    return sigma * y * sqrt(-2.0 * log(r2) / r2); /* Box-Muller */
+    return polar(sigma, y, r2);
 }
 
 /* bp_mt_gaussian n times, into out. The polar method's rejections (about 21% of the pairs, at
@@ -93,14 +105,14 @@ void bp_mt_gaussians(bp_mt19937 *s, double sigma, double *out, size_t n)
             uint32_t a = temper(w[2 * i]), b = temper(w[2 * i + 1]);
             if (a == 0 || b == 0)
                 break;
-            double xi = -1 + 2 * (a / 4294967296.0), yi = -1 + 2 * (b / 4294967296.0);
+            double xi = -1 + 2 * unit(a), yi = -1 + 2 * unit(b);
             double ri = xi * xi + yi * yi;
             y[k] = yi, r2[k] = ri;
             k += (size_t)((ri <= 1.0) & (ri != 0)); /* !(r2 > 1.0 || r2 == 0): kept */
         }
         s->mti += (int)(2 * i);
         for (size_t q = 0; q < k; q++)
-            out[j + q] = sigma * y[q] * sqrt(-2.0 * log(r2[q]) / r2[q]);
+            out[j + q] = polar(sigma, y[q], r2[q]);
         j += k;
         if (k < want) /* the buffer's last word, or a 0 */
             out[j++] = bp_mt_gaussian(s, sigma);

@@ -530,6 +530,13 @@ static size_t tallies(char *out, size_t len, const bp_tally *t, size_t n)
     return o;
 }
 
+/* The failing cases a model's share is of: those with an answer (one without is no evidence
+ * either way) */
+static size_t with_answer(const bp_summary *s)
+{
+    return s->failed - s->protocol;
+}
+
 void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_t len)
 {
     out[0] = '\0';
@@ -560,12 +567,12 @@ void bp_summary_format(const bp_summary *s, const char *prefix, char *out, size_
     }
     char desc[400];
     const bp_bug *b0 = best[0] != SIZE_MAX ? bp_bug_find(s->named[best[0]].key) : NULL;
-    /* the shares are of the failures with an answer: one without is no evidence either way */
-    size_t judged = s->failed - s->protocol;
+    size_t judged = with_answer(s);
     const char *of = s->protocol ? "failing cases with an answer" : "failing cases";
     if (!judged) {
         /* every failure is without an answer: nothing to fit a model to */
-    } else if /* one composition on most failures: its parts, together */ (s->ncombo && (double)s->combo[most(s->combo, s->ncombo)].failed >= BP_LIKELY_SHARE * (double)judged) {
+    } else if (s->ncombo && (double)s->combo[most(s->combo, s->ncombo)].failed >= BP_LIKELY_SHARE * (double)judged) {
+        /* one composition on most failures: its parts, together */
         size_t k = most(s->combo, s->ncombo);
         PUT("%s  likely bugs: %s, on %zu of %zu %s\n", prefix, s->combo[k].key, s->combo[k].failed, judged, of);
     } else if (b0 && (double)s->named[best[0]].failed >= BP_LIKELY_SHARE * (double)judged) {
@@ -644,7 +651,7 @@ json_t *bp_summary_json(const bp_summary *s)
     }
     json_object_set_new(o, "named", named);
     json_object_set_new(o, "by_activations", tallies_json(s->acts, s->nacts));
-    double judged = (double)(s->failed - s->protocol); /* as bp_summary_format's shares */
+    double judged = (double)with_answer(s);
     json_object_set_new(o, "likely", top != SIZE_MAX && judged > 0 &&
                                              (double)s->named[top].failed >= BP_LIKELY_SHARE * judged
                                          ? json_string(s->named[top].key) : json_null());
